@@ -1,0 +1,35 @@
+"""The journey map repository: maps, their structure, lane content, KPIs and CX projects."""
+
+from .common import Evidence, Perspective
+from .content import LaneItem, PainPoint
+from .journeys import (
+    JourneyMap,
+    JourneyMapGroupObjectPermission,
+    JourneyMapUserObjectPermission,
+    Persona,
+    Stage,
+    Step,
+    StepLink,
+)
+from .metrics import KPI, Measurement, QualitativeFactor
+from .projects import CXProject
+from .vocabulary import VocabularyTerm
+
+__all__ = [
+    "KPI",
+    "CXProject",
+    "Evidence",
+    "JourneyMap",
+    "JourneyMapGroupObjectPermission",
+    "JourneyMapUserObjectPermission",
+    "LaneItem",
+    "Measurement",
+    "PainPoint",
+    "Persona",
+    "Perspective",
+    "QualitativeFactor",
+    "Stage",
+    "Step",
+    "StepLink",
+    "VocabularyTerm",
+]

@@ -1,0 +1,95 @@
+"""Lane content of a map: pain points and the other lane items, optionally pinned to a step."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .common import Evidence, TimeStamped
+from .journeys import JourneyMap, Step
+
+
+class MapItem(TimeStamped):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    evidence = models.CharField(
+        max_length=12, choices=Evidence.choices, default=Evidence.ASSUMPTION
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        step = getattr(self, "step", None)
+        if step is not None and self.map_id and step.map_id != self.map_id:
+            raise ValidationError(
+                {"step": f"The step “{step}” is on another map; pin the item to a step of its own map."}
+            )
+
+
+class PainPoint(MapItem):
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer pain point"
+        EMPLOYEE = "employee", "Employee pain point"
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="pain_points")
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="pain_points"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
+    severity = models.PositiveSmallIntegerField(default=3, help_text="1 (minor) to 5 (critical).")
+    frequency = models.PositiveSmallIntegerField(default=3, help_text="1 (rare) to 5 (constant).")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["map", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(severity__gte=1, severity__lte=5),
+                name="painpoint_severity_range",
+                violation_error_message="Severity must be between 1 and 5.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frequency__gte=1, frequency__lte=5),
+                name="painpoint_frequency_range",
+                violation_error_message="Frequency must be between 1 and 5.",
+            ),
+        ]
+        indexes = [
+            # the map grid lanes and "pain points by kind" filters
+            models.Index(fields=["map", "kind"], name="painpoint_map_kind_idx"),
+            # portfolio gaps: pain points ranked by severity
+            models.Index(fields=["severity", "frequency"], name="painpoint_severity_idx"),
+        ]
+
+    @property
+    def score(self) -> int:
+        return self.severity * self.frequency
+
+
+class LaneItem(MapItem):
+    """Insights, opportunities, research and ideas: one model, told apart by ``kind``."""
+
+    class Kind(models.TextChoices):
+        INSIGHT = "insight", "Insight"
+        OPPORTUNITY = "opportunity", "Opportunity"
+        RESEARCH = "research", "Research"
+        IDEA = "idea", "Idea"
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="lane_items")
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="lane_items"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    url = models.URLField(blank=True, help_text="Link to the research, recording or document.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["map", "position", "pk"]
+        indexes = [models.Index(fields=["map", "kind"], name="laneitem_map_kind_idx")]

@@ -1,0 +1,307 @@
+"""The journey map tree and its structure: stages, steps and the links between steps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from datetime import timedelta
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+from simple_history import register
+from simple_history.models import HistoricalRecords
+
+from .common import Evidence, TimeStamped
+
+
+def default_review_every_days() -> int:
+    return settings.JOURNEYHUB_DEFAULT_REVIEW_EVERY_DAYS
+
+
+class Persona(TimeStamped):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JourneyMapQuerySet(TreeQuerySet):
+    def published(self) -> JourneyMapQuerySet:
+        return self.filter(status=JourneyMap.Status.PUBLISHED)
+
+    def with_people(self) -> JourneyMapQuerySet:
+        return self.select_related("owner", "team", "persona")
+
+
+class JourneyMapManager(TreeManager.from_queryset(JourneyMapQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class JourneyMap(MPTTModel):
+    """One journey map; its depth in the tree is its zoom level (lifecycle → task)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.TextField(blank=True)
+    parent = TreeForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    parent_step = models.ForeignKey(
+        "maps.Step",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sub_maps",
+        help_text="The step of the parent map that this map zooms into.",
+    )
+    persona = models.ForeignKey(
+        Persona, null=True, blank=True, on_delete=models.SET_NULL, related_name="maps"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_maps"
+    )
+    team = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="team_maps"
+    )
+    review_every_days = models.PositiveIntegerField(default=default_review_every_days)
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Optimistic lock: bumped by every content edit."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = JourneyMapManager()
+
+    class MPTTMeta:
+        order_insertion_by = ["title"]
+
+    class Meta:
+        ordering = ["tree_id", "lft", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(review_every_days__gte=1),
+                name="journeymap_review_every_days_positive",
+                violation_error_message="Review every … days must be at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="journeymap_version_positive"
+            ),
+        ]
+        indexes = [
+            # repository filters: status, owner ("My maps"), team
+            models.Index(fields=["status"], name="journeymap_status_idx"),
+            models.Index(fields=["owner", "status"], name="journeymap_owner_status_idx"),
+            models.Index(fields=["team", "status"], name="journeymap_team_status_idx"),
+            # staleness: maps whose last review is older than their cadence
+            models.Index(fields=["last_reviewed_at"], name="journeymap_last_reviewed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("maps:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.parent_id and self.pk:
+            if self.parent_id == self.pk:
+                errors["parent"] = "A map cannot be its own parent."
+            elif self.parent.is_descendant_of(self):
+                errors["parent"] = (
+                    f"A map cannot become its own ancestor: “{self.parent}” lies inside "
+                    f"“{self}”. Choose a parent outside this map's subtree."
+                )
+        if self.parent_step_id:
+            if not self.parent_id:
+                errors["parent_step"] = (
+                    "A map can only zoom into a step of its parent map; choose a parent first."
+                )
+            elif self.parent_step.map_id != self.parent_id:
+                errors["parent_step"] = (
+                    f"The step “{self.parent_step}” belongs to the map "
+                    f"“{self.parent_step.map}”, not to the parent map “{self.parent}”."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def reviewed_or_created_at(self):
+        return self.last_reviewed_at or self.created_at
+
+    @property
+    def review_due_at(self):
+        return self.reviewed_or_created_at + timedelta(days=self.review_every_days)
+
+    @property
+    def is_review_due(self) -> bool:
+        return timezone.now() >= self.review_due_at
+
+
+# HistoricalRecords cannot be declared inside an MPTTModel (the tree fields break
+# historical saves), so the map is registered here without them.
+register(JourneyMap, excluded_fields=["lft", "rght", "tree_id", "level"])
+
+
+class JourneyMapUserObjectPermission(UserObjectPermissionBase):
+    """Direct-FK guardian grant of a map permission to a user (covers the map's subtree)."""
+
+    content_object = models.ForeignKey(JourneyMap, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "map grant to a user"
+
+
+class JourneyMapGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct-FK guardian grant of a map permission to a group (covers the map's subtree)."""
+
+    content_object = models.ForeignKey(JourneyMap, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = "map grant to a group"
+
+
+class Stage(TimeStamped):
+    """An ordered phase of a map that groups its steps."""
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["map", "position", "pk"]
+        indexes = [models.Index(fields=["map", "position"], name="stage_map_position_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Step(TimeStamped):
+    class Channel(models.TextChoices):
+        WEB = "web", "Web"
+        APP = "app", "Mobile app"
+        BRANCH = "branch", "Branch"
+        PHONE = "phone", "Phone"
+        CHAT = "chat", "Chat"
+        EMAIL = "email", "E-mail"
+        MAIL = "mail", "Letter"
+        PARTNER = "partner", "Partner"
+        OTHER = "other", "Other"
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="steps")
+    stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
+    )
+    key = models.SlugField(
+        max_length=80, help_text="Stable identifier within the map, used by event logs."
+    )
+    name = models.CharField(max_length=160)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
+    emotion = models.SmallIntegerField(
+        default=0, help_text="How the customer feels here, from −2 (very bad) to +2 (very good)."
+    )
+    is_recurring = models.BooleanField(default=False)
+    is_moment_of_truth = models.BooleanField(default=False)
+    evidence = models.CharField(
+        max_length=12, choices=Evidence.choices, default=Evidence.ASSUMPTION
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["map", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["map", "key"],
+                name="step_key_unique_per_map",
+                violation_error_message="Another step of this map already uses this key.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(emotion__gte=-2, emotion__lte=2),
+                name="step_emotion_range",
+                violation_error_message="Emotion must be between −2 and +2.",
+            ),
+        ]
+        indexes = [
+            # the map grid: a map's steps in order
+            models.Index(fields=["map", "position"], name="step_map_position_idx"),
+            models.Index(fields=["is_moment_of_truth"], name="step_moment_of_truth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.stage_id and self.map_id and self.stage.map_id != self.map_id:
+            raise ValidationError(
+                {"stage": f"The stage “{self.stage}” belongs to another map."}
+            )
+
+
+class StepLink(TimeStamped):
+    """A non-linear connection between two steps of a map: a branch, loop or skip."""
+
+    class Kind(models.TextChoices):
+        BRANCH = "branch", "Branch"
+        LOOP = "loop", "Loop back"
+        SKIP = "skip", "Skip ahead"
+
+    from_step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="links_out")
+    to_step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BRANCH)
+    label = models.CharField(max_length=160, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["from_step__position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_step", "to_step"],
+                name="steplink_unique_pair",
+                violation_error_message="These two steps are already linked in this direction.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_step=models.F("to_step")),
+                name="steplink_not_self",
+                violation_error_message=(
+                    "A step cannot link to itself; mark it as recurring instead."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_step} → {self.to_step}"
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.from_step_id
+            and self.to_step_id
+            and self.from_step.map_id != self.to_step.map_id
+        ):
+            raise ValidationError(
+                {"to_step": "Both steps of a link must be on the same map."}
+            )

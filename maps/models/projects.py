@@ -1,0 +1,103 @@
+"""CX projects: the work that fixes pain points, kept as the repository of past work."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .common import TimeStamped
+from .content import PainPoint
+from .journeys import JourneyMap, Step
+
+
+class CXProject(TimeStamped):
+    class Status(models.TextChoices):
+        IDEA = "idea", "Idea"
+        PLANNED = "planned", "Planned"
+        ONGOING = "ongoing", "Ongoing"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.PLANNED, Status.ONGOING)
+
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDEA)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_projects"
+    )
+    team = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
+    )
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    maps = models.ManyToManyField(JourneyMap, blank=True, related_name="projects")
+    steps = models.ManyToManyField(Step, blank=True, related_name="projects")
+    pain_points = models.ManyToManyField(PainPoint, blank=True, related_name="projects")
+    reach = models.PositiveIntegerField(
+        default=0, help_text="Customers affected per quarter."
+    )
+    impact = models.PositiveSmallIntegerField(default=3, help_text="1 (minimal) to 5 (massive).")
+    confidence = models.PositiveSmallIntegerField(
+        default=50, help_text="How sure we are of reach and impact, in percent."
+    )
+    effort = models.FloatField(default=1.0, help_text="Person-weeks.")
+    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    outcome = models.TextField(blank=True, help_text="What happened, once done or cancelled.")
+    history = HistoricalRecords(m2m_fields=[maps, steps, pain_points])
+
+    class Meta:
+        verbose_name = "CX project"
+        ordering = ["title", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(impact__gte=1, impact__lte=5),
+                name="cxproject_impact_range",
+                violation_error_message="Impact must be between 1 and 5.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confidence__gte=0, confidence__lte=100),
+                name="cxproject_confidence_range",
+                violation_error_message="Confidence must be between 0 and 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effort__gt=0),
+                name="cxproject_effort_positive",
+                violation_error_message="Effort must be greater than 0 person-weeks.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost__isnull=True) | models.Q(cost__gte=0),
+                name="cxproject_cost_not_negative",
+                violation_error_message="Cost cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_date__isnull=True)
+                | models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="cxproject_dates_ordered",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+        ]
+        indexes = [
+            # portfolio filters: status, owner, team
+            models.Index(fields=["status"], name="cxproject_status_idx"),
+            models.Index(fields=["owner", "status"], name="cxproject_owner_status_idx"),
+            models.Index(fields=["team", "status"], name="cxproject_team_status_idx"),
+            # overlap detection: active projects in overlapping date ranges
+            models.Index(fields=["start_date", "end_date"], name="cxproject_dates_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})

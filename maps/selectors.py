@@ -1,0 +1,201 @@
+"""Reads of the repository: the map tree and a map laid out as a grid.
+
+Selectors take the querysets a caller may see (the permission policy lives in
+``governance``), and each runs a fixed number of queries whatever the data size.
+Every import of django-mptt stays inside ``maps`` so the tree library can be
+replaced in one place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from .models import KPI, CXProject, JourneyMap, LaneItem, Measurement, PainPoint, Stage, Step, StepLink
+
+# Width in pixels of one step column; the emotion curve is drawn on the same grid.
+STEP_COLUMN_WIDTH = 220
+
+
+def _count_of(model, *, fk: str = "map") -> Coalesce:
+    subquery = (
+        model.objects.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(subquery, output_field=IntegerField()), 0)
+
+
+@dataclass
+class TreeRow:
+    node: JourneyMap
+    children: list[TreeRow] = field(default_factory=list)
+
+
+def repository_tree(maps: QuerySet[JourneyMap]) -> list[JourneyMap]:
+    """Top nodes of the visible tree with children cached (one query).
+
+    A map whose parent is hidden from the user is shown at the top level.
+    """
+    annotated = maps.with_people().annotate(
+        step_count=_count_of(Step), pain_point_count=_count_of(PainPoint)
+    ).order_by("tree_id", "lft")
+    return annotated.get_cached_trees()
+
+
+@dataclass
+class StageGroup:
+    stage: Stage | None
+    steps: list[Step]
+
+
+@dataclass
+class Lane:
+    key: str
+    term: str
+    whole_map: list[Any]
+    by_step: list[list[Any]]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.whole_map and not any(self.by_step)
+
+
+@dataclass
+class MapGrid:
+    journey_map: JourneyMap
+    ancestors: list[JourneyMap]
+    stage_groups: list[StageGroup]
+    steps: list[Step]
+    lanes: list[Lane]
+    links_out: dict[int, list[StepLink]]
+    emotion_points: list[tuple[int, int, Step]]
+    column_width: int = STEP_COLUMN_WIDTH
+
+    @property
+    def curve_width(self) -> int:
+        return len(self.steps) * self.column_width
+
+    @property
+    def emotion_polyline(self) -> str:
+        return " ".join(f"{x},{y}" for x, y, _ in self.emotion_points)
+
+
+def map_for_display(maps: QuerySet[JourneyMap], slug: str) -> JourneyMap | None:
+    return (
+        maps.with_people()
+        .select_related("parent", "parent_step", "parent_step__map")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def _spread(items, steps_index: dict[int, int], n_steps: int) -> tuple[list, list[list]]:
+    whole: list = []
+    by_step: list[list] = [[] for _ in range(n_steps)]
+    for item, step_ids in items:
+        placed = False
+        for step_id in step_ids:
+            if step_id in steps_index:
+                by_step[steps_index[step_id]].append(item)
+                placed = True
+        if not placed:
+            whole.append(item)
+    return whole, by_step
+
+
+def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapGrid:
+    """A map laid out with steps as columns and lanes as rows (about ten queries, fixed)."""
+    ancestors = list(journey_map.get_ancestors())
+    stages = list(Stage.objects.filter(map=journey_map))
+    steps = list(
+        Step.objects.filter(map=journey_map).order_by("stage__position", "position", "pk")
+    )
+    stage_by_id = {stage.pk: stage for stage in stages}
+    groups: list[StageGroup] = []
+    for step in steps:
+        step.stage = stage_by_id.get(step.stage_id)  # avoid a query per step
+        if groups and groups[-1].stage is step.stage:
+            groups[-1].steps.append(step)
+        else:
+            groups.append(StageGroup(stage=step.stage, steps=[step]))
+    index = {step.pk: i for i, step in enumerate(steps)}
+    n = len(steps)
+
+    links_out: dict[int, list[StepLink]] = defaultdict(list)
+    step_by_id = {step.pk: step for step in steps}
+    for link in StepLink.objects.filter(from_step__map=journey_map):
+        link.from_step = step_by_id[link.from_step_id]
+        link.to_step = step_by_id.get(link.to_step_id) or link.to_step
+        links_out[link.from_step_id].append(link)
+
+    pain_points = list(PainPoint.objects.filter(map=journey_map))
+    lane_items = list(LaneItem.objects.filter(map=journey_map))
+    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date")
+    kpis = list(
+        KPI.objects.filter(map=journey_map).annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_date=Subquery(latest.values("date")[:1]),
+        )
+    )
+    project_steps: dict[int, list[int]] = defaultdict(list)
+    for project_id, step_id in CXProject.steps.through.objects.filter(
+        step__map=journey_map
+    ).values_list("cxproject_id", "step_id"):
+        project_steps[project_id].append(step_id)
+    projects = list(
+        CXProject.objects.filter(Q(maps=journey_map) | Q(steps__map=journey_map))
+        .distinct()
+        .order_by("title", "pk")
+    )
+    sub_maps = list(children.select_related("owner").order_by("title"))
+
+    def lane(key: str, term: str, items) -> Lane:
+        whole, by_step = _spread(items, index, n)
+        return Lane(key=key, term=term, whole_map=whole, by_step=by_step)
+
+    def pinned(objs):
+        return [(obj, [obj.step_id] if obj.step_id else []) for obj in objs]
+
+    lanes = [
+        lane(
+            "customer_pain_points",
+            "customer_pain_point",
+            pinned(p for p in pain_points if p.kind == PainPoint.Kind.CUSTOMER),
+        ),
+        lane(
+            "employee_pain_points",
+            "employee_pain_point",
+            pinned(p for p in pain_points if p.kind == PainPoint.Kind.EMPLOYEE),
+        ),
+    ]
+    for kind, term in (
+        (LaneItem.Kind.INSIGHT, "insight"),
+        (LaneItem.Kind.OPPORTUNITY, "opportunity"),
+        (LaneItem.Kind.RESEARCH, "research"),
+        (LaneItem.Kind.IDEA, "idea"),
+    ):
+        lanes.append(lane(f"{kind}s", term, pinned(i for i in lane_items if i.kind == kind)))
+    lanes.append(lane("kpis", "kpi", pinned(kpis)))
+    lanes.append(lane("projects", "project", [(p, project_steps.get(p.pk, [])) for p in projects]))
+    lanes.append(lane("sub_maps", "sub_map", [(m, [m.parent_step_id]) for m in sub_maps]))
+
+    half = STEP_COLUMN_WIDTH // 2
+    emotion_points = [
+        (i * STEP_COLUMN_WIDTH + half, 50 - step.emotion * 20, step) for i, step in enumerate(steps)
+    ]
+    return MapGrid(
+        journey_map=journey_map,
+        ancestors=ancestors,
+        stage_groups=groups,
+        steps=steps,
+        lanes=lanes,
+        links_out=dict(links_out),
+        emotion_points=emotion_points,
+    )

@@ -1,0 +1,33 @@
+"""Template helpers: vocabulary terms and small display bits shared by every page."""
+
+from __future__ import annotations
+
+from django import template
+
+from maps.models.vocabulary import DEFAULT_TERMS
+from maps.vocabulary import level_name as _level_name
+
+register = template.Library()
+
+
+def _labels(context) -> dict[str, str]:
+    vocab = context.get("vocab")
+    return vocab if vocab is not None else DEFAULT_TERMS
+
+
+@register.simple_tag(takes_context=True)
+def term(context, key: str) -> str:
+    """The organisation's display name of a concept: ``{% term "pain_point" %}``."""
+    return _labels(context).get(key, key.replace("_", " ").capitalize())
+
+
+@register.simple_tag(takes_context=True)
+def level_name(context, level: int) -> str:
+    return _level_name(_labels(context), level)
+
+
+@register.filter
+def emotion_label(value: int) -> str:
+    return {-2: "Very negative", -1: "Negative", 0: "Neutral", 1: "Positive", 2: "Very positive"}.get(
+        value, "Unknown"
+    )
