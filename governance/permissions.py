@@ -30,6 +30,7 @@ from maps.models import (
 User = AbstractBaseUser | AnonymousUser
 
 EDIT_CODENAME = "change_journeymap"
+VIEW_CODENAME = "view_journeymap"
 
 
 def _group_ids(user) -> set[int]:
@@ -97,7 +98,11 @@ def visible_maps(user, queryset: QuerySet[JourneyMap] | None = None) -> QuerySet
         return qs.none()
     if is_leadership(user):
         return qs
-    return qs.filter(Q(status=JourneyMap.Status.PUBLISHED) | _edit_q(user))
+    return qs.filter(
+        Q(status=JourneyMap.Status.PUBLISHED)
+        | _edit_q(user)
+        | _granted_subtree_q(user, VIEW_CODENAME)
+    )
 
 
 def can_edit_map(user, journey_map: JourneyMap) -> bool:
@@ -119,7 +124,11 @@ def can_view_map(user, journey_map: JourneyMap) -> bool:
         return False
     if journey_map.status == JourneyMap.Status.PUBLISHED or is_leadership(user):
         return True
-    return can_edit_map(user, journey_map)
+    return can_edit_map(user, journey_map) or (
+        JourneyMap.objects.filter(pk=journey_map.pk)
+        .filter(_granted_subtree_q(user, VIEW_CODENAME))
+        .exists()
+    )
 
 
 def get_map_for_user(user, slug: str, *, action: str = "view", queryset=None) -> JourneyMap:

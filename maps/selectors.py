@@ -156,6 +156,11 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
     )
     sub_maps = list(children.select_related("owner").order_by("title"))
 
+    # Template-friendly attributes: what each step column shows in its header.
+    for step in steps:
+        step.outgoing = links_out.get(step.pk, [])
+        step.zoom_maps = [m for m in sub_maps if m.parent_step_id == step.pk]
+
     def lane(key: str, term: str, items) -> Lane:
         whole, by_step = _spread(items, index, n)
         return Lane(key=key, term=term, whole_map=whole, by_step=by_step)

@@ -61,7 +61,7 @@ class CXProject(TimeStamped):
             models.CheckConstraint(
                 condition=models.Q(confidence__gte=0, confidence__lte=100),
                 name="cxproject_confidence_range",
-                violation_error_message="Confidence must be between 0 and 100 %.",
+                violation_error_message="Confidence must be between 0 and 100%%.",
             ),
             models.CheckConstraint(
                 condition=models.Q(effort__gt=0),

@@ -1,0 +1,329 @@
+"""Django admin for every repository model.
+
+Changelists name their ``list_select_related`` so none does a query per row; large
+foreign keys use autocomplete; inlines on a map only offer that map's stages and
+steps, evaluated once per request rather than once per inline row.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count
+from guardian.admin import GuardedModelAdminMixin
+from mptt.admin import DraggableMPTTAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    KPI,
+    CXProject,
+    JourneyMap,
+    JourneyMapGroupObjectPermission,
+    JourneyMapUserObjectPermission,
+    LaneItem,
+    Measurement,
+    PainPoint,
+    Persona,
+    QualitativeFactor,
+    Stage,
+    Step,
+    StepLink,
+    VocabularyTerm,
+)
+from .models.vocabulary import DEFAULT_TERMS
+
+
+class MapScopedChoicesMixin:
+    """Limit ``stage``/``step`` choices of an inline to the map being edited.
+
+    The choices are materialised once per request: a plain ModelChoiceField would
+    re-run its query for every inline row.
+    """
+
+    scoped_fields = ("stage", "step")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in self.scoped_fields and field is not None:
+            journey_map = getattr(request, "_journeyhub_admin_map", None)
+            cache = request.__dict__.setdefault("_journeyhub_choices", {})
+            key = (db_field.related_model, getattr(journey_map, "pk", None))
+            if key not in cache:
+                qs = db_field.related_model.objects.none()
+                if journey_map is not None:
+                    qs = db_field.related_model.objects.filter(map=journey_map)
+                cache[key] = (qs, [("", "---------"), *((o.pk, str(o)) for o in qs)])
+            field.queryset, field.choices = cache[key]
+        return field
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+    fields = ("position", "name", "description")
+
+
+class StepInline(MapScopedChoicesMixin, admin.TabularInline):
+    model = Step
+    extra = 0
+    fields = (
+        "position",
+        "stage",
+        "key",
+        "name",
+        "channel",
+        "emotion",
+        "evidence",
+        "is_moment_of_truth",
+        "is_recurring",
+    )
+
+
+class PainPointInline(MapScopedChoicesMixin, admin.TabularInline):
+    model = PainPoint
+    extra = 0
+    fields = ("kind", "title", "step", "severity", "frequency", "evidence")
+    classes = ("collapse",)
+
+
+class KPIInline(MapScopedChoicesMixin, admin.TabularInline):
+    model = KPI
+    extra = 0
+    fields = (
+        "name",
+        "perspective",
+        "unit",
+        "direction",
+        "baseline",
+        "target",
+        "weight",
+        "source",
+        "step",
+    )
+    classes = ("collapse",)
+
+
+class JourneyMapForm(forms.ModelForm):
+    class Meta:
+        model = JourneyMap
+        fields = "__all__"
+
+
+@admin.register(JourneyMap)
+class JourneyMapAdmin(GuardedModelAdminMixin, DraggableMPTTAdmin, SimpleHistoryAdmin):
+    form = JourneyMapForm
+    list_display = (
+        "tree_actions",
+        "indented_title",
+        "level_number",
+        "status",
+        "owner",
+        "team",
+        "persona",
+        "last_reviewed_at",
+    )
+    list_display_links = ("indented_title",)
+    list_filter = ("status", "team", "persona", "owner")
+    list_select_related = ("owner", "team", "persona")
+    search_fields = ("title", "slug", "summary")
+    prepopulated_fields = {"slug": ("title",)}
+    autocomplete_fields = ("parent", "parent_step", "owner", "team", "persona")
+    readonly_fields = ("version", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "summary", "status", "persona")}),
+        ("Place in the tree", {"fields": ("parent", "parent_step")}),
+        ("Ownership", {"fields": ("owner", "team")}),
+        (
+            "Governance",
+            {"fields": ("review_every_days", "last_reviewed_at", "version", "created_at", "updated_at")},
+        ),
+    )
+    inlines = (StageInline, StepInline, PainPointInline, KPIInline)
+
+    @admin.display(description="level", ordering="level")
+    def level_number(self, obj: JourneyMap) -> int:
+        return obj.level + 1
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        request._journeyhub_admin_map = obj  # read by MapScopedChoicesMixin
+        return obj
+
+
+@admin.register(Persona)
+class PersonaAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "slug", "map_count")
+    search_fields = ("name", "description")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_map_count=Count("maps"))
+
+    @admin.display(description="maps", ordering="_map_count")
+    def map_count(self, obj) -> int:
+        return obj._map_count
+
+
+@admin.register(Stage)
+class StageAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "map", "position")
+    list_select_related = ("map",)
+    search_fields = ("name", "map__title")
+    autocomplete_fields = ("map",)
+
+
+@admin.register(Step)
+class StepAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "map",
+        "stage",
+        "position",
+        "channel",
+        "emotion",
+        "evidence",
+        "is_moment_of_truth",
+        "is_recurring",
+    )
+    list_select_related = ("map", "stage")
+    list_filter = ("evidence", "channel", "is_moment_of_truth", "is_recurring")
+    search_fields = ("name", "key", "map__title")
+    autocomplete_fields = ("map", "stage")
+
+
+@admin.register(StepLink)
+class StepLinkAdmin(SimpleHistoryAdmin):
+    list_display = ("__str__", "kind", "label", "map_title")
+    list_select_related = ("from_step", "to_step", "from_step__map")
+    list_filter = ("kind",)
+    search_fields = ("label", "from_step__name", "to_step__name", "from_step__map__title")
+    autocomplete_fields = ("from_step", "to_step")
+
+    @admin.display(description="map", ordering="from_step__map__title")
+    def map_title(self, obj: StepLink) -> str:
+        return obj.from_step.map.title
+
+
+@admin.register(PainPoint)
+class PainPointAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "kind", "map", "step", "severity", "frequency", "evidence")
+    list_select_related = ("map", "step")
+    list_filter = ("kind", "severity", "frequency", "evidence")
+    search_fields = ("title", "description", "map__title")
+    autocomplete_fields = ("map", "step")
+
+
+@admin.register(LaneItem)
+class LaneItemAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "kind", "map", "step", "evidence")
+    list_select_related = ("map", "step")
+    list_filter = ("kind", "evidence")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    search_fields = ("title", "description", "map__title")
+    autocomplete_fields = ("map", "step")
+
+
+class MeasurementInline(admin.TabularInline):
+    model = Measurement
+    extra = 1
+    fields = ("date", "value")
+    ordering = ("-date",)
+
+
+@admin.register(KPI)
+class KPIAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "map",
+        "perspective",
+        "direction",
+        "baseline",
+        "target",
+        "unit",
+        "weight",
+        "source",
+    )
+    list_select_related = ("map",)
+    list_filter = ("perspective", "direction", "source")
+    search_fields = ("name", "description", "map__title")
+    autocomplete_fields = ("map", "step")
+    inlines = (MeasurementInline,)
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(SimpleHistoryAdmin):
+    list_display = ("kpi", "map_title", "date", "value")
+    list_select_related = ("kpi", "kpi__map")
+    date_hierarchy = "date"
+    search_fields = ("kpi__name", "kpi__map__title")
+    autocomplete_fields = ("kpi",)
+
+    @admin.display(description="map", ordering="kpi__map__title")
+    def map_title(self, obj: Measurement) -> str:
+        return obj.kpi.map.title
+
+
+@admin.register(QualitativeFactor)
+class QualitativeFactorAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "map", "perspective", "rating", "rated_by", "rated_at")
+    list_select_related = ("map", "rated_by")
+    list_filter = ("perspective", "rating")
+    search_fields = ("name", "note", "map__title")
+    autocomplete_fields = ("map", "rated_by")
+
+
+@admin.register(CXProject)
+class CXProjectAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "title",
+        "status",
+        "owner",
+        "team",
+        "start_date",
+        "end_date",
+        "reach",
+        "impact",
+        "confidence",
+        "effort",
+    )
+    list_select_related = ("owner", "team")
+    list_filter = ("status", "team", "owner")
+    search_fields = ("title", "summary", "outcome")
+    autocomplete_fields = ("owner", "team", "maps", "steps", "pain_points")
+    date_hierarchy = "start_date"
+
+
+class VocabularyTermForm(forms.ModelForm):
+    key = forms.ChoiceField(choices=[(k, f"{k} (default: {v})") for k, v in DEFAULT_TERMS.items()])
+
+    class Meta:
+        model = VocabularyTerm
+        fields = ("key", "label")
+
+
+@admin.register(VocabularyTerm)
+class VocabularyTermAdmin(admin.ModelAdmin):
+    form = VocabularyTermForm
+    list_display = ("key", "label", "default_label")
+    search_fields = ("key", "label")
+
+    @admin.display(description="default")
+    def default_label(self, obj: VocabularyTerm) -> str:
+        return DEFAULT_TERMS.get(obj.key, "")
+
+
+@admin.register(JourneyMapUserObjectPermission)
+class JourneyMapUserGrantAdmin(admin.ModelAdmin):
+    list_display = ("content_object", "user", "permission")
+    list_select_related = ("content_object", "user", "permission", "permission__content_type")
+    search_fields = ("content_object__title", "user__username")
+    autocomplete_fields = ("content_object", "user")
+
+
+@admin.register(JourneyMapGroupObjectPermission)
+class JourneyMapGroupGrantAdmin(admin.ModelAdmin):
+    list_display = ("content_object", "group", "permission")
+    list_select_related = ("content_object", "group", "permission", "permission__content_type")
+    search_fields = ("content_object__title", "group__name")
+    autocomplete_fields = ("content_object", "group")

@@ -1,0 +1,32 @@
+"""``manage.py seed_demo``: build (or bring back) the retail-bank demo repository."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from maps.demo import PASSWORD, seed_demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the retail-bank demo repository: users, teams, personas, a customer "
+        "lifecycle with its journeys and task maps, pain points, KPIs, ratings, reviews "
+        "and CX projects. Idempotent: running it again changes nothing."
+    )
+
+    def handle(self, *args, **options) -> None:
+        started = time.perf_counter()
+        with transaction.atomic():
+            seeder = seed_demo()
+        elapsed = time.perf_counter() - started
+        for line in seeder.summary():
+            self.stdout.write(line)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready in {elapsed:.1f} s. Sign in as admin, leader, olivia, omar, "
+                f"tess or vic with the password “{PASSWORD}”."
+            )
+        )

@@ -1,0 +1,77 @@
+"""Build populated repositories of a chosen size, for page tests and query budgets."""
+
+from __future__ import annotations
+
+from guardian.shortcuts import assign_perm
+
+from governance.models import Review
+from maps.models import JourneyMap, LaneItem, PainPoint, StepLink, VocabularyTerm
+from tests.factories import (
+    CXProjectFactory,
+    GroupFactory,
+    JourneyMapFactory,
+    KPIFactory,
+    LaneItemFactory,
+    MeasurementFactory,
+    PainPointFactory,
+    PersonaFactory,
+    QualitativeFactorFactory,
+    StageFactory,
+    StepFactory,
+)
+
+
+def build_map_content(journey_map: JourneyMap, *, steps: int = 4, items_per_step: int = 2) -> list:
+    """Stages, steps and every kind of lane content on one map; returns the steps."""
+    stages = [StageFactory(map=journey_map, name=f"Stage {i + 1}", position=i) for i in range(2)]
+    made = [
+        StepFactory(
+            map=journey_map,
+            stage=stages[i * 2 // max(steps, 1)],
+            key=f"{journey_map.slug}-s{i}",
+            name=f"Step {i + 1}",
+            position=i,
+            emotion=(i % 5) - 2,
+            is_moment_of_truth=i == 1,
+            is_recurring=i == 2,
+        )
+        for i in range(steps)
+    ]
+    if steps >= 3:
+        StepLink.objects.create(from_step=made[2], to_step=made[0], kind=StepLink.Kind.LOOP)
+    for i, step in enumerate(made):
+        for j in range(items_per_step):
+            kind = PainPoint.Kind.CUSTOMER if j % 2 == 0 else PainPoint.Kind.EMPLOYEE
+            PainPointFactory(map=journey_map, step=step, kind=kind, severity=1 + (i + j) % 5)
+            LaneItemFactory(map=journey_map, step=step, kind=LaneItem.Kind.values[j % 4])
+        kpi = KPIFactory(map=journey_map, step=step, name=f"KPI {i}")
+        MeasurementFactory(kpi=kpi, value=55 + i)
+    PainPointFactory(map=journey_map, title="Unpinned pain point")
+    QualitativeFactorFactory(map=journey_map, name="Ease", rating=4)
+    CXProjectFactory(owner=journey_map.owner, maps=[journey_map], steps=made[:1])
+    Review.objects.create(map=journey_map, reviewed_by=journey_map.owner)
+    return made
+
+
+def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[JourneyMap]:
+    """``copies`` lifecycle trees (lifecycle → journey → task), each fully populated."""
+    persona = PersonaFactory()
+    roots = []
+    for n in range(copies):
+        root = JourneyMapFactory(
+            title=f"Customer lifecycle {n}", owner=owner, team=team, persona=persona
+        )
+        steps = build_map_content(root)
+        journey = JourneyMapFactory(
+            title=f"Onboard {n}", owner=owner, team=team, parent=root, parent_step=steps[1]
+        )
+        journey_steps = build_map_content(journey)
+        JourneyMapFactory(
+            title=f"Verify identity {n}", owner=other_owner, parent=journey,
+            parent_step=journey_steps[0], status="draft",
+        )
+        assign_perm("change_journeymap", other_owner, journey)
+        assign_perm("view_journeymap", GroupFactory(name="Auditors"), root)
+        roots.append(root)
+    VocabularyTerm.objects.get_or_create(key="pain_point", defaults={"label": "Friction"})
+    return roots

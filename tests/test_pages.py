@@ -1,0 +1,170 @@
+"""The read-only pages: sign-in, the repository tree and a map's grid."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from maps.models import JourneyMap, VocabularyTerm
+from tests.builders import build_map_content, build_repository
+from tests.factories import JourneyMapFactory, StepFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+class TestSignIn:
+    @pytest.mark.parametrize("url", ["/", "/maps/", "/maps/anything/"])
+    def test_anonymous_users_are_sent_to_sign_in(self, client, url):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+        assert b"Sign in to JourneyHub" in response.content
+
+    def test_signing_in_lands_on_the_repository(self, client, owner, team_map):
+        response = client.post(
+            "/accounts/login/", {"username": "olivia", "password": "journeyhub"}, follow=True
+        )
+        assert response.redirect_chain[-1][0] == "/maps/"
+        assert "Open an account" in response.text
+
+    def test_a_wrong_password_says_so_and_stays(self, client, owner):
+        response = client.post("/accounts/login/", {"username": "olivia", "password": "nope"})
+        assert response.status_code == 200
+        assert "Please enter a correct username and password" in response.text
+
+
+class TestRepository:
+    def test_it_shows_the_tree_with_owner_level_and_status(self, client, owner, team, other_owner):
+        build_repository(owner=owner, team=team, other_owner=other_owner)
+        client.force_login(owner)
+        page = client.get("/maps/").text
+        assert "Customer lifecycle 0" in page
+        assert "Onboard 0" in page
+        assert "Lifecycle" in page and "Journey" in page  # zoom level names
+        assert "Olivia Owens" in page
+        assert "Published" in page
+        # the sub-map is nested inside its parent's list
+        assert page.index("Customer lifecycle 0") < page.index("Onboard 0")
+
+    def test_drafts_are_hidden_from_viewers(self, client, viewer, draft_map, team_map):
+        client.force_login(viewer)
+        page = client.get("/maps/").text
+        assert "Open an account" in page
+        assert "Close my account" not in page
+
+    def test_drafts_show_to_their_owner_and_leadership(self, client, other_owner, leader, draft_map):
+        for user in (other_owner, leader):
+            client.force_login(user)
+            assert "Close my account" in client.get("/maps/").text
+
+    def test_team_members_see_their_team_drafts(self, client, team_member, owner, team):
+        JourneyMapFactory(title="Team draft", owner=owner, team=team, status="draft")
+        client.force_login(team_member)
+        assert "Team draft" in client.get("/maps/").text
+
+    def test_a_review_due_map_is_flagged(self, client, owner):
+        JourneyMapFactory(title="Stale map", owner=owner, review_every_days=1)
+        JourneyMap.objects.update(created_at="2020-01-01T00:00:00Z")
+        client.force_login(owner)
+        assert "Review due" in client.get("/maps/").text
+
+    def test_query_count_stays_flat_with_ten_times_the_maps(self, client, owner, team, other_owner, django_assert_max_num_queries):
+        build_repository(owner=owner, team=team, other_owner=other_owner, copies=1)
+        client.force_login(owner)
+        small = count_queries(client, "/maps/")
+        build_repository(owner=owner, team=team, other_owner=other_owner, copies=9)
+        # session, user, the user's groups, leadership check, the annotated tree, vocabulary
+        with django_assert_max_num_queries(small):
+            client.get("/maps/")
+        assert small <= 8
+
+
+class TestMapPage:
+    @pytest.fixture
+    def lifecycle(self, owner, team, other_owner):
+        return build_repository(owner=owner, team=team, other_owner=other_owner)[0]
+
+    def test_it_lays_out_stages_steps_and_lanes(self, client, owner, lifecycle):
+        client.force_login(owner)
+        page = client.get(lifecycle.get_absolute_url()).text
+        for text in ("Stage 1", "Stage 2", "Step 1", "Step 4", "Customer pain point",
+                     "Employee pain point", "Insight", "Opportunity", "KPI", "CX project"):
+            assert text in page
+        assert page.index("Stage 1") < page.index("Stage 2")
+        assert "Loop back" in page  # the loop from step 3 back to step 1
+        assert "↻ Recurring" in page
+        assert "Moment of truth" in page
+
+    def test_a_step_links_into_its_sub_map(self, client, owner, lifecycle):
+        client.force_login(owner)
+        page = client.get(lifecycle.get_absolute_url()).text
+        assert 'href="/maps/' + JourneyMap.objects.get(title="Onboard 0").slug in page
+        assert "Zoom in: Onboard 0" in page
+
+    def test_a_sub_map_shows_breadcrumbs_and_its_parent_step(self, client, owner, lifecycle):
+        client.force_login(owner)
+        journey = JourneyMap.objects.get(title="Onboard 0")
+        page = client.get(journey.get_absolute_url()).text
+        assert f'href="{lifecycle.get_absolute_url()}"' in page
+        assert "Zooms into" in page and "Step 2" in page
+
+    def test_vocabulary_renames_concepts(self, client, owner, lifecycle):
+        VocabularyTerm.objects.create(key="customer_pain_point", label="Customer friction")
+        VocabularyTerm.objects.create(key="level_1", label="Experience")
+        client.force_login(owner)
+        page = client.get(lifecycle.get_absolute_url()).text
+        assert "Customer friction" in page
+        assert "Experience" in page
+
+    def test_someone_elses_draft_is_not_found(self, client, viewer, draft_map):
+        client.force_login(viewer)
+        assert client.get(draft_map.get_absolute_url()).status_code == 404
+
+    def test_leadership_may_read_drafts(self, client, leader, draft_map):
+        client.force_login(leader)
+        assert client.get(draft_map.get_absolute_url()).status_code == 200
+
+    def test_a_grant_on_a_parent_shows_the_draft_below(self, client, other_owner, lifecycle):
+        # omar holds change_journeymap on "Onboard 0"; his own draft task map sits beneath it
+        client.force_login(other_owner)
+        page = client.get("/maps/").text
+        assert "Verify identity 0" in page
+
+    def test_an_empty_map_says_so(self, client, owner):
+        empty = JourneyMapFactory(owner=owner)
+        client.force_login(owner)
+        assert "has no step" in client.get(empty.get_absolute_url()).text
+
+    def test_query_count_is_fixed_whatever_the_number_of_steps_and_items(self, client, owner, django_assert_max_num_queries):
+        small = JourneyMapFactory(owner=owner, slug="small")
+        build_map_content(small, steps=4, items_per_step=1)
+        large = JourneyMapFactory(owner=owner, slug="large")
+        build_map_content(large, steps=40, items_per_step=10)
+        for i in range(3):
+            JourneyMapFactory(owner=owner, parent=large, parent_step=large.steps.all()[i])
+        client.force_login(owner)
+        small_count = count_queries(client, reverse("maps:detail", args=["small"]))
+        # session, user, map, groups, ancestors, stages, steps, links, pain points,
+        # lane items, KPIs with latest values, project steps, projects, sub-maps, vocabulary
+        with django_assert_max_num_queries(small_count):
+            response = client.get(reverse("maps:detail", args=["large"]))
+        assert response.text.count('class="step-head') == 40
+        assert small_count <= 17
+
+
+def test_steps_are_grouped_under_their_stage(client, owner):
+    journey = JourneyMapFactory(owner=owner)
+    build_map_content(journey, steps=4)
+    StepFactory(map=journey, name="Loose step", position=99)
+    client.force_login(owner)
+    page = client.get(journey.get_absolute_url()).text
+    assert 'colspan="2" class="stage-head">Stage 1' in page
+    assert "Unstaged" in page
