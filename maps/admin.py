@@ -104,15 +104,8 @@ class KPIInline(MapScopedChoicesMixin, admin.TabularInline):
     classes = ("collapse",)
 
 
-class JourneyMapForm(forms.ModelForm):
-    class Meta:
-        model = JourneyMap
-        fields = "__all__"
-
-
 @admin.register(JourneyMap)
 class JourneyMapAdmin(GuardedModelAdminMixin, DraggableMPTTAdmin, SimpleHistoryAdmin):
-    form = JourneyMapForm
     list_display = (
         "tree_actions",
         "indented_title",
@@ -136,7 +129,15 @@ class JourneyMapAdmin(GuardedModelAdminMixin, DraggableMPTTAdmin, SimpleHistoryA
         ("Ownership", {"fields": ("owner", "team")}),
         (
             "Governance",
-            {"fields": ("review_every_days", "last_reviewed_at", "version", "created_at", "updated_at")},
+            {
+                "fields": (
+                    "review_every_days",
+                    "last_reviewed_at",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                )
+            },
         ),
     )
     inlines = (StageInline, StepInline, PainPointInline, KPIInline)

@@ -15,7 +15,17 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import KPI, CXProject, JourneyMap, LaneItem, Measurement, PainPoint, Stage, Step, StepLink
+from .models import (
+    KPI,
+    CXProject,
+    JourneyMap,
+    LaneItem,
+    Measurement,
+    PainPoint,
+    Stage,
+    Step,
+    StepLink,
+)
 
 # Width in pixels of one step column; the emotion curve is drawn on the same grid.
 STEP_COLUMN_WIDTH = 220
@@ -43,9 +53,11 @@ def repository_tree(maps: QuerySet[JourneyMap]) -> list[JourneyMap]:
 
     A map whose parent is hidden from the user is shown at the top level.
     """
-    annotated = maps.with_people().annotate(
-        step_count=_count_of(Step), pain_point_count=_count_of(PainPoint)
-    ).order_by("tree_id", "lft")
+    annotated = (
+        maps.with_people()
+        .annotate(step_count=_count_of(Step), pain_point_count=_count_of(PainPoint))
+        .order_by("tree_id", "lft")
+    )
     return annotated.get_cached_trees()
 
 
@@ -114,9 +126,7 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
     """A map laid out with steps as columns and lanes as rows (about ten queries, fixed)."""
     ancestors = list(journey_map.get_ancestors())
     stages = list(Stage.objects.filter(map=journey_map))
-    steps = list(
-        Step.objects.filter(map=journey_map).order_by("stage__position", "position", "pk")
-    )
+    steps = list(Step.objects.filter(map=journey_map).order_by("stage__position", "position", "pk"))
     stage_by_id = {stage.pk: stage for stage in stages}
     groups: list[StageGroup] = []
     for step in steps:

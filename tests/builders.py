@@ -67,8 +67,11 @@ def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[Journ
         )
         journey_steps = build_map_content(journey)
         JourneyMapFactory(
-            title=f"Verify identity {n}", owner=other_owner, parent=journey,
-            parent_step=journey_steps[0], status="draft",
+            title=f"Verify identity {n}",
+            owner=other_owner,
+            parent=journey,
+            parent_step=journey_steps[0],
+            status="draft",
         )
         assign_perm("change_journeymap", other_owner, journey)
         assign_perm("view_journeymap", GroupFactory(name="Auditors"), root)

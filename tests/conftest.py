@@ -44,7 +44,9 @@ def viewer(db):
 
 @pytest.fixture
 def leader(leadership_group):
-    return UserFactory(username="leader", first_name="Lee", last_name="Leader", groups=[leadership_group])
+    return UserFactory(
+        username="leader", first_name="Lee", last_name="Leader", groups=[leadership_group]
+    )
 
 
 @pytest.fixture
@@ -56,7 +58,9 @@ def admin_user(db):
 @pytest.fixture
 def team_map(owner, team):
     """A published map of olivia's, shared with her team."""
-    return JourneyMapFactory(title="Open an account", slug="open-an-account", owner=owner, team=team)
+    return JourneyMapFactory(
+        title="Open an account", slug="open-an-account", owner=owner, team=team
+    )
 
 
 @pytest.fixture

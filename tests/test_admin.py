@@ -9,7 +9,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from maps.models import JourneyMap, PainPoint, Step
-
 from tests.builders import build_map_content, build_repository
 from tests.factories import JourneyMapFactory
 
@@ -35,7 +34,9 @@ def test_every_model_is_registered():
     from django.apps import apps
 
     ours = {
-        m for app in ("maps", "governance") for m in apps.get_app_config(app).get_models()
+        m
+        for app in ("maps", "governance")
+        for m in apps.get_app_config(app).get_models()
         if not m.__name__.startswith("Historical")
     }
     assert ours == set(OUR_MODELS)
@@ -68,7 +69,7 @@ def test_the_map_change_page_query_count_does_not_grow_with_its_content(
     admin_client, owner, team, other_owner, django_assert_max_num_queries
 ):
     """Inline stage/step choices are loaded once, not once per inline row."""
-    small, = build_repository(owner=owner, team=team, other_owner=other_owner)
+    (small,) = build_repository(owner=owner, team=team, other_owner=other_owner)
     with CaptureQueriesContext(connection) as ctx:
         admin_client.get(admin_url(JourneyMap, "change", small.pk))
     big = JourneyMapFactory(owner=owner, team=team)
@@ -111,9 +112,9 @@ def test_non_staff_users_cannot_use_the_admin(client, owner):
 
 def test_an_inline_offers_only_the_maps_own_steps(admin_client, repository):
     journey = repository[0]
-    Step.objects.exclude(map=journey).filter(pk=Step.objects.exclude(map=journey).first().pk).update(
-        name="A step of another map"
-    )
+    Step.objects.exclude(map=journey).filter(
+        pk=Step.objects.exclude(map=journey).first().pk
+    ).update(name="A step of another map")
     page = admin_client.get(admin_url(JourneyMap, "change", journey.pk)).text
     assert "A step of another map" not in page
     assert "Step 1" in page

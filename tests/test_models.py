@@ -34,7 +34,11 @@ class TestJourneyMapTree:
         lifecycle = JourneyMapFactory(title="Lifecycle")
         elsewhere = StepFactory(name="Pay a bill", map=JourneyMapFactory(title="Pay"))
         child = JourneyMapFactory.build(
-            title="Onboard", slug="onboard", owner=lifecycle.owner, parent=lifecycle, parent_step=elsewhere
+            title="Onboard",
+            slug="onboard",
+            owner=lifecycle.owner,
+            parent=lifecycle,
+            parent_step=elsewhere,
         )
         with pytest.raises(ValidationError) as exc:
             child.full_clean()
@@ -89,8 +93,12 @@ class TestJourneyMapTree:
 
     def test_review_is_due_when_last_review_is_older_than_the_cadence(self):
         now = timezone.now()
-        fresh = JourneyMapFactory(review_every_days=30, last_reviewed_at=now - dt.timedelta(days=29))
-        stale = JourneyMapFactory(review_every_days=30, last_reviewed_at=now - dt.timedelta(days=31))
+        fresh = JourneyMapFactory(
+            review_every_days=30, last_reviewed_at=now - dt.timedelta(days=29)
+        )
+        stale = JourneyMapFactory(
+            review_every_days=30, last_reviewed_at=now - dt.timedelta(days=31)
+        )
         never = JourneyMapFactory(review_every_days=30)
         JourneyMap.objects.filter(pk=never.pk).update(created_at=now - dt.timedelta(days=40))
         never.refresh_from_db()

@@ -60,7 +60,9 @@ class TestRepository:
         assert "Open an account" in page
         assert "Close my account" not in page
 
-    def test_drafts_show_to_their_owner_and_leadership(self, client, other_owner, leader, draft_map):
+    def test_drafts_show_to_their_owner_and_leadership(
+        self, client, other_owner, leader, draft_map
+    ):
         for user in (other_owner, leader):
             client.force_login(user)
             assert "Close my account" in client.get("/maps/").text
@@ -76,7 +78,9 @@ class TestRepository:
         client.force_login(owner)
         assert "Review due" in client.get("/maps/").text
 
-    def test_query_count_stays_flat_with_ten_times_the_maps(self, client, owner, team, other_owner, django_assert_max_num_queries):
+    def test_query_count_stays_flat_with_ten_times_the_maps(
+        self, client, owner, team, other_owner, django_assert_max_num_queries
+    ):
         build_repository(owner=owner, team=team, other_owner=other_owner, copies=1)
         client.force_login(owner)
         small = count_queries(client, "/maps/")
@@ -95,8 +99,18 @@ class TestMapPage:
     def test_it_lays_out_stages_steps_and_lanes(self, client, owner, lifecycle):
         client.force_login(owner)
         page = client.get(lifecycle.get_absolute_url()).text
-        for text in ("Stage 1", "Stage 2", "Step 1", "Step 4", "Customer pain point",
-                     "Employee pain point", "Insight", "Opportunity", "KPI", "CX project"):
+        for text in (
+            "Stage 1",
+            "Stage 2",
+            "Step 1",
+            "Step 4",
+            "Customer pain point",
+            "Employee pain point",
+            "Insight",
+            "Opportunity",
+            "KPI",
+            "CX project",
+        ):
             assert text in page
         assert page.index("Stage 1") < page.index("Stage 2")
         assert "Loop back" in page  # the loop from step 3 back to step 1
@@ -143,7 +157,9 @@ class TestMapPage:
         client.force_login(owner)
         assert "has no step" in client.get(empty.get_absolute_url()).text
 
-    def test_query_count_is_fixed_whatever_the_number_of_steps_and_items(self, client, owner, django_assert_max_num_queries):
+    def test_query_count_is_fixed_whatever_the_number_of_steps_and_items(
+        self, client, owner, django_assert_max_num_queries
+    ):
         small = JourneyMapFactory(owner=owner, slug="small")
         build_map_content(small, steps=4, items_per_step=1)
         large = JourneyMapFactory(owner=owner, slug="large")

@@ -28,9 +28,8 @@ class MapItem(TimeStamped):
         super().clean()
         step = getattr(self, "step", None)
         if step is not None and self.map_id and step.map_id != self.map_id:
-            raise ValidationError(
-                {"step": f"The step “{step}” is on another map; pin the item to a step of its own map."}
-            )
+            message = f"The step “{step}” is on another map; pin the item to a step of its own map."
+            raise ValidationError({"step": message})
 
 
 class PainPoint(MapItem):

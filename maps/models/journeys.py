@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from datetime import timedelta
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
@@ -256,9 +257,7 @@ class Step(TimeStamped):
     def clean(self) -> None:
         super().clean()
         if self.stage_id and self.map_id and self.stage.map_id != self.map_id:
-            raise ValidationError(
-                {"stage": f"The stage “{self.stage}” belongs to another map."}
-            )
+            raise ValidationError({"stage": f"The stage “{self.stage}” belongs to another map."})
 
 
 class StepLink(TimeStamped):
@@ -297,11 +296,5 @@ class StepLink(TimeStamped):
 
     def clean(self) -> None:
         super().clean()
-        if (
-            self.from_step_id
-            and self.to_step_id
-            and self.from_step.map_id != self.to_step.map_id
-        ):
-            raise ValidationError(
-                {"to_step": "Both steps of a link must be on the same map."}
-            )
+        if self.from_step_id and self.to_step_id and self.from_step.map_id != self.to_step.map_id:
+            raise ValidationError({"to_step": "Both steps of a link must be on the same map."})

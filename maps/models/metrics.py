@@ -28,9 +28,7 @@ class KPI(TimeStamped):
     name = models.CharField(max_length=160)
     description = models.TextField(blank=True)
     unit = models.CharField(max_length=30, blank=True, help_text="e.g. %, days, €, points")
-    direction = models.CharField(
-        max_length=6, choices=Direction.choices, default=Direction.HIGHER
-    )
+    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
     baseline = models.FloatField(null=True, blank=True)
     target = models.FloatField(null=True, blank=True)
     perspective = models.CharField(

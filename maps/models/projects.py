@@ -37,9 +37,7 @@ class CXProject(TimeStamped):
     maps = models.ManyToManyField(JourneyMap, blank=True, related_name="projects")
     steps = models.ManyToManyField(Step, blank=True, related_name="projects")
     pain_points = models.ManyToManyField(PainPoint, blank=True, related_name="projects")
-    reach = models.PositiveIntegerField(
-        default=0, help_text="Customers affected per quarter."
-    )
+    reach = models.PositiveIntegerField(default=0, help_text="Customers affected per quarter.")
     impact = models.PositiveSmallIntegerField(default=3, help_text="1 (minimal) to 5 (massive).")
     confidence = models.PositiveSmallIntegerField(
         default=50, help_text="How sure we are of reach and impact, in percent."

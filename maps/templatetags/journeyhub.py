@@ -28,6 +28,10 @@ def level_name(context, level: int) -> str:
 
 @register.filter
 def emotion_label(value: int) -> str:
-    return {-2: "Very negative", -1: "Negative", 0: "Neutral", 1: "Positive", 2: "Very positive"}.get(
-        value, "Unknown"
-    )
+    return {
+        -2: "Very negative",
+        -1: "Negative",
+        0: "Neutral",
+        1: "Positive",
+        2: "Very positive",
+    }.get(value, "Unknown")

@@ -1,0 +1,54 @@
+# JourneyHub — `make run` serves the demo, `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run migrate seed test lint format migrations-check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo --if-empty
+
+run: seed
+	@echo ""
+	@echo "JourneyHub demo on http://$(HOST):$(PORT)/  — sign in with password 'journeyhub' as:"
+	@echo "  admin  (superuser, /admin/)      leader (CX leadership)"
+	@echo "  olivia, omar (journey owners)    tess (olivia's team)    vic (viewer)"
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: install lint migrations-check
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: migrate
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) var
