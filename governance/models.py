@@ -16,6 +16,7 @@ class Review(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="map_reviews",
     )

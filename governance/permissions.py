@@ -1,49 +1,83 @@
-"""The ownership policy: every access decision about journey maps, in one place.
+"""The ownership policy: every access decision in JourneyHub, in one place.
 
-Each decision has two forms (wagtail's permission-policy shape): ``can_*`` for one
-object, and a queryset filter for lists, so no list checks rows one by one.
+Each decision has two forms (wagtail's permission-policy shape): ``can(user, action,
+obj)`` for one object, and queryset filters (``visible_maps``, ``editable_maps``,
+``visible_projects`` …) for lists, so no list checks rows one by one.
 
-Rules (``docs/architecture.md``, "Ownership"):
+Rules (``docs/architecture.md``, "Ownership policy"):
 
+* Anonymous and inactive users may do nothing.
 * Published maps are readable by every signed-in user. Drafts and archived maps are
-  readable by those who may edit them, by CX leadership and by superusers.
+  readable by their editors, by holders of a view grant, by CX leadership and admins.
 * A map's content may be edited by its owner, the members of its team, users (or
-  their groups) granted ``change_journeymap`` on it or on any ancestor, and superusers.
-* Owner and team rules are read from the ``owner``/``team`` fields, never stored as
-  grants, so they cannot drift. Explicit grants are django-guardian object
-  permissions; a grant on a map covers its whole subtree, resolved with the tree's
-  ``lft``/``rght`` ranges in one query rather than by walking parents.
+  their groups) granted ``change_journeymap`` on it or on any ancestor, and admins.
+  The same people may create sub-maps beneath it.
+* Transfer, delete and sharing (grants): the owner, CX leadership, admins.
+* CX projects: visible when they touch a visible map (or no map at all), or the user
+  owns them or is in their team; editable by owner, team, leadership and admins;
+  created by anyone who edits a map, leadership and admins.
+* Scoring weights, personas: CX leadership and admins.
+
+Owner and team rules are read from the ``owner``/``team`` fields, never stored as
+grants, so they cannot drift. Explicit grants are django-guardian object
+permissions; a grant on a map covers its whole subtree, resolved with the tree's
+``lft``/``rght`` ranges in one query rather than by walking parents.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from maps.models import (
+    CXProject,
     JourneyMap,
     JourneyMapGroupObjectPermission,
     JourneyMapUserObjectPermission,
 )
-
-User = AbstractBaseUser | AnonymousUser
+from maps.services import map_of
 
 EDIT_CODENAME = "change_journeymap"
 VIEW_CODENAME = "view_journeymap"
 
 
-def _group_ids(user) -> set[int]:
+class Action(StrEnum):
+    VIEW = "view"
+    EDIT = "edit"  # change a map's content (or a project's fields)
+    CREATE_SUBMAP = "create_submap"
+    TRANSFER = "transfer"
+    DELETE = "delete"
+    SHARE = "share"  # grant or revoke access to a map
+
+
+# --- who the user is --------------------------------------------------------
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def _group_ids(user) -> frozenset[int]:
     """The user's group ids, cached on the user object for the request."""
     cached = getattr(user, "_journeyhub_group_ids", None)
     if cached is None:
-        cached = set(user.groups.values_list("pk", flat=True))
+        cached = frozenset(user.groups.values_list("pk", flat=True))
         user._journeyhub_group_ids = cached
     return cached
 
 
+def is_admin(user) -> bool:
+    return _active(user) and user.is_superuser
+
+
 def is_leadership(user) -> bool:
-    if not user.is_authenticated:
+    """CX leadership (the configured group) or an admin."""
+    if not _active(user):
         return False
     if user.is_superuser:
         return True
@@ -54,16 +88,20 @@ def is_leadership(user) -> bool:
     return cached
 
 
-def _granted_subtree_q(user, codename: str) -> Q:
-    """Maps lying inside the subtree of a map on which the user (or a group) holds ``codename``."""
+# --- maps as querysets --------------------------------------------------------
+
+
+def _granted_subtree_q(user, codename: str, prefix: str = "") -> Q:
+    """Maps inside the subtree of a map on which the user or a group of theirs holds
+    ``codename``. ``prefix`` lets content querysets reach their map (``"map__"``)."""
 
     def covering(model, **who):
         return Exists(
             model.objects.filter(
                 permission__codename=codename,
-                content_object__tree_id=OuterRef("tree_id"),
-                content_object__lft__lte=OuterRef("lft"),
-                content_object__rght__gte=OuterRef("rght"),
+                content_object__tree_id=OuterRef(f"{prefix}tree_id"),
+                content_object__lft__lte=OuterRef(f"{prefix}lft"),
+                content_object__rght__gte=OuterRef(f"{prefix}rght"),
                 **who,
             )
         )
@@ -75,72 +113,197 @@ def _granted_subtree_q(user, codename: str) -> Q:
     return q
 
 
-def _edit_q(user) -> Q:
-    q = Q(owner=user) | _granted_subtree_q(user, EDIT_CODENAME)
+def _edit_q(user, prefix: str = "") -> Q:
+    q = Q(**{f"{prefix}owner": user}) | _granted_subtree_q(user, EDIT_CODENAME, prefix)
     group_ids = _group_ids(user)
     if group_ids:
-        q |= Q(team_id__in=group_ids)
+        q |= Q(**{f"{prefix}team_id__in": group_ids})
     return q
+
+
+def _view_q(user, prefix: str = "") -> Q:
+    return (
+        Q(**{f"{prefix}status": JourneyMap.Status.PUBLISHED})
+        | _edit_q(user, prefix)
+        | _granted_subtree_q(user, VIEW_CODENAME, prefix)
+    )
+
+
+def visible_maps(user, queryset: QuerySet[JourneyMap] | None = None) -> QuerySet[JourneyMap]:
+    qs = JourneyMap.objects.all() if queryset is None else queryset
+    if not _active(user):
+        return qs.none()
+    if is_leadership(user):
+        return qs
+    return qs.filter(_view_q(user))
 
 
 def editable_maps(user, queryset: QuerySet[JourneyMap] | None = None) -> QuerySet[JourneyMap]:
     qs = JourneyMap.objects.all() if queryset is None else queryset
-    if not user.is_authenticated or not user.is_active:
+    if not _active(user):
         return qs.none()
     if user.is_superuser:
         return qs
     return qs.filter(_edit_q(user))
 
 
-def visible_maps(user, queryset: QuerySet[JourneyMap] | None = None) -> QuerySet[JourneyMap]:
+def manageable_maps(user, queryset: QuerySet[JourneyMap] | None = None) -> QuerySet[JourneyMap]:
+    """Maps the user may transfer, delete and share: their own, or all for leadership."""
     qs = JourneyMap.objects.all() if queryset is None else queryset
-    if not user.is_authenticated or not user.is_active:
+    if not _active(user):
         return qs.none()
     if is_leadership(user):
         return qs
-    return qs.filter(
-        Q(status=JourneyMap.Status.PUBLISHED)
-        | _edit_q(user)
-        | _granted_subtree_q(user, VIEW_CODENAME)
+    return qs.filter(owner=user)
+
+
+def visible_content(user, queryset: QuerySet, *, map_path: str = "map") -> QuerySet:
+    """Content rows (steps, pain points, KPIs …) whose map the user may see."""
+    if not _active(user):
+        return queryset.none()
+    if is_leadership(user):
+        return queryset
+    return queryset.filter(_view_q(user, prefix=f"{map_path}__"))
+
+
+# --- projects as querysets ---------------------------------------------------
+
+
+def visible_projects(user, queryset: QuerySet[CXProject] | None = None) -> QuerySet[CXProject]:
+    qs = CXProject.objects.all() if queryset is None else queryset
+    if not _active(user):
+        return qs.none()
+    if is_leadership(user):
+        return qs
+    through = CXProject.maps.through
+    touches_visible = Exists(
+        through.objects.filter(cxproject_id=OuterRef("pk")).filter(
+            journeymap__in=visible_maps(user).values("pk")
+        )
+    )
+    touches_any = Exists(through.objects.filter(cxproject_id=OuterRef("pk")))
+    q = Q(owner=user) | Q(touches_visible) | ~Q(touches_any)
+    if _group_ids(user):
+        q |= Q(team_id__in=_group_ids(user))
+    return qs.filter(q)
+
+
+def editable_projects(user, queryset: QuerySet[CXProject] | None = None) -> QuerySet[CXProject]:
+    qs = CXProject.objects.all() if queryset is None else queryset
+    if not _active(user):
+        return qs.none()
+    if is_leadership(user):
+        return qs
+    q = Q(owner=user)
+    if _group_ids(user):
+        q |= Q(team_id__in=_group_ids(user))
+    return qs.filter(q)
+
+
+# --- single decisions ------------------------------------------------------
+
+
+def _has_grant(user, journey_map: JourneyMap, codename: str) -> bool:
+    return (
+        JourneyMap.objects.filter(pk=journey_map.pk)
+        .filter(_granted_subtree_q(user, codename))
+        .exists()
     )
 
 
 def can_edit_map(user, journey_map: JourneyMap) -> bool:
-    if not user.is_authenticated or not user.is_active:
+    if not _active(user):
         return False
     if user.is_superuser or journey_map.owner_id == user.pk:
         return True
     if journey_map.team_id and journey_map.team_id in _group_ids(user):
         return True
-    return (
-        JourneyMap.objects.filter(pk=journey_map.pk)
-        .filter(_granted_subtree_q(user, EDIT_CODENAME))
-        .exists()
-    )
+    return _has_grant(user, journey_map, EDIT_CODENAME)
 
 
 def can_view_map(user, journey_map: JourneyMap) -> bool:
-    if not user.is_authenticated or not user.is_active:
+    if not _active(user):
         return False
     if journey_map.status == JourneyMap.Status.PUBLISHED or is_leadership(user):
         return True
-    return can_edit_map(user, journey_map) or (
-        JourneyMap.objects.filter(pk=journey_map.pk)
-        .filter(_granted_subtree_q(user, VIEW_CODENAME))
-        .exists()
-    )
+    return can_edit_map(user, journey_map) or _has_grant(user, journey_map, VIEW_CODENAME)
 
 
-def get_map_for_user(user, slug: str, *, action: str = "view", queryset=None) -> JourneyMap:
-    """The one gate views use to load a map: 404 if the user may not see it, 403 if they
-    may see it but not perform ``action``."""
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
+def can_manage_map(user, journey_map: JourneyMap) -> bool:
+    """Transfer, delete or share: the owner, CX leadership, admins."""
+    return _active(user) and (journey_map.owner_id == user.pk or is_leadership(user))
 
+
+def can_create_top_level_map(user) -> bool:
+    return is_leadership(user) or (_active(user) and user.has_perm("maps.add_journeymap"))
+
+
+def can_create_project(user) -> bool:
+    return is_leadership(user) or editable_maps(user).exists()
+
+
+def can_edit_project(user, project: CXProject) -> bool:
+    if not _active(user):
+        return False
+    if project.owner_id == user.pk or is_leadership(user):
+        return True
+    return bool(project.team_id and project.team_id in _group_ids(user))
+
+
+def can_view_project(user, project: CXProject) -> bool:
+    return can_edit_project(user, project) or visible_projects(user).filter(pk=project.pk).exists()
+
+
+def can_change_weights(user) -> bool:
+    return is_leadership(user)
+
+
+def can_edit_personas(user) -> bool:
+    return is_leadership(user)
+
+
+def can(user, action: Action | str, obj: Any) -> bool:
+    """The single-object form of every decision."""
+    action = Action(action)
+    if isinstance(obj, CXProject):
+        if action == Action.VIEW:
+            return can_view_project(user, obj)
+        if action == Action.EDIT:
+            return can_edit_project(user, obj)
+        if action == Action.DELETE:
+            return _active(user) and (obj.owner_id == user.pk or is_leadership(user))
+        return False
+    journey_map = map_of(obj)
+    if action == Action.VIEW:
+        return can_view_map(user, journey_map)
+    if action in (Action.EDIT, Action.CREATE_SUBMAP):
+        return can_edit_map(user, journey_map)
+    if not isinstance(obj, JourneyMap):  # deleting content is editing its map
+        return action == Action.DELETE and can_edit_map(user, journey_map)
+    return can_manage_map(user, journey_map)
+
+
+# --- the gates views use to load objects ---------------------------------------
+
+
+def get_map_for_user(
+    user, slug: str, *, action: Action | str = Action.VIEW, queryset=None
+) -> JourneyMap:
+    """Load a map: 404 if the user may not see it, 403 if they may see it but not act."""
     base = JourneyMap.objects.all() if queryset is None else queryset
     journey_map = visible_maps(user, base).filter(slug=slug).first()
     if journey_map is None:
         raise Http404("No such journey map.")
-    if action == "edit" and not can_edit_map(user, journey_map):
-        raise PermissionDenied("Only the owner, the team and editors may change this map.")
+    if Action(action) != Action.VIEW and not can(user, action, journey_map):
+        raise PermissionDenied(DENIED_MESSAGES[Action(action)])
     return journey_map
+
+
+DENIED_MESSAGES = {
+    Action.VIEW: "You may not see this.",
+    Action.EDIT: "Only the map's owner, its team and people it is shared with may change it.",
+    Action.CREATE_SUBMAP: "Only the map's owner, its team and editors may add sub-maps to it.",
+    Action.TRANSFER: "Only the owner, CX leadership or an admin may transfer this map.",
+    Action.DELETE: "Only the owner, CX leadership or an admin may delete this map.",
+    Action.SHARE: "Only the owner, CX leadership or an admin may share this map.",
+}

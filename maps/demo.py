@@ -72,17 +72,17 @@ class UserSpec:
 
     @property
     def email(self) -> str:
-        return f"{self.first_name.lower()}.{self.last_name.lower()}@example.com"
+        return f"{self.username}@example.com"
 
 
 def user_specs() -> list[UserSpec]:
     return [
-        UserSpec("admin", "Alex", "Admin", is_staff=True, is_superuser=True),
-        UserSpec("leader", "Laura", "Lindqvist", groups=(leadership_group(),)),
-        UserSpec("olivia", "Olivia", "Okafor", groups=(DIGITAL_TEAM,)),
-        UserSpec("omar", "Omar", "Haddad", groups=(SERVICING_TEAM,)),
-        UserSpec("tess", "Tess", "Turner", groups=(DIGITAL_TEAM,)),
-        UserSpec("vic", "Victor", "Varga"),
+        UserSpec("admin", "Ada", "Admin", is_staff=True, is_superuser=True),
+        UserSpec("leader", "Lee", "Leader", groups=(leadership_group(),)),
+        UserSpec("olivia", "Olivia", "Owens", groups=(DIGITAL_TEAM,)),
+        UserSpec("omar", "Omar", "Olsen", groups=(SERVICING_TEAM,)),
+        UserSpec("tess", "Tess", "Taylor", groups=(DIGITAL_TEAM,)),
+        UserSpec("vic", "Vic", "Vance"),
     ]
 
 
@@ -433,7 +433,12 @@ MAPS: list[MapSpec] = [
         ],
         factors=[
             ("C", "Brand trust", 3, "Trusted for safety, not for innovation."),
-            ("C", "Consistency across channels", 2, "App, phone and branch give different answers."),
+            (
+                "C",
+                "Consistency across channels",
+                2,
+                "App, phone and branch give different answers.",
+            ),
             ("B", "Fit with strategy", 4, "Digital-first relationship banking."),
             ("B", "Cost to serve", 3, "Branch and phone still carry most servicing."),
         ],
@@ -534,7 +539,16 @@ MAPS: list[MapSpec] = [
         ],
         kpis=[
             K("Visit-to-application rate", "B", "%", "H", 3.1, 4.5, source="A", weight=2),
-            K("Comparison tool completion", "C", "%", "H", 41, 60, step="use-comparison", source="A"),
+            K(
+                "Comparison tool completion",
+                "C",
+                "%",
+                "H",
+                41,
+                60,
+                step="use-comparison",
+                source="A",
+            ),
             K(
                 "Time to find the fees",
                 "C",
@@ -676,7 +690,7 @@ MAPS: list[MapSpec] = [
                 "E",
                 3,
                 4,
-                "The contact centre cannot see an application's status, so callers are told to wait",
+                "The contact centre cannot see application status, so callers are told to wait",
             ),
         ],
         lane_items=[
@@ -686,7 +700,12 @@ MAPS: list[MapSpec] = [
                 "31 % of applicants who fail the selfie check never come back",
                 "",
             ),
-            (OPPORTUNITY, "receive-card", "A digital card in the wallet before the plastic arrives", ""),
+            (
+                OPPORTUNITY,
+                "receive-card",
+                "A digital card in the wallet before the plastic arrives",
+                "",
+            ),
             (
                 RESEARCH,
                 None,
@@ -934,7 +953,13 @@ MAPS: list[MapSpec] = [
                 2,
                 "The fraud team works declined-card alerts from three different queues",
             ),
-            ("withdraw-cash", "C", 2, 2, "Fewer cash machines in rural areas after branch closures"),
+            (
+                "withdraw-cash",
+                "C",
+                2,
+                2,
+                "Fewer cash machines in rural areas after branch closures",
+            ),
             ("manage-card", "C", 3, 2, "Freezing the card also stops subscriptions, silently"),
             ("set-alerts", "C", 1, 2, "The low-balance alert threshold cannot be changed"),
             (
@@ -1254,7 +1279,12 @@ MAPS: list[MapSpec] = [
             ("Wrap up", [S("closure-letter", "Receive the closure letter", "mail", 0)]),
         ],
         links=[
-            ("decide-to-leave", "request-closure", SKIP, "The switching service closes it for them"),
+            (
+                "decide-to-leave",
+                "request-closure",
+                SKIP,
+                "The switching service closes it for them",
+            ),
         ],
         pain_points=[
             ("decide-to-leave", "C", 3, 2, "No exit survey to learn why customers leave"),
@@ -1299,8 +1329,18 @@ MAPS: list[MapSpec] = [
             ),
         ],
         lane_items=[
-            (INSIGHT, "decide-to-leave", "One in five leavers complained in the previous 6 months", ""),
-            (OPPORTUNITY, "request-closure", "Close the account in the app in under five minutes", ""),
+            (
+                INSIGHT,
+                "decide-to-leave",
+                "One in five leavers complained in the previous 6 months",
+                "",
+            ),
+            (
+                OPPORTUNITY,
+                "request-closure",
+                "Close the account in the app in under five minutes",
+                "",
+            ),
             (
                 RESEARCH,
                 "decide-to-leave",
@@ -1518,7 +1558,13 @@ MAPS: list[MapSpec] = [
                 "Customers are told to contact the merchant but not how",
             ),
             ("start-dispute", "C", 4, 3, "A dispute cannot be started on a pending transaction"),
-            ("start-dispute", "E", 3, 3, "Chargeback reason codes are picked by hand, often wrongly"),
+            (
+                "start-dispute",
+                "E",
+                3,
+                3,
+                "Chargeback reason codes are picked by hand, often wrongly",
+            ),
             ("upload-evidence", "C", 3, 3, "Evidence upload accepts only PDF files"),
             (
                 "upload-evidence",
@@ -1545,7 +1591,12 @@ MAPS: list[MapSpec] = [
                 "Show the merchant's logo and contact details on every transaction",
                 "",
             ),
-            (IDEA, "spot-transaction", "A cancel-subscription button next to recurring payments", ""),
+            (
+                IDEA,
+                "spot-transaction",
+                "A cancel-subscription button next to recurring payments",
+                "",
+            ),
         ],
         kpis=[
             K("Dispute cycle time", "C", "days", "L", 38, 14),
@@ -1608,7 +1659,13 @@ MAPS: list[MapSpec] = [
                 3,
                 "A payment date on a weekend moves without notice",
             ),
-            ("approve-order", "C", 2, 2, "The approval screen doesn't repeat the first payment date"),
+            (
+                "approve-order",
+                "C",
+                2,
+                2,
+                "The approval screen doesn't repeat the first payment date",
+            ),
             (
                 "first-payment",
                 "C",
@@ -1620,8 +1677,18 @@ MAPS: list[MapSpec] = [
             ("edit-order", "E", 2, 2, "Branch staff cannot see standing orders set up in the app"),
         ],
         lane_items=[
-            (INSIGHT, "choose-payee", "Retirees set up most of their standing orders in a branch", ""),
-            (IDEA, "choose-payee", "Suggest a standing order for rent paid by hand every month", ""),
+            (
+                INSIGHT,
+                "choose-payee",
+                "Retirees set up most of their standing orders in a branch",
+                "",
+            ),
+            (
+                IDEA,
+                "choose-payee",
+                "Suggest a standing order for rent paid by hand every month",
+                "",
+            ),
         ],
         kpis=[
             K("Standing orders set up digitally", "B", "%", "H", 48, 70, source="A"),
@@ -2508,9 +2575,7 @@ class Seeder:
             )
         ]
         if earlier < spec.created_days_ago:
-            reviews.append(
-                ("First review after the research round.", _at(self.today, earlier, 15))
-            )
+            reviews.append(("First review after the research round.", _at(self.today, earlier, 15)))
         return reviews
 
     def seed_map(self, spec: MapSpec) -> JourneyMap:
@@ -2608,9 +2673,7 @@ class Seeder:
                     "step": self.steps[(spec.slug, step_key)] if step_key else None,
                     "url": url,
                     "evidence": (
-                        Evidence.RESEARCHED
-                        if kind == RESEARCH
-                        else _evidence(spec.slug, title)
+                        Evidence.RESEARCHED if kind == RESEARCH else _evidence(spec.slug, title)
                     ),
                     "position": item_position,
                 },
@@ -2666,9 +2729,7 @@ class Seeder:
     def seed_measurements(self) -> None:
         window = month_starts(self.today)
         kpi_ids = [kpi.pk for _, _, kpi in self.kpis]
-        existing = {
-            (m.kpi_id, m.date): m for m in Measurement.objects.filter(kpi_id__in=kpi_ids)
-        }
+        existing = {(m.kpi_id, m.date): m for m in Measurement.objects.filter(kpi_id__in=kpi_ids)}
         label = self._label(Measurement)
         to_write = []
         for slug, spec, kpi in self.kpis:
@@ -2690,9 +2751,8 @@ class Seeder:
             )
         # The window slides with the calendar: drop the demo's own monthly points that
         # fell out of it, so every demo KPI keeps exactly one year of history.
-        stale = [
-            m.pk for (_, day), m in existing.items() if day.day == 1 and day < window[0]
-        ]
+        in_window = set(window)
+        stale = [m.pk for (_, day), m in existing.items() if day.day == 1 and day not in in_window]
         if stale:
             Measurement.objects.filter(pk__in=stale).delete()
             self.stats[label]["deleted"] += len(stale)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import (
@@ -55,10 +55,27 @@ def repository_tree(maps: QuerySet[JourneyMap]) -> list[JourneyMap]:
     """
     annotated = (
         maps.with_people()
-        .annotate(step_count=_count_of(Step), pain_point_count=_count_of(PainPoint))
+        .annotate(
+            step_count=_count_of(Step),
+            pain_point_count=_count_of(PainPoint),
+            parent_step_position=F("parent_step__position"),
+        )
         .order_by("tree_id", "lft")
     )
-    return annotated.get_cached_trees()
+    roots = annotated.get_cached_trees()
+    _sort_by_journey_order(roots)
+    return roots
+
+
+def _sort_by_journey_order(nodes: list[JourneyMap]) -> None:
+    """Siblings follow the steps of their parent they zoom into, then their titles."""
+    for node in nodes:
+        children = getattr(node, "_cached_children", None)
+        if children:
+            children.sort(
+                key=lambda c: (c.parent_step_position is None, c.parent_step_position or 0, c.title)
+            )
+            _sort_by_journey_order(children)
 
 
 @dataclass

@@ -155,7 +155,8 @@ class JourneyMap(MPTTModel):
 
     @property
     def is_review_due(self) -> bool:
-        return timezone.now() >= self.review_due_at
+        """Archived maps are kept for the record and never fall due."""
+        return self.status != self.Status.ARCHIVED and timezone.now() >= self.review_due_at
 
 
 # HistoricalRecords cannot be declared inside an MPTTModel (the tree fields break
@@ -275,7 +276,7 @@ class StepLink(TimeStamped):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["from_step__position", "pk"]
+        ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["from_step", "to_step"],

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from maps.demo import PASSWORD, seed_demo
+from maps.models import JourneyMap
 
 
 class Command(BaseCommand):
@@ -17,7 +18,17 @@ class Command(BaseCommand):
         "and CX projects. Idempotent: running it again changes nothing."
     )
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the repository already holds journey maps (used by `make run`).",
+        )
+
     def handle(self, *args, **options) -> None:
+        if options["if_empty"] and JourneyMap.objects.exists():
+            self.stdout.write("The repository already holds journey maps; demo not seeded.")
+            return
         started = time.perf_counter()
         with transaction.atomic():
             seeder = seed_demo()

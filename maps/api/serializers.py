@@ -1,0 +1,357 @@
+"""API representations of the repository. Validation reuses the models' own clean()
+rules, so the API, the admin and the browser forms give the same messages."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from maps.models import (
+    KPI,
+    CXProject,
+    JourneyMap,
+    LaneItem,
+    Measurement,
+    PainPoint,
+    Persona,
+    QualitativeFactor,
+    Stage,
+    Step,
+    StepLink,
+)
+
+from .fields import (
+    VisibleKPIField,
+    VisibleMapField,
+    VisiblePainPointField,
+    VisibleStageField,
+    VisibleStepField,
+)
+
+User = get_user_model()
+
+
+def drf_errors(exc: DjangoValidationError) -> dict | list:
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if key == "__all__" else key): messages
+            for key, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": exc.messages}
+
+
+class CleanModelSerializer(serializers.ModelSerializer):
+    """Runs the model's full_clean() on the would-be instance, keyed by field."""
+
+    # write-only fields that are instructions, not model data
+    instruction_fields: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        data = {k: v for k, v in attrs.items() if k not in self.instruction_fields}
+        m2m = {f.name for f in model._meta.many_to_many}
+        if self.instance is not None:
+            candidate = copy.copy(self.instance)
+            for key, value in data.items():
+                if key not in m2m:
+                    setattr(candidate, key, value)
+        else:
+            candidate = model(**{k: v for k, v in data.items() if k not in m2m})
+        try:
+            candidate.full_clean(exclude=self._clean_exclude(candidate))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(drf_errors(exc)) from exc
+        return attrs
+
+    def _clean_exclude(self, candidate) -> list[str]:
+        # Fields the client does not send (owner, slug on create …) are set by services.
+        return [
+            f.name
+            for f in candidate._meta.fields
+            if f.name in getattr(self.Meta, "clean_exclude", ())
+        ]
+
+
+class MapVersionMixin(serializers.Serializer):
+    map_version = serializers.IntegerField(
+        write_only=True,
+        min_value=1,
+        required=False,
+        help_text="The version of the map this edit started from (required on every write). "
+        "A stale version is refused with 409 Conflict.",
+    )
+
+
+class UserRefField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+class JourneyMapSerializer(CleanModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Group.objects.all(), allow_null=True, required=False
+    )
+    parent = VisibleMapField(allow_null=True, required=False)
+    parent_step = VisibleStepField(allow_null=True, required=False)
+    persona = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Persona.objects.all(), allow_null=True, required=False
+    )
+    slug = serializers.SlugField(max_length=200, required=False)
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Current version on reads; on writes, the version the edit started from "
+        "(required for PUT/PATCH). A stale version gets 409 Conflict.",
+    )
+    level = serializers.IntegerField(read_only=True, help_text="Depth in the tree, 0 = top.")
+    is_review_due = serializers.BooleanField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:map-detail")
+    web_url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    instruction_fields = ("version",)
+
+    class Meta:
+        model = JourneyMap
+        fields = (
+            "id",
+            "url",
+            "web_url",
+            "title",
+            "slug",
+            "summary",
+            "status",
+            "parent",
+            "parent_step",
+            "level",
+            "persona",
+            "owner",
+            "team",
+            "review_every_days",
+            "last_reviewed_at",
+            "is_review_due",
+            "version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("last_reviewed_at", "created_at", "updated_at")
+        clean_exclude = ("owner", "slug")
+
+
+class MapTreeSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    children = serializers.SerializerMethodField()
+
+    class Meta:
+        model = JourneyMap
+        fields = ("id", "title", "slug", "status", "level", "owner", "parent_step", "children")
+
+    def get_children(self, obj) -> list[dict]:
+        # children come from get_cached_trees(): no query per node
+        return MapTreeSerializer(obj.get_children(), many=True, context=self.context).data
+
+
+class TransferSerializer(serializers.Serializer):
+    owner = UserRefField(help_text="Username of the new owner.")
+    version = serializers.IntegerField(min_value=1, help_text="The map version you started from.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class StageSerializer(MapVersionMixin, CleanModelSerializer):
+    map = VisibleMapField()
+    instruction_fields = ("map_version",)
+
+    class Meta:
+        model = Stage
+        fields = ("id", "map", "name", "description", "position", "map_version")
+
+
+class StepSerializer(MapVersionMixin, CleanModelSerializer):
+    map = VisibleMapField()
+    stage = VisibleStageField(allow_null=True, required=False)
+    instruction_fields = ("map_version",)
+
+    class Meta:
+        model = Step
+        fields = (
+            "id",
+            "map",
+            "stage",
+            "key",
+            "name",
+            "description",
+            "position",
+            "channel",
+            "emotion",
+            "is_recurring",
+            "is_moment_of_truth",
+            "evidence",
+            "map_version",
+        )
+
+
+class StepLinkSerializer(MapVersionMixin, CleanModelSerializer):
+    from_step = VisibleStepField()
+    to_step = VisibleStepField()
+    map = serializers.IntegerField(source="from_step.map_id", read_only=True)
+    instruction_fields = ("map_version",)
+
+    class Meta:
+        model = StepLink
+        fields = ("id", "map", "from_step", "to_step", "kind", "label", "map_version")
+
+
+class PainPointSerializer(MapVersionMixin, CleanModelSerializer):
+    map = VisibleMapField()
+    step = VisibleStepField(allow_null=True, required=False)
+    instruction_fields = ("map_version",)
+
+    class Meta:
+        model = PainPoint
+        fields = (
+            "id",
+            "map",
+            "step",
+            "kind",
+            "title",
+            "description",
+            "severity",
+            "frequency",
+            "evidence",
+            "position",
+            "map_version",
+        )
+
+
+class LaneItemSerializer(MapVersionMixin, CleanModelSerializer):
+    map = VisibleMapField()
+    step = VisibleStepField(allow_null=True, required=False)
+    instruction_fields = ("map_version",)
+
+    class Meta:
+        model = LaneItem
+        fields = (
+            "id",
+            "map",
+            "step",
+            "kind",
+            "title",
+            "description",
+            "url",
+            "evidence",
+            "position",
+            "map_version",
+        )
+
+
+class KPISerializer(MapVersionMixin, CleanModelSerializer):
+    map = VisibleMapField()
+    step = VisibleStepField(allow_null=True, required=False)
+    instruction_fields = ("map_version",)
+
+    class Meta:
+        model = KPI
+        fields = (
+            "id",
+            "map",
+            "step",
+            "name",
+            "description",
+            "unit",
+            "direction",
+            "baseline",
+            "target",
+            "perspective",
+            "source",
+            "weight",
+            "map_version",
+        )
+
+
+class MeasurementSerializer(CleanModelSerializer):
+    kpi = VisibleKPIField()
+
+    class Meta:
+        model = Measurement
+        fields = ("id", "kpi", "date", "value")
+        validators = []  # (kpi, date) upserts instead of refusing
+
+
+class KPIMeasurementSerializer(CleanModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = ("id", "date", "value")
+        clean_exclude = ("kpi",)
+
+    def _clean_exclude(self, candidate) -> list[str]:
+        return ["kpi"]
+
+
+class QualitativeFactorSerializer(MapVersionMixin, CleanModelSerializer):
+    map = VisibleMapField()
+    rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    instruction_fields = ("map_version",)
+
+    class Meta:
+        model = QualitativeFactor
+        fields = (
+            "id",
+            "map",
+            "name",
+            "perspective",
+            "rating",
+            "note",
+            "rated_by",
+            "rated_at",
+            "map_version",
+        )
+        read_only_fields = ("rated_at",)
+
+
+class PersonaSerializer(CleanModelSerializer):
+    class Meta:
+        model = Persona
+        fields = ("id", "name", "slug", "description")
+
+
+class CXProjectSerializer(CleanModelSerializer):
+    owner = UserRefField(required=False, help_text="Username; defaults to you.")
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Group.objects.all(), allow_null=True, required=False
+    )
+    maps = VisibleMapField(many=True, required=False)
+    steps = VisibleStepField(many=True, required=False)
+    pain_points = VisiblePainPointField(many=True, required=False)
+
+    class Meta:
+        model = CXProject
+        fields = (
+            "id",
+            "title",
+            "summary",
+            "status",
+            "owner",
+            "team",
+            "start_date",
+            "end_date",
+            "maps",
+            "steps",
+            "pain_points",
+            "reach",
+            "impact",
+            "confidence",
+            "effort",
+            "cost",
+            "outcome",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("created_at", "updated_at")
+        clean_exclude = ("owner",)
