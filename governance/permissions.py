@@ -307,3 +307,16 @@ DENIED_MESSAGES = {
     Action.DELETE: "Only the owner, CX leadership or an admin may delete this map.",
     Action.SHARE: "Only the owner, CX leadership or an admin may share this map.",
 }
+
+
+PROJECT_DENIED_MESSAGES = {
+    Action.EDIT: "Only the project's owner, its team and CX leadership may change it.",
+    Action.DELETE: "Only the project's owner and CX leadership may delete it.",
+}
+
+
+def denied_message(action: Action | str, obj: Any = None) -> str:
+    action = Action(action)
+    if isinstance(obj, CXProject):
+        return PROJECT_DENIED_MESSAGES.get(action, DENIED_MESSAGES[Action.VIEW])
+    return DENIED_MESSAGES[action]

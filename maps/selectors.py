@@ -231,3 +231,15 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         links_out=dict(links_out),
         emotion_points=emotion_points,
     )
+
+
+def subtree_forest(
+    maps: QuerySet[JourneyMap], *, root: JourneyMap | None = None
+) -> list[JourneyMap]:
+    """The visible maps (optionally only ``root``'s subtree) as trees, children cached."""
+    qs = maps.select_related("owner").annotate(parent_step_position=F("parent_step__position"))
+    if root is not None:
+        qs = qs.filter(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
+    roots = qs.order_by("tree_id", "lft").get_cached_trees()
+    _sort_by_journey_order(roots)
+    return roots

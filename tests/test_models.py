@@ -127,7 +127,7 @@ class TestStepsAndLinks:
         step = StepFactory.build(map=JourneyMapFactory(), emotion=3)
         with pytest.raises(ValidationError) as exc:
             step.full_clean()
-        assert errors_of(exc)["__all__"] == ["Emotion must be between −2 and +2."]
+        assert errors_of(exc) == {"emotion": ["Emotion must be between -2 and 2."]}
 
     def test_stage_must_be_on_the_same_map(self):
         stage = StageFactory(name="Join")
@@ -161,7 +161,7 @@ class TestPainPoints:
         pain = PainPointFactory.build(map=JourneyMapFactory(), severity=severity)
         with pytest.raises(ValidationError) as exc:
             pain.full_clean()
-        assert "Severity must be between 1 and 5." in errors_of(exc)["__all__"]
+        assert errors_of(exc) == {"severity": ["Severity must be between 1 and 5."]}
 
     def test_severity_constraint_holds_in_the_database(self):
         pain = PainPointFactory()
@@ -172,7 +172,7 @@ class TestPainPoints:
         pain = PainPointFactory.build(map=JourneyMapFactory(), frequency=0)
         with pytest.raises(ValidationError) as exc:
             pain.full_clean()
-        assert "Frequency must be between 1 and 5." in errors_of(exc)["__all__"]
+        assert errors_of(exc) == {"frequency": ["Frequency must be between 1 and 5."]}
 
     def test_step_must_be_on_the_same_map(self):
         pain = PainPointFactory.build(map=JourneyMapFactory(), step=StepFactory(name="Apply"))
@@ -215,7 +215,7 @@ class TestKPIs:
         kpi = KPIFactory.build(map=JourneyMapFactory(), weight=0)
         with pytest.raises(ValidationError) as exc:
             kpi.full_clean()
-        assert errors_of(exc)["__all__"] == ["Weight must be greater than 0."]
+        assert errors_of(exc) == {"weight": ["Weight must be greater than 0."]}
 
     def test_one_measurement_per_kpi_and_date(self):
         first = MeasurementFactory(date=dt.date(2026, 3, 1))
@@ -229,14 +229,14 @@ class TestProjectsAndRatings:
         [
             ("impact", 6, "Impact must be between 1 and 5."),
             ("confidence", 101, "Confidence must be between 0 and 100%."),
-            ("effort", 0, "Effort must be greater than 0 person-weeks."),
+            ("effort", 0, "Effort must be at least 0.1 person-weeks."),
         ],
     )
     def test_ranges_are_refused_with_a_message(self, field, value, message):
         project = CXProjectFactory.build(owner=JourneyMapFactory().owner, **{field: value})
         with pytest.raises(ValidationError) as exc:
             project.full_clean()
-        assert message in errors_of(exc)["__all__"]
+        assert errors_of(exc) == {field: [message]}
 
     def test_end_date_cannot_precede_start(self):
         project = CXProjectFactory.build(
@@ -258,7 +258,7 @@ class TestProjectsAndRatings:
         factor = QualitativeFactorFactory.build(map=JourneyMapFactory(), rating=0)
         with pytest.raises(ValidationError) as exc:
             factor.full_clean()
-        assert errors_of(exc)["__all__"] == ["Rating must be between 1 and 5."]
+        assert errors_of(exc) == {"rating": ["Rating must be between 1 and 5."]}
 
 
 class TestVocabulary:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+
+def between(label: str, low: int, high: int, unit: str = "") -> list:
+    """Field validators whose message names the field; the database constraint says the same."""
+    message = f"{label} must be between {low} and {high}{unit}.".replace("%", "%%")
+    return [MinValueValidator(low, message), MaxValueValidator(high, message)]
+
+
+def one_to_five(label: str) -> list:
+    return between(label, 1, 5)
 
 
 class Evidence(models.TextChoices):

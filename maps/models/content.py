@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .common import Evidence, TimeStamped
+from .common import Evidence, TimeStamped, one_to_five
 from .journeys import JourneyMap, Step
 
 
@@ -42,8 +42,12 @@ class PainPoint(MapItem):
         Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="pain_points"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
-    severity = models.PositiveSmallIntegerField(default=3, help_text="1 (minor) to 5 (critical).")
-    frequency = models.PositiveSmallIntegerField(default=3, help_text="1 (rare) to 5 (constant).")
+    severity = models.PositiveSmallIntegerField(
+        default=3, validators=one_to_five("Severity"), help_text="1 (minor) to 5 (critical)."
+    )
+    frequency = models.PositiveSmallIntegerField(
+        default=3, validators=one_to_five("Frequency"), help_text="1 (rare) to 5 (constant)."
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -17,7 +17,7 @@ from mptt.querysets import TreeQuerySet
 from simple_history import register
 from simple_history.models import HistoricalRecords
 
-from .common import Evidence, TimeStamped
+from .common import Evidence, TimeStamped, between
 
 
 def default_review_every_days() -> int:
@@ -223,7 +223,9 @@ class Step(TimeStamped):
     position = models.PositiveIntegerField(default=0)
     channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
     emotion = models.SmallIntegerField(
-        default=0, help_text="How the customer feels here, from −2 (very bad) to +2 (very good)."
+        default=0,
+        validators=between("Emotion", -2, 2),
+        help_text="How the customer feels here, from −2 (very bad) to +2 (very good).",
     )
     is_recurring = models.BooleanField(default=False)
     is_moment_of_truth = models.BooleanField(default=False)

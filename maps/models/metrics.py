@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .common import Perspective, TimeStamped
+from .common import Perspective, TimeStamped, one_to_five
 from .journeys import JourneyMap, Step
 
 
@@ -35,7 +36,11 @@ class KPI(TimeStamped):
         max_length=10, choices=Perspective.choices, default=Perspective.CUSTOMER
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
-    weight = models.FloatField(default=1.0, help_text="Weight within its scorecard quadrant.")
+    weight = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.0001, "Weight must be greater than 0.")],
+        help_text="Weight within its scorecard quadrant.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -115,7 +120,9 @@ class QualitativeFactor(TimeStamped):
     perspective = models.CharField(
         max_length=10, choices=Perspective.choices, default=Perspective.CUSTOMER
     )
-    rating = models.PositiveSmallIntegerField(help_text="1 (poor) to 5 (excellent).")
+    rating = models.PositiveSmallIntegerField(
+        validators=one_to_five("Rating"), help_text="1 (poor) to 5 (excellent)."
+    )
     note = models.TextField(blank=True)
     rated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .common import TimeStamped
+from .common import TimeStamped, between, one_to_five
 from .content import PainPoint
 from .journeys import JourneyMap, Step
 
@@ -38,12 +39,26 @@ class CXProject(TimeStamped):
     steps = models.ManyToManyField(Step, blank=True, related_name="projects")
     pain_points = models.ManyToManyField(PainPoint, blank=True, related_name="projects")
     reach = models.PositiveIntegerField(default=0, help_text="Customers affected per quarter.")
-    impact = models.PositiveSmallIntegerField(default=3, help_text="1 (minimal) to 5 (massive).")
-    confidence = models.PositiveSmallIntegerField(
-        default=50, help_text="How sure we are of reach and impact, in percent."
+    impact = models.PositiveSmallIntegerField(
+        default=3, validators=one_to_five("Impact"), help_text="1 (minimal) to 5 (massive)."
     )
-    effort = models.FloatField(default=1.0, help_text="Person-weeks.")
-    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    confidence = models.PositiveSmallIntegerField(
+        default=50,
+        validators=between("Confidence", 0, 100, "%"),
+        help_text="How sure we are of reach and impact, in percent.",
+    )
+    effort = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.1, "Effort must be at least 0.1 person-weeks.")],
+        help_text="Person-weeks.",
+    )
+    cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0, "Cost cannot be negative.")],
+    )
     outcome = models.TextField(blank=True, help_text="What happened, once done or cancelled.")
     history = HistoricalRecords(m2m_fields=[maps, steps, pain_points])
 

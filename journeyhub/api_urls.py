@@ -1,0 +1,32 @@
+"""The REST API under /api/: one router for both apps, schema and docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from governance.api import MapGrantViewSet
+from maps.api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("maps", views.JourneyMapViewSet, basename="map")
+router.register("stages", views.StageViewSet, basename="stage")
+router.register("steps", views.StepViewSet, basename="step")
+router.register("step-links", views.StepLinkViewSet, basename="steplink")
+router.register("pain-points", views.PainPointViewSet, basename="painpoint")
+router.register("lane-items", views.LaneItemViewSet, basename="laneitem")
+router.register("kpis", views.KPIViewSet, basename="kpi")
+router.register("measurements", views.MeasurementViewSet, basename="measurement")
+router.register("qualitative-factors", views.QualitativeFactorViewSet, basename="qualitativefactor")
+router.register("projects", views.CXProjectViewSet, basename="project")
+router.register("personas", views.PersonaViewSet, basename="persona")
+router.register("map-grants", MapGrantViewSet, basename="mapgrant")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("auth/token/", obtain_auth_token, name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,564 @@
+"""REST API of the repository. Every endpoint asks ``governance.permissions``:
+lists hold only what the user may see, writes the user may not make get 403 (404
+where existence must not leak), and writes to a map or its content carry the map's
+version, a stale one getting 409 Conflict with the current state."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance import permissions
+from governance.permissions import Action
+from governance.services import map_transfer_ownership
+from maps import services
+from maps.models import (
+    KPI,
+    CXProject,
+    JourneyMap,
+    Measurement,
+    Persona,
+    QualitativeFactor,
+    StepLink,
+)
+from maps.selectors import subtree_forest
+
+from . import filters
+from . import serializers as s
+from .serializers import drf_errors
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, detail: dict):
+        super().__init__()
+        self.detail = detail
+
+
+VERSION_PARAMETER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The map version the edit started from (alternative to the body field).",
+)
+CONFLICT_RESPONSE = OpenApiResponse(
+    description="The map changed since the client read it; the body holds the current state."
+)
+
+
+def expected_version(request: Request, field: str) -> int:
+    """The map version a write started from: body field, ``?field=`` or If-Match."""
+    raw = request.data.get(field) if hasattr(request.data, "get") else None
+    if raw in (None, ""):
+        raw = request.query_params.get(field) or request.headers.get("If-Match", "").strip('"W/ ')
+    if raw in (None, ""):
+        raise serializers.ValidationError(
+            {
+                field: [
+                    f"Send the map's {field.replace('_', ' ')} your edit started from "
+                    f"(as “{field}” or an If-Match header)."
+                ]
+            }
+        )
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise serializers.ValidationError({field: ["A valid integer is required."]}) from None
+    if value < 1:
+        raise serializers.ValidationError({field: ["Ensure this value is at least 1."]})
+    return value
+
+
+def conflict(exc: services.VersionConflict, current: dict | None) -> Conflict:
+    journey_map = exc.journey_map
+    return Conflict(
+        {
+            "detail": str(exc),
+            "code": "stale_version",
+            "map": journey_map.pk,
+            "your_version": exc.expected_version,
+            "current_version": journey_map.version,
+            "current": current,
+        }
+    )
+
+
+def django_validation(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(drf_errors(exc))
+
+
+class ObjectPolicyMixin:
+    """Authorize writes on an object in ``get_object()``, before the payload is
+    validated, so someone who may not act learns nothing from validation errors."""
+
+    #: viewset action -> policy action; anything unsafe not listed means EDIT
+    object_actions: dict[str, Action] = {"destroy": Action.EDIT}
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        action = self.object_actions.get(self.action, Action.EDIT)
+        if not permissions.can(request.user, action, obj):
+            raise PermissionDenied(permissions.denied_message(action, obj))
+
+
+# --- maps -------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    partial_update=extend_schema(
+        parameters=[VERSION_PARAMETER],
+        responses={200: s.JourneyMapSerializer, 409: CONFLICT_RESPONSE},
+    ),
+    update=extend_schema(
+        parameters=[VERSION_PARAMETER],
+        responses={200: s.JourneyMapSerializer, 409: CONFLICT_RESPONSE},
+    ),
+    destroy=extend_schema(
+        parameters=[VERSION_PARAMETER], responses={204: None, 409: CONFLICT_RESPONSE}
+    ),
+)
+class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
+    """Journey maps. Drafts of others are invisible (404); the owner is set on create and
+    changed only through ``transfer``."""
+
+    serializer_class = s.JourneyMapSerializer
+    filterset_class = filters.JourneyMapFilter
+    object_actions = {"destroy": Action.DELETE, "transfer": Action.TRANSFER}
+    search_fields = ("title", "summary", "slug")
+    ordering_fields = ("title", "updated_at", "created_at", "last_reviewed_at", "level")
+    ordering = ("tree_id", "lft")
+
+    def get_queryset(self):
+        return permissions.visible_maps(self.request.user).with_people()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        parent = data.get("parent")
+        if parent is None and not permissions.can_create_top_level_map(self.request.user):
+            raise PermissionDenied(
+                "Only CX leadership and admins create top-level maps; choose a parent map."
+            )
+        if parent is not None and not permissions.can(
+            self.request.user, Action.CREATE_SUBMAP, parent
+        ):
+            raise PermissionDenied(permissions.DENIED_MESSAGES[Action.CREATE_SUBMAP])
+        try:
+            serializer.instance = services.map_create(owner=self.request.user, **data)
+        except DjangoValidationError as exc:
+            raise django_validation(exc) from exc
+
+    def perform_update(self, serializer):
+        journey_map = serializer.instance
+        version = expected_version(self.request, "version")
+        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        if "status" in data or "parent" in data:
+            # re-parenting moves the map into a subtree the user must be able to edit
+            parent = data.get("parent", journey_map.parent)
+            if (
+                parent is not None
+                and "parent" in data
+                and not permissions.can_edit_map(self.request.user, parent)
+            ):
+                raise PermissionDenied("You may only move a map under a map you may edit.")
+        try:
+            services.map_update(
+                journey_map=journey_map, expected_version=version, by=self.request.user, **data
+            )
+        except services.VersionConflict as exc:
+            raise conflict(exc, self._current(exc.journey_map)) from exc
+        except DjangoValidationError as exc:
+            raise django_validation(exc) from exc
+
+    def perform_destroy(self, instance):
+        version = expected_version(self.request, "version")
+        try:
+            services.map_delete(
+                journey_map=instance, expected_version=version, by=self.request.user
+            )
+        except services.VersionConflict as exc:
+            raise conflict(exc, self._current(exc.journey_map)) from exc
+        except DjangoValidationError as exc:
+            raise django_validation(exc) from exc
+
+    def _current(self, journey_map: JourneyMap) -> dict:
+        fresh = JourneyMap.objects.with_people().get(pk=journey_map.pk)
+        return s.JourneyMapSerializer(fresh, context=self.get_serializer_context()).data
+
+    @extend_schema(responses=s.MapTreeSerializer(many=True), filters=False)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def tree(self, request: Request) -> Response:
+        """The whole repository as the user may see it, nested."""
+        forest = subtree_forest(self.get_queryset())
+        return Response(s.MapTreeSerializer(forest, many=True).data)
+
+    @extend_schema(responses=s.MapTreeSerializer, filters=False)
+    @action(
+        detail=True, methods=["get"], url_path="tree", pagination_class=None, filter_backends=[]
+    )
+    def subtree(self, request: Request, pk=None) -> Response:
+        """This map and everything beneath it that the user may see, nested."""
+        journey_map = self.get_object()
+        forest = subtree_forest(self.get_queryset(), root=journey_map)
+        return Response(s.MapTreeSerializer(forest[0]).data)
+
+    @extend_schema(
+        request=s.TransferSerializer,
+        responses={200: s.JourneyMapSerializer, 409: CONFLICT_RESPONSE},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def transfer(self, request: Request, pk=None) -> Response:
+        """Hand the map to a new owner (owner, CX leadership or admin); the new owner is
+        notified by e-mail."""
+        journey_map = self.get_object()
+        payload = s.TransferSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            map_transfer_ownership(
+                journey_map=journey_map,
+                new_owner=payload.validated_data["owner"],
+                by=request.user,
+                expected_version=payload.validated_data["version"],
+                note=payload.validated_data.get("note", ""),
+            )
+        except services.VersionConflict as exc:
+            raise conflict(exc, self._current(exc.journey_map)) from exc
+        except DjangoValidationError as exc:
+            raise django_validation(exc) from exc
+        return Response(self._current(journey_map))
+
+
+# --- map content ------------------------------------------------------------------
+
+
+class MapContentViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
+    """Stages, steps, links and lane items: visible with their map, editable by the
+    map's editors, every write carrying ``map_version``."""
+
+    map_path = "map"
+
+    def base_queryset(self):
+        return self.serializer_class.Meta.model.objects.all()
+
+    def get_queryset(self):
+        return permissions.visible_content(
+            self.request.user, self.base_queryset(), map_path=self.map_path
+        )
+
+    def _authorize(self, instance) -> None:
+        if not permissions.can(self.request.user, Action.EDIT, instance):
+            raise PermissionDenied(permissions.DENIED_MESSAGES[Action.EDIT])
+
+    def _current(self, instance) -> dict | None:
+        fresh = self.base_queryset().filter(pk=instance.pk).first() if instance.pk else None
+        if fresh is None:
+            return None
+        return self.get_serializer(fresh).data
+
+    def _save(self, instance, serializer) -> None:
+        self._authorize(instance)
+        version = expected_version(self.request, "map_version")
+        try:
+            services.content_save(instance=instance, expected_version=version, by=self.request.user)
+        except services.VersionConflict as exc:
+            raise conflict(exc, self._current(instance)) from exc
+        except DjangoValidationError as exc:
+            raise django_validation(exc) from exc
+        serializer.instance = instance
+
+    def perform_create(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "map_version"}
+        self._save(serializer.Meta.model(**data), serializer)
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        self._authorize(instance)  # on the map it belongs to now …
+        for key, value in serializer.validated_data.items():
+            if key != "map_version":
+                setattr(instance, key, value)
+        self._save(instance, serializer)  # … and the one it moves to
+
+    def perform_destroy(self, instance):
+        self._authorize(instance)
+        version = expected_version(self.request, "map_version")
+        try:
+            services.content_delete(
+                instance=instance, expected_version=version, by=self.request.user
+            )
+        except services.VersionConflict as exc:
+            raise conflict(exc, self._current(instance)) from exc
+
+
+def _content_schema(cls):
+    """Document the 409 of every write beside the normal response."""
+    ser = cls.serializer_class
+    return extend_schema_view(
+        create=extend_schema(responses={201: ser, 409: CONFLICT_RESPONSE}),
+        update=extend_schema(responses={200: ser, 409: CONFLICT_RESPONSE}),
+        partial_update=extend_schema(responses={200: ser, 409: CONFLICT_RESPONSE}),
+        destroy=extend_schema(
+            parameters=[
+                VERSION_PARAMETER,
+                OpenApiParameter("map_version", OpenApiTypes.INT, OpenApiParameter.QUERY),
+            ],
+            responses={204: None, 409: CONFLICT_RESPONSE},
+        ),
+    )(cls)
+
+
+@_content_schema
+class StageViewSet(MapContentViewSet):
+    serializer_class = s.StageSerializer
+    filterset_class = filters.StageFilter
+    search_fields = ("name", "description")
+    ordering_fields = ("position", "name")
+    ordering = ("map", "position", "pk")
+
+
+@_content_schema
+class StepViewSet(MapContentViewSet):
+    serializer_class = s.StepSerializer
+    filterset_class = filters.StepFilter
+    search_fields = ("name", "key", "description")
+    ordering_fields = ("position", "name", "emotion")
+    ordering = ("map", "position", "pk")
+
+
+@_content_schema
+class StepLinkViewSet(MapContentViewSet):
+    serializer_class = s.StepLinkSerializer
+    filterset_class = filters.StepLinkFilter
+    map_path = "from_step__map"
+    search_fields = ("label",)
+    ordering_fields = ("kind",)
+    ordering = ("pk",)
+
+    def base_queryset(self):
+        return StepLink.objects.select_related("from_step")
+
+
+@_content_schema
+class PainPointViewSet(MapContentViewSet):
+    serializer_class = s.PainPointSerializer
+    filterset_class = filters.PainPointFilter
+    search_fields = ("title", "description")
+    ordering_fields = ("severity", "frequency", "title", "position")
+    ordering = ("map", "position", "pk")
+
+
+@_content_schema
+class LaneItemViewSet(MapContentViewSet):
+    """Insights, opportunities, research and ideas (``kind``)."""
+
+    serializer_class = s.LaneItemSerializer
+    filterset_class = filters.LaneItemFilter
+    search_fields = ("title", "description")
+    ordering_fields = ("title", "position", "kind")
+    ordering = ("map", "position", "pk")
+
+
+@_content_schema
+class QualitativeFactorViewSet(MapContentViewSet):
+    serializer_class = s.QualitativeFactorSerializer
+    filterset_class = filters.QualitativeFactorFilter
+    search_fields = ("name", "note")
+    ordering_fields = ("name", "rating", "rated_at")
+    ordering = ("map", "name", "pk")
+
+    def base_queryset(self):
+        return QualitativeFactor.objects.select_related("rated_by")
+
+    def perform_create(self, serializer):
+        serializer.validated_data["rated_by"] = self.request.user
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        serializer.validated_data["rated_by"] = self.request.user
+        super().perform_update(serializer)
+
+
+@_content_schema
+class KPIViewSet(MapContentViewSet):
+    serializer_class = s.KPISerializer
+    filterset_class = filters.KPIFilter
+    search_fields = ("name", "description")
+    ordering_fields = ("name", "perspective")
+    ordering = ("map", "perspective", "name", "pk")
+
+    @extend_schema(
+        methods=["GET"],
+        responses=s.KPIMeasurementSerializer(many=True),
+        filters=False,
+        parameters=[
+            OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
+        ],
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.KPIMeasurementSerializer,
+        responses={201: s.KPIMeasurementSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def measurements(self, request: Request, pk=None) -> Response:
+        """The KPI's measurements, newest first; POST records one (a second value for
+        the same date replaces the first)."""
+        kpi = self.get_object()
+        if request.method == "POST":
+            payload = s.KPIMeasurementSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            try:
+                measurement = services.measurement_record(
+                    measurement=Measurement(kpi=kpi, **payload.validated_data), by=request.user
+                )
+            except DjangoValidationError as exc:
+                raise django_validation(exc) from exc
+            return Response(
+                s.KPIMeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED
+            )
+        page = self.paginate_queryset(kpi.measurements.order_by("-date", "pk"))
+        return self.get_paginated_response(s.KPIMeasurementSerializer(page, many=True).data)
+
+
+class MeasurementViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
+    """Measurements across KPIs. Observations, not authored content: no map version."""
+
+    serializer_class = s.MeasurementSerializer
+    filterset_class = filters.MeasurementFilter
+    ordering_fields = ("date", "value")
+    ordering = ("kpi", "-date", "pk")
+
+    def get_queryset(self):
+        return permissions.visible_content(
+            self.request.user, Measurement.objects.all(), map_path="kpi__map"
+        )
+
+    def _authorize(self, kpi: KPI) -> None:
+        if not permissions.can(self.request.user, Action.EDIT, kpi):
+            raise PermissionDenied(permissions.DENIED_MESSAGES[Action.EDIT])
+
+    def _record(self, serializer, measurement: Measurement) -> None:
+        try:
+            serializer.instance = services.measurement_record(
+                measurement=measurement, by=self.request.user
+            )
+        except DjangoValidationError as exc:
+            raise django_validation(exc) from exc
+
+    def perform_create(self, serializer):
+        self._authorize(serializer.validated_data["kpi"])
+        self._record(serializer, Measurement(**serializer.validated_data))
+
+    def perform_update(self, serializer):
+        self._authorize(serializer.instance.kpi)
+        self._authorize(serializer.validated_data.get("kpi", serializer.instance.kpi))
+        for key, value in serializer.validated_data.items():
+            setattr(serializer.instance, key, value)
+        self._record(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        self._authorize(instance.kpi)
+        instance.delete()
+
+
+# --- projects and personas --------------------------------------------------------
+
+
+class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
+    """CX projects. Visible when they touch a visible map (or none), or are yours or
+    your team's; editable by owner, team and CX leadership."""
+
+    serializer_class = s.CXProjectSerializer
+    filterset_class = filters.CXProjectFilter
+    object_actions = {"destroy": Action.DELETE}
+    search_fields = ("title", "summary", "outcome")
+    ordering_fields = ("title", "status", "start_date", "end_date", "reach", "impact", "effort")
+    ordering = ("title", "pk")
+
+    def get_queryset(self):
+        return (
+            permissions.visible_projects(self.request.user)
+            .select_related("owner", "team")
+            .prefetch_related("maps", "steps", "pain_points")
+        )
+
+    def _save(self, serializer, project: CXProject) -> None:
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.project_save(
+                project=project,
+                maps=data.get("maps"),
+                steps=data.get("steps"),
+                pain_points=data.get("pain_points"),
+                by=self.request.user,
+            )
+        except DjangoValidationError as exc:
+            raise django_validation(exc) from exc
+
+    def perform_create(self, serializer):
+        if not permissions.can_create_project(self.request.user):
+            raise PermissionDenied("Journey owners, their teams and CX leadership create projects.")
+        fields = {
+            k: v
+            for k, v in serializer.validated_data.items()
+            if k not in ("maps", "steps", "pain_points")
+        }
+        fields.setdefault("owner", self.request.user)
+        self._save(serializer, CXProject(**fields))
+
+    def perform_update(self, serializer):
+        project = serializer.instance
+        for key, value in serializer.validated_data.items():
+            if key not in ("maps", "steps", "pain_points"):
+                setattr(project, key, value)
+        self._save(serializer, project)
+
+    def perform_destroy(self, instance):
+        instance.delete()
+
+
+class PersonaViewSet(viewsets.ModelViewSet):
+    """Personas: everyone reads them; CX leadership and admins curate them."""
+
+    queryset = Persona.objects.all()
+    serializer_class = s.PersonaSerializer
+    search_fields = ("name", "description")
+    ordering_fields = ("name",)
+    ordering = ("name", "pk")
+    filterset_fields = ("slug",)
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not permissions.can_edit_personas(
+            request.user
+        ):
+            raise PermissionDenied("Only CX leadership and admins curate personas.")
+
+
+__all__ = [
+    "CXProjectViewSet",
+    "JourneyMapViewSet",
+    "KPIViewSet",
+    "LaneItemViewSet",
+    "MeasurementViewSet",
+    "PainPointViewSet",
+    "PersonaViewSet",
+    "QualitativeFactorViewSet",
+    "StageViewSet",
+    "StepLinkViewSet",
+    "StepViewSet",
+]
