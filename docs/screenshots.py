@@ -19,6 +19,9 @@ PAGES = {
     "repository": "/maps/",
     "map": "/maps/customer-lifecycle/",
     "submap": "/maps/open-an-account/",
+    "share": "/maps/open-an-account/share/",
+    "transfer": "/maps/open-an-account/transfer/",
+    "api-docs": "/api/docs/",
 }
 
 
@@ -39,6 +42,7 @@ def main() -> None:
             if name == "login":
                 continue
             page.goto(BASE + path)
+            page.wait_for_load_state("networkidle")
             page.screenshot(path=OUT / f"{name}.png", full_page=name == "repository")
         browser.close()
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="maps:repository"), name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("maps/", include("maps.urls")),
+    path("maps/", include("governance.urls")),
     path("api/", include("journeyhub.api_urls")),
     path("admin/", admin.site.urls),
 ]

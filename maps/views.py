@@ -35,6 +35,7 @@ def map_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "map": journey_map,
             "grid": grid,
             "can_edit": permissions.can_edit_map(request.user, journey_map),
+            "can_manage": permissions.can_manage_map(request.user, journey_map),
             "status_choices": JourneyMap.Status,
         },
     )

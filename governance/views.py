@@ -1,0 +1,102 @@
+"""Browser pages of governance: transferring and sharing a map."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from maps.models import JourneyMapUserObjectPermission
+from maps.services import VersionConflict
+
+from . import permissions, services
+from .forms import ShareForm, TransferForm
+from .permissions import Action
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def transfer(request: HttpRequest, slug: str) -> HttpResponse:
+    journey_map = permissions.get_map_for_user(request.user, slug, action=Action.TRANSFER)
+    form = TransferForm(
+        request.POST or None,
+        current_owner=journey_map.owner,
+        initial={"version": journey_map.version},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.map_transfer_ownership(
+                journey_map=journey_map,
+                new_owner=form.cleaned_data["new_owner"],
+                by=request.user,
+                expected_version=form.cleaned_data["version"],
+                note=form.cleaned_data["note"],
+            )
+        except VersionConflict as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{journey_map.owner.get_full_name() or journey_map.owner} now owns "
+                f"“{journey_map}” and has been notified.",
+            )
+            return redirect(journey_map)
+    return render(request, "governance/transfer.html", {"map": journey_map, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def share(request: HttpRequest, slug: str) -> HttpResponse:
+    journey_map = permissions.get_map_for_user(request.user, slug, action=Action.SHARE)
+    form = ShareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.map_share(
+                journey_map=journey_map,
+                user=form.cleaned_data["username"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            user = form.cleaned_data["username"]
+            messages.success(
+                request,
+                f"Shared “{journey_map}” and its sub-maps with {user.get_full_name() or user} "
+                f"as {form.cleaned_data['role']}.",
+            )
+            return redirect("governance:share", slug=journey_map.slug)
+    grants = (
+        JourneyMapUserObjectPermission.objects.filter(content_object=journey_map)
+        .select_related("user", "permission")
+        .order_by("user__username")
+    )
+    rows = [(grant, services.grant_role(grant)) for grant in grants]
+    return render(
+        request, "governance/share.html", {"map": journey_map, "form": form, "grants": rows}
+    )
+
+
+@require_POST
+@login_required
+def unshare(request: HttpRequest, slug: str, grant_id: int) -> HttpResponse:
+    journey_map = permissions.get_map_for_user(request.user, slug, action=Action.SHARE)
+    grant = get_object_or_404(
+        JourneyMapUserObjectPermission.objects.select_related("user"),
+        pk=grant_id,
+        content_object=journey_map,
+    )
+    services.map_unshare(grant=grant)
+    messages.success(request, f"{grant.user.get_full_name() or grant.user} no longer has access.")
+    return redirect("governance:share", slug=journey_map.slug)
