@@ -11,7 +11,7 @@ Rules (``docs/architecture.md``, "Ownership policy"):
   readable by their editors, by holders of a view grant, by CX leadership and admins.
 * A map's content may be edited by its owner, the members of its team, users (or
   their groups) granted ``change_journeymap`` on it or on any ancestor, and admins.
-  The same people may create sub-maps beneath it.
+  The same people, and CX leadership, may create sub-maps beneath it.
 * Transfer, delete and sharing (grants): the owner, CX leadership, admins.
 * CX projects: visible when they touch a visible map (or no map at all), or the user
   owns them or is in their team; editable by owner, team, leadership and admins;
@@ -276,7 +276,9 @@ def can(user, action: Action | str, obj: Any) -> bool:
     journey_map = map_of(obj)
     if action == Action.VIEW:
         return can_view_map(user, journey_map)
-    if action in (Action.EDIT, Action.CREATE_SUBMAP):
+    if action == Action.CREATE_SUBMAP:  # leadership may grow the repository anywhere
+        return is_leadership(user) or can_edit_map(user, journey_map)
+    if action == Action.EDIT:
         return can_edit_map(user, journey_map)
     if not isinstance(obj, JourneyMap):  # deleting content is editing its map
         return action == Action.DELETE and can_edit_map(user, journey_map)
@@ -302,7 +304,9 @@ def get_map_for_user(
 DENIED_MESSAGES = {
     Action.VIEW: "You may not see this.",
     Action.EDIT: "Only the map's owner, its team and people it is shared with may change it.",
-    Action.CREATE_SUBMAP: "Only the map's owner, its team and editors may add sub-maps to it.",
+    Action.CREATE_SUBMAP: (
+        "Only the map's owner, its team, editors and CX leadership may add sub-maps to it."
+    ),
     Action.TRANSFER: "Only the owner, CX leadership or an admin may transfer this map.",
     Action.DELETE: "Only the owner, CX leadership or an admin may delete this map.",
     Action.SHARE: "Only the owner, CX leadership or an admin may share this map.",

@@ -1,5 +1,6 @@
 """The REST API under /api/: one router for both apps, schema and docs."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
@@ -11,6 +12,7 @@ from maps.api import views
 app_name = "api"
 
 router = DefaultRouter()
+router.include_format_suffixes = False  # one URL per resource: JSON by content negotiation
 router.register("maps", views.JourneyMapViewSet, basename="map")
 router.register("stages", views.StageViewSet, basename="stage")
 router.register("steps", views.StepViewSet, basename="step")
@@ -28,5 +30,10 @@ urlpatterns = [
     path("", include(router.urls)),
     path("auth/token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # the docs are a page: anonymous visitors are sent to sign in, not given a 401
+    path(
+        "docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
 ]

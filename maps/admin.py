@@ -32,6 +32,7 @@ from .models import (
     VocabularyTerm,
 )
 from .models.vocabulary import DEFAULT_TERMS
+from .services import map_of, map_touch
 
 
 class MapScopedChoicesMixin:
@@ -56,6 +57,25 @@ class MapScopedChoicesMixin:
                 cache[key] = (qs, [("", "---------"), *((o.pk, str(o)) for o in qs)])
             field.queryset, field.choices = cache[key]
         return field
+
+
+class BumpsMapVersion:
+    """Admin edits of a map or its content move the map to a new version."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        map_touch(journey_map_id=map_of(obj).pk)
+
+    def delete_model(self, request, obj):
+        journey_map_id = map_of(obj).pk
+        super().delete_model(request, obj)
+        map_touch(journey_map_id=journey_map_id)
+
+    def delete_queryset(self, request, queryset):
+        map_ids = {map_of(obj).pk for obj in queryset}
+        super().delete_queryset(request, queryset)
+        for journey_map_id in map_ids:
+            map_touch(journey_map_id=journey_map_id)
 
 
 class StageInline(admin.TabularInline):
@@ -105,7 +125,9 @@ class KPIInline(MapScopedChoicesMixin, admin.TabularInline):
 
 
 @admin.register(JourneyMap)
-class JourneyMapAdmin(GuardedModelAdminMixin, DraggableMPTTAdmin, SimpleHistoryAdmin):
+class JourneyMapAdmin(
+    BumpsMapVersion, GuardedModelAdminMixin, DraggableMPTTAdmin, SimpleHistoryAdmin
+):
     list_display = (
         "tree_actions",
         "indented_title",
@@ -167,7 +189,7 @@ class PersonaAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Stage)
-class StageAdmin(SimpleHistoryAdmin):
+class StageAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     list_display = ("name", "map", "position")
     list_select_related = ("map",)
     search_fields = ("name", "map__title")
@@ -175,7 +197,7 @@ class StageAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Step)
-class StepAdmin(SimpleHistoryAdmin):
+class StepAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     list_display = (
         "name",
         "map",
@@ -194,7 +216,7 @@ class StepAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StepLink)
-class StepLinkAdmin(SimpleHistoryAdmin):
+class StepLinkAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     list_display = ("__str__", "kind", "label", "map_title")
     list_select_related = ("from_step", "to_step", "from_step__map")
     list_filter = ("kind",)
@@ -207,7 +229,7 @@ class StepLinkAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PainPoint)
-class PainPointAdmin(SimpleHistoryAdmin):
+class PainPointAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     list_display = ("title", "kind", "map", "step", "severity", "frequency", "evidence")
     list_select_related = ("map", "step")
     list_filter = ("kind", "severity", "frequency", "evidence")
@@ -216,7 +238,7 @@ class PainPointAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LaneItem)
-class LaneItemAdmin(SimpleHistoryAdmin):
+class LaneItemAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     list_display = ("title", "kind", "map", "step", "evidence")
     list_select_related = ("map", "step")
     list_filter = ("kind", "evidence")
@@ -233,7 +255,7 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(KPI)
-class KPIAdmin(SimpleHistoryAdmin):
+class KPIAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     list_display = (
         "name",
         "map",
@@ -266,7 +288,7 @@ class MeasurementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(QualitativeFactor)
-class QualitativeFactorAdmin(SimpleHistoryAdmin):
+class QualitativeFactorAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     list_display = ("name", "map", "perspective", "rating", "rated_by", "rated_at")
     list_select_related = ("map", "rated_by")
     list_filter = ("perspective", "rating")

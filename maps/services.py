@@ -189,3 +189,10 @@ def project_save(
         }
         project.maps.set(sorted(wanted))
     return project
+
+
+def map_touch(*, journey_map_id: int) -> None:
+    """Move a map to a new version after an edit that bypassed the version check (the
+    admin), so editors still working from the old version get a conflict, not a
+    silent overwrite."""
+    JourneyMap.objects.filter(pk=journey_map_id).update(version=F("version") + 1)

@@ -118,3 +118,26 @@ def test_an_inline_offers_only_the_maps_own_steps(admin_client, repository):
     page = admin_client.get(admin_url(JourneyMap, "change", journey.pk)).text
     assert "A step of another map" not in page
     assert "Step 1" in page
+
+
+def test_an_admin_edit_moves_the_map_to_a_new_version(admin_client, repository):
+    """So an owner editing from the old version gets a conflict, not a silent overwrite."""
+    pain = PainPoint.objects.filter(map=repository[0]).first()
+    before = pain.map.version
+    response = admin_client.post(
+        admin_url(PainPoint, "change", pain.pk),
+        {
+            "map": pain.map_id,
+            "step": pain.step_id or "",
+            "kind": pain.kind,
+            "title": "Edited in the admin",
+            "description": "",
+            "severity": 4,
+            "frequency": 2,
+            "evidence": "measured",
+            "position": 0,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].errors
+    pain.map.refresh_from_db()
+    assert pain.map.version == before + 1

@@ -1,0 +1,527 @@
+"""The permission matrix: every URL of the project, every method it serves, every role.
+
+URLs are taken from the URL configuration, so a new view cannot escape: a route
+without a row here fails ``test_every_url_is_in_the_matrix``. Each request runs in a
+savepoint that is rolled back, so one role's successful write does not change what
+the next request sees.
+
+Roles, in the order of every expectation tuple:
+anonymous, vic (viewer), tess (olivia's team), olivia (owner), omar (other owner),
+leader (CX leadership), admin (superuser).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.urls import URLResolver, get_resolver
+from guardian.shortcuts import assign_perm
+from rest_framework.authtoken.models import Token, TokenProxy
+from rest_framework.test import APIClient
+
+from governance.models import Review
+from maps.models import JourneyMap, VocabularyTerm
+from tests.factories import (
+    CXProjectFactory,
+    GroupFactory,
+    KPIFactory,
+    LaneItemFactory,
+    MeasurementFactory,
+    PainPointFactory,
+    PersonaFactory,
+    QualitativeFactorFactory,
+    StageFactory,
+    StepFactory,
+    StepLinkFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "viewer", "team_member", "owner", "other_owner", "leader", "admin_user")
+
+
+def expect(anon, vic, tess, olivia, omar, leader, admin) -> dict[str, int]:
+    return dict(zip(ROLES, (anon, vic, tess, olivia, omar, leader, admin), strict=True))
+
+
+def everyone(status: int, *, anon: int | None = None) -> dict[str, int]:
+    return expect(status if anon is None else anon, *([status] * 6))
+
+
+SIGNED_IN_PAGE = everyone(200, anon=302)
+API_READ = everyone(200, anon=401)
+# content of olivia's team map: tess, olivia and admin edit; nobody else
+API_CONTENT_CREATE = expect(401, 403, 201, 201, 403, 403, 201)
+API_CONTENT_UPDATE = expect(401, 403, 200, 200, 403, 403, 200)
+API_CONTENT_DELETE = expect(401, 403, 204, 204, 403, 403, 204)
+DRAFT_READ_PAGE = expect(302, 404, 404, 404, 200, 200, 200)
+DRAFT_READ_API = expect(401, 404, 404, 404, 200, 200, 200)
+MANAGE_PAGE = expect(302, 403, 403, 200, 403, 200, 200)  # transfer, share: owner/leadership/admin
+ADMIN_ONLY = expect(302, 302, 302, 302, 302, 302, 200)  # the Django admin, staff only
+
+
+@dataclass
+class Case:
+    method: str
+    url: str
+    expected: dict[str, int]
+    data: dict = field(default_factory=dict)
+    api: bool = False
+
+
+def walk(patterns=None, prefix: str = "", namespace: str = ""):
+    """Every (route, name) of the URL configuration."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        else:
+            yield prefix + str(pattern.pattern), namespace + (pattern.name or "")
+
+
+def fill(route: str, values: dict[str, object]) -> str:
+    """Turn a route (path converters or regex groups) into a concrete URL."""
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
+    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), url)
+    positional = iter(values.get("positional", ()))  # unnamed groups, in order
+    url = re.sub(r"\((?!\?)[^)]*\)", lambda m: str(next(positional)), url)
+    return "/" + url.replace("^", "").replace("$", "")
+
+
+@pytest.fixture
+def world(owner, team, team_member, viewer, other_owner, leader, admin_user, team_map, draft_map):
+    persona = PersonaFactory(name="Young professional", slug="young-professional")
+    stage = StageFactory(map=team_map)
+    first = StepFactory(map=team_map, stage=stage, key="apply")
+    second = StepFactory(map=team_map, stage=stage, key="verify")
+    link = StepLinkFactory(from_step=second, to_step=first)
+    pain = PainPointFactory(map=team_map, step=first)
+    item = LaneItemFactory(map=team_map, step=first)
+    kpi = KPIFactory(map=team_map, name="Completion rate")
+    measurement = MeasurementFactory(kpi=kpi)
+    factor = QualitativeFactorFactory(map=team_map)
+    project = CXProjectFactory(owner=owner, team=team, maps=[team_map])
+    guest = UserFactory(username="guest")
+    UserFactory(username="newcomer")
+    grant = assign_perm("change_journeymap", guest, team_map)
+    group_grant = assign_perm("view_journeymap", GroupFactory(name="Auditors"), team_map)
+    review = Review.objects.create(map=team_map, reviewed_by=owner)
+    term = VocabularyTerm.objects.create(key="pain_point", label="Friction")
+    token = TokenProxy.objects.get(pk=Token.objects.create(user=admin_user).pk)
+    PainPointFactory(map=draft_map)
+    return {
+        "team_map": team_map,
+        "draft_map": draft_map,
+        "persona": persona,
+        "stage": stage,
+        "step": first,
+        "link": link,
+        "pain": pain,
+        "item": item,
+        "kpi": kpi,
+        "measurement": measurement,
+        "factor": factor,
+        "project": project,
+        "grant": grant,
+        "group_grant": group_grant,
+        "review": review,
+        "term": term,
+        "token": token,
+        "users": {"viewer": viewer, "team": team, "other_owner": other_owner, "guest": guest},
+    }
+
+
+def api_resource_cases(w) -> dict[str, list[Case]]:
+    m = w["team_map"]
+    v = {"map_version": m.version}
+    content = {
+        "stage": ("stages", w["stage"], {"map": m.pk, "name": "Verify", **v}),
+        "step": ("steps", w["step"], {"map": m.pk, "key": "sign", "name": "Sign", **v}),
+        "steplink": (
+            "step-links",
+            w["link"],
+            {"from_step": w["step"].pk, "to_step": w["link"].from_step_id, "kind": "branch", **v},
+        ),
+        "painpoint": ("pain-points", w["pain"], {"map": m.pk, "title": "Slow", **v}),
+        "laneitem": ("lane-items", w["item"], {"map": m.pk, "title": "Idea", "kind": "idea", **v}),
+        "kpi": ("kpis", w["kpi"], {"map": m.pk, "name": "NPS", **v}),
+        "qualitativefactor": (
+            "qualitative-factors",
+            w["factor"],
+            {"map": m.pk, "name": "Clarity", "rating": 4, **v},
+        ),
+    }
+    cases: dict[str, list[Case]] = {}
+    for basename, (prefix, obj, payload) in content.items():
+        cases[f"api:{basename}-list"] = [
+            Case("GET", f"/api/{prefix}/", API_READ, api=True),
+            Case("POST", f"/api/{prefix}/", API_CONTENT_CREATE, payload, api=True),
+        ]
+        cases[f"api:{basename}-detail"] = [
+            Case("GET", f"/api/{prefix}/{obj.pk}/", API_READ, api=True),
+            Case("PATCH", f"/api/{prefix}/{obj.pk}/", API_CONTENT_UPDATE, dict(v), api=True),
+            Case("PUT", f"/api/{prefix}/{obj.pk}/", API_CONTENT_UPDATE, payload, api=True),
+            Case(
+                "DELETE",
+                f"/api/{prefix}/{obj.pk}/?map_version={m.version}",
+                API_CONTENT_DELETE,
+                api=True,
+            ),
+        ]
+    # PUT of a step with a new key would collide with nothing; of a link with the same pair, fine.
+    kpi, measurement, project, grant = w["kpi"], w["measurement"], w["project"], w["grant"]
+    point = {"kpi": kpi.pk, "date": "2026-06-01", "value": 42}
+    cases["api:kpi-measurements"] = [
+        Case("GET", f"/api/kpis/{kpi.pk}/measurements/", API_READ, api=True),
+        Case(
+            "POST",
+            f"/api/kpis/{kpi.pk}/measurements/",
+            API_CONTENT_CREATE,
+            {"date": "2026-06-01", "value": 42},
+            api=True,
+        ),
+    ]
+    cases["api:measurement-list"] = [
+        Case("GET", "/api/measurements/", API_READ, api=True),
+        Case("POST", "/api/measurements/", API_CONTENT_CREATE, point, api=True),
+    ]
+    cases["api:measurement-detail"] = [
+        Case("GET", f"/api/measurements/{measurement.pk}/", API_READ, api=True),
+        Case(
+            "PATCH",
+            f"/api/measurements/{measurement.pk}/",
+            API_CONTENT_UPDATE,
+            {"value": 7},
+            api=True,
+        ),
+        Case("PUT", f"/api/measurements/{measurement.pk}/", API_CONTENT_UPDATE, point, api=True),
+        Case("DELETE", f"/api/measurements/{measurement.pk}/", API_CONTENT_DELETE, api=True),
+    ]
+    cases["api:project-list"] = [
+        Case("GET", "/api/projects/", API_READ, api=True),
+        # vic edits no map, so proposes no project; omar edits his own draft
+        Case(
+            "POST",
+            "/api/projects/",
+            expect(401, 403, 201, 201, 201, 201, 201),
+            {"title": "Faster checks", "effort": 2},
+            api=True,
+        ),
+    ]
+    project_update = expect(401, 403, 200, 200, 403, 200, 200)  # owner, team, leadership
+    cases["api:project-detail"] = [
+        Case("GET", f"/api/projects/{project.pk}/", API_READ, api=True),
+        Case("PATCH", f"/api/projects/{project.pk}/", project_update, {"impact": 4}, api=True),
+        Case(
+            "PUT",
+            f"/api/projects/{project.pk}/",
+            project_update,
+            {"title": "Renamed", "effort": 3},
+            api=True,
+        ),
+        Case(
+            "DELETE",
+            f"/api/projects/{project.pk}/",
+            expect(401, 403, 403, 204, 403, 204, 204),
+            api=True,
+        ),
+    ]
+    curate = expect(401, 403, 403, 403, 403, 201, 201)
+    cases["api:persona-list"] = [
+        Case("GET", "/api/personas/", API_READ, api=True),
+        Case("POST", "/api/personas/", curate, {"name": "Retiree", "slug": "retiree"}, api=True),
+    ]
+    persona = w["persona"]
+    cases["api:persona-detail"] = [
+        Case("GET", f"/api/personas/{persona.pk}/", API_READ, api=True),
+        Case(
+            "PATCH",
+            f"/api/personas/{persona.pk}/",
+            expect(401, 403, 403, 403, 403, 200, 200),
+            {"description": "Busy"},
+            api=True,
+        ),
+        Case(
+            "PUT",
+            f"/api/personas/{persona.pk}/",
+            expect(401, 403, 403, 403, 403, 200, 200),
+            {"name": "Young pro", "slug": "young-pro"},
+            api=True,
+        ),
+        Case(
+            "DELETE",
+            f"/api/personas/{persona.pk}/",
+            expect(401, 403, 403, 403, 403, 204, 204),
+            api=True,
+        ),
+    ]
+    cases["api:mapgrant-list"] = [
+        Case("GET", "/api/map-grants/", API_READ, api=True),
+        Case(
+            "POST",
+            "/api/map-grants/",
+            expect(401, 403, 403, 201, 403, 201, 201),
+            {"map": m.pk, "user": "newcomer", "role": "editor"},
+            api=True,
+        ),
+    ]
+    grant_visible = expect(401, 404, 404, 200, 404, 200, 200)
+    cases["api:mapgrant-detail"] = [
+        Case("GET", f"/api/map-grants/{grant.pk}/", grant_visible, api=True),
+        Case(
+            "DELETE",
+            f"/api/map-grants/{grant.pk}/",
+            expect(401, 404, 404, 204, 404, 204, 204),
+            api=True,
+        ),
+    ]
+    return cases
+
+
+def matrix(w) -> dict[str, list[Case]]:
+    m, draft = w["team_map"], w["draft_map"]
+    omar = w["users"]["other_owner"]
+    version = {"version": m.version}
+    cases: dict[str, list[Case]] = {
+        "home": [Case("GET", "/", everyone(302))],
+        "login": [Case("GET", "/accounts/login/", everyone(200))],
+        "logout": [
+            Case("POST", "/accounts/logout/", everyone(302)),
+            Case("GET", "/accounts/logout/", everyone(405, anon=302)),
+        ],
+        "password_change": [Case("GET", "/accounts/password_change/", SIGNED_IN_PAGE)],
+        "password_change_done": [Case("GET", "/accounts/password_change/done/", SIGNED_IN_PAGE)],
+        "password_reset": [Case("GET", "/accounts/password_reset/", everyone(200))],
+        "password_reset_done": [Case("GET", "/accounts/password_reset/done/", everyone(200))],
+        "password_reset_confirm": [Case("GET", "/accounts/reset/MQ/bad-token/", everyone(200))],
+        "password_reset_complete": [Case("GET", "/accounts/reset/done/", everyone(200))],
+        "maps:repository": [Case("GET", "/maps/", SIGNED_IN_PAGE)],
+        "maps:detail": [
+            Case("GET", f"/maps/{m.slug}/", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/", DRAFT_READ_PAGE),
+            Case("POST", f"/maps/{m.slug}/", everyone(405, anon=302)),
+        ],
+        "governance:transfer": [
+            Case("GET", f"/maps/{m.slug}/transfer/", MANAGE_PAGE),
+            Case("GET", f"/maps/{draft.slug}/transfer/", expect(302, 404, 404, 404, 200, 200, 200)),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/transfer/",
+                expect(302, 403, 403, 302, 403, 302, 302),
+                {"new_owner": omar.pk, **version},
+            ),
+        ],
+        "governance:share": [
+            Case("GET", f"/maps/{m.slug}/share/", MANAGE_PAGE),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/share/",
+                expect(302, 403, 403, 302, 403, 302, 302),
+                {"username": "newcomer", "role": "viewer"},
+            ),
+        ],
+        "governance:unshare": [
+            Case(
+                "POST",
+                f"/maps/{m.slug}/share/{w['grant'].pk}/remove/",
+                expect(302, 403, 403, 302, 403, 302, 302),
+            ),
+            Case("GET", f"/maps/{m.slug}/share/{w['grant'].pk}/remove/", everyone(405, anon=302)),
+        ],
+        "api:api-root": [Case("GET", "/api/", API_READ, api=True)],
+        "api:token": [
+            Case(
+                "POST",
+                "/api/auth/token/",
+                everyone(400),
+                {"username": "olivia", "password": "wrong"},
+                api=True,
+            ),
+            Case("GET", "/api/auth/token/", everyone(405), api=True),
+        ],
+        "api:schema": [Case("GET", "/api/schema/", API_READ, api=True)],
+        "api:docs": [Case("GET", "/api/docs/", SIGNED_IN_PAGE)],
+        "api:map-list": [
+            Case("GET", "/api/maps/", API_READ, api=True),
+            Case(
+                "POST",
+                "/api/maps/",
+                expect(401, 403, 201, 201, 403, 201, 201),
+                {"title": "Upload documents", "parent": m.pk},
+                api=True,
+            ),
+        ],
+        "api:map-tree": [Case("GET", "/api/maps/tree/", API_READ, api=True)],
+        "api:map-detail": [
+            Case("GET", f"/api/maps/{m.pk}/", API_READ, api=True),
+            Case("GET", f"/api/maps/{draft.pk}/", DRAFT_READ_API, api=True),
+            Case(
+                "PATCH",
+                f"/api/maps/{m.pk}/",
+                API_CONTENT_UPDATE,
+                {"summary": "New", **version},
+                api=True,
+            ),
+            Case(
+                "PUT",
+                f"/api/maps/{m.pk}/",
+                API_CONTENT_UPDATE,
+                {"title": "Open", **version},
+                api=True,
+            ),
+            Case(
+                "DELETE",
+                f"/api/maps/{m.pk}/?version={m.version}",
+                expect(401, 403, 403, 204, 403, 204, 204),
+                api=True,
+            ),
+        ],
+        "api:map-subtree": [
+            Case("GET", f"/api/maps/{m.pk}/tree/", API_READ, api=True),
+            Case("GET", f"/api/maps/{draft.pk}/tree/", DRAFT_READ_API, api=True),
+        ],
+        "api:map-transfer": [
+            Case(
+                "POST",
+                f"/api/maps/{m.pk}/transfer/",
+                expect(401, 403, 403, 200, 403, 200, 200),
+                {"owner": "omar", **version},
+                api=True,
+            ),
+            Case(
+                "POST",
+                f"/api/maps/{draft.pk}/transfer/",
+                expect(401, 404, 404, 404, 200, 200, 200),
+                {"owner": "guest", "version": draft.version},
+                api=True,
+            ),
+        ],
+    }
+    cases.update(api_resource_cases(w))
+    return cases
+
+
+# --- the Django admin -------------------------------------------------------------
+
+ADMIN_EXCEPTIONS = {
+    # name: (admin's status, status for signed-in non-staff, for anonymous)
+    "admin:login": (302, 200, 200),
+    "admin:logout": (405, 302, 302),  # GET; signing out is a POST
+    "admin:autocomplete": (403, 302, 302),  # without its query parameters
+    "admin:view_on_site": (302, 302, 302),
+    "redirect": (302, 302, 302),  # unnamed /admin/<app>/<model>/<id>/ → its change page
+    "catch-all": (404, 302, 302),  # unknown admin URLs
+}
+
+
+def url_key(route: str, name: str) -> str:
+    """A route's name, or the route itself for unnamed ones."""
+    return route if not name or name.endswith(":") else name
+
+
+def values_history_id(obj) -> int:
+    return obj.history.first().history_id if hasattr(obj, "history") else 0
+
+
+def admin_cases(w) -> dict[str, list[Case]]:
+    users = w["users"]
+    instances = {
+        "maps.journeymap": w["team_map"],
+        "maps.persona": w["persona"],
+        "maps.stage": w["stage"],
+        "maps.step": w["step"],
+        "maps.steplink": w["link"],
+        "maps.painpoint": w["pain"],
+        "maps.laneitem": w["item"],
+        "maps.kpi": w["kpi"],
+        "maps.measurement": w["measurement"],
+        "maps.qualitativefactor": w["factor"],
+        "maps.cxproject": w["project"],
+        "maps.vocabularyterm": w["term"],
+        "maps.journeymapuserobjectpermission": w["grant"],
+        "maps.journeymapgroupobjectpermission": w["group_grant"],
+        "governance.review": w["review"],
+        "auth.user": users["viewer"],
+        "auth.group": users["team"],
+        "authtoken.tokenproxy": w["token"],
+    }
+    cases: dict[str, list[Case]] = {}
+    for route, name in walk():
+        if not route.startswith("admin/"):
+            continue
+        parts = route.split("/")
+        obj = instances.get(f"{parts[1]}.{parts[2]}") if len(parts) > 2 else None
+        values = {
+            "app_label": "maps",
+            "object_id": getattr(obj, "pk", w["team_map"].pk),
+            "object_pk": getattr(obj, "pk", w["team_map"].pk),
+            "id": getattr(obj, "pk", 0),
+            "history_id": values_history_id(obj),
+            "user_id": users["guest"].pk,
+            "group_id": users["team"].pk,
+            "content_type_id": ContentType.objects.get_for_model(JourneyMap).pk,
+            "url": "no-such-page/",
+            "positional": [getattr(obj, "pk", 0), values_history_id(obj)],
+        }
+        key = url_key(route, name)
+        kind = name
+        if key == route:
+            kind = "catch-all" if "(?P<url>" in route else "redirect"
+        admin_status, staffless, anon = ADMIN_EXCEPTIONS.get(kind, (200, 302, 302))
+        expected = expect(anon, *([staffless] * 5), admin_status)
+        cases.setdefault(key, []).append(Case("GET", fill(route, values), expected))
+    return cases
+
+
+def test_every_url_is_in_the_matrix(world):
+    covered = set(matrix(world)) | set(admin_cases(world))
+    missing = sorted({url_key(route, name) for route, name in walk()} - covered)
+    assert missing == [], f"add these URLs to the permission matrix: {missing}"
+
+
+def _client_for(role: str, request):
+    user = None if role == "anonymous" else request.getfixturevalue(role)
+    web, api = _web_client(user), APIClient()
+    if user is not None:
+        api.force_authenticate(user)
+    return web, api
+
+
+def _web_client(user):
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_matrix_holds_for(role, request, world):
+    web, api = _client_for(role, request)
+    mismatches = []
+    everything = {**matrix(world), **admin_cases(world)}
+    for key, cases in everything.items():
+        for case in cases:
+            client = api if case.api else web
+            call = getattr(client, case.method.lower())
+            cookies = copy.deepcopy(client.cookies)  # signing out must not sign out the next case
+            with transaction.atomic():
+                if case.api:
+                    response = call(case.url, case.data, format="json")
+                else:
+                    response = call(case.url, case.data)
+                transaction.set_rollback(True)
+            client.cookies = cookies
+            if response.status_code != case.expected[role]:
+                mismatches.append(
+                    f"{case.method} {case.url} [{key}]: {response.status_code}, "
+                    f"expected {case.expected[role]}"
+                )
+    assert mismatches == [], "\n".join(mismatches)
