@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from .lanes import LANES, LaneSpec
 from .models import (
     KPI,
     CXProject,
@@ -26,6 +27,9 @@ from .models import (
     Step,
     StepLink,
 )
+
+# Steps read left to right by stage, then by their own position; unstaged steps last.
+STEP_ORDER = (F("stage__position").asc(nulls_last=True), "position", "pk")
 
 # Width in pixels of one step column; the emotion curve is drawn on the same grid.
 STEP_COLUMN_WIDTH = 220
@@ -86,14 +90,21 @@ class StageGroup:
 
 @dataclass
 class Lane:
-    key: str
-    term: str
+    spec: LaneSpec
     whole_map: list[Any]
-    by_step: list[list[Any]]
+    cells: list[tuple[Step, list[Any]]]  # one per step column, in order
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def term(self) -> str:
+        return self.spec.term
 
     @property
     def is_empty(self) -> bool:
-        return not self.whole_map and not any(self.by_step)
+        return not self.whole_map and not any(items for _, items in self.cells)
 
 
 @dataclass
@@ -105,6 +116,8 @@ class MapGrid:
     lanes: list[Lane]
     links_out: dict[int, list[StepLink]]
     emotion_points: list[tuple[int, int, Step]]
+    stages: list[Stage]
+    show_emotion: bool = True
     column_width: int = STEP_COLUMN_WIDTH
 
     @property
@@ -143,7 +156,7 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
     """A map laid out with steps as columns and lanes as rows (about ten queries, fixed)."""
     ancestors = list(journey_map.get_ancestors())
     stages = list(Stage.objects.filter(map=journey_map))
-    steps = list(Step.objects.filter(map=journey_map).order_by("stage__position", "position", "pk"))
+    steps = list(Step.objects.filter(map=journey_map).order_by(*STEP_ORDER))
     stage_by_id = {stage.pk: stage for stage in stages}
     groups: list[StageGroup] = []
     for step in steps:
@@ -188,35 +201,27 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         step.outgoing = links_out.get(step.pk, [])
         step.zoom_maps = [m for m in sub_maps if m.parent_step_id == step.pk]
 
-    def lane(key: str, term: str, items) -> Lane:
-        whole, by_step = _spread(items, index, n)
-        return Lane(key=key, term=term, whole_map=whole, by_step=by_step)
-
     def pinned(objs):
         return [(obj, [obj.step_id] if obj.step_id else []) for obj in objs]
 
-    lanes = [
-        lane(
-            "customer_pain_points",
-            "customer_pain_point",
-            pinned(p for p in pain_points if p.kind == PainPoint.Kind.CUSTOMER),
-        ),
-        lane(
-            "employee_pain_points",
-            "employee_pain_point",
-            pinned(p for p in pain_points if p.kind == PainPoint.Kind.EMPLOYEE),
-        ),
-    ]
-    for kind, term in (
-        (LaneItem.Kind.INSIGHT, "insight"),
-        (LaneItem.Kind.OPPORTUNITY, "opportunity"),
-        (LaneItem.Kind.RESEARCH, "research"),
-        (LaneItem.Kind.IDEA, "idea"),
-    ):
-        lanes.append(lane(f"{kind}s", term, pinned(i for i in lane_items if i.kind == kind)))
-    lanes.append(lane("kpis", "kpi", pinned(kpis)))
-    lanes.append(lane("projects", "project", [(p, project_steps.get(p.pk, [])) for p in projects]))
-    lanes.append(lane("sub_maps", "sub_map", [(m, [m.parent_step_id]) for m in sub_maps]))
+    items_of_lane = {
+        "customer_pain_points": pinned(p for p in pain_points if p.kind == PainPoint.Kind.CUSTOMER),
+        "employee_pain_points": pinned(p for p in pain_points if p.kind == PainPoint.Kind.EMPLOYEE),
+        "insights": pinned(i for i in lane_items if i.kind == LaneItem.Kind.INSIGHT),
+        "opportunities": pinned(i for i in lane_items if i.kind == LaneItem.Kind.OPPORTUNITY),
+        "research": pinned(i for i in lane_items if i.kind == LaneItem.Kind.RESEARCH),
+        "ideas": pinned(i for i in lane_items if i.kind == LaneItem.Kind.IDEA),
+        "kpis": pinned(kpis),
+        "projects": [(p, project_steps.get(p.pk, [])) for p in projects],
+        "sub_maps": [(m, [m.parent_step_id]) for m in sub_maps],
+    }
+    hidden = set(journey_map.hidden_lanes or ())
+    lanes = []
+    for spec in LANES:
+        if spec.key in hidden or spec.key not in items_of_lane:
+            continue
+        whole, by_step = _spread(items_of_lane[spec.key], index, n)
+        lanes.append(Lane(spec=spec, whole_map=whole, cells=list(zip(steps, by_step, strict=True))))
 
     half = STEP_COLUMN_WIDTH // 2
     emotion_points = [
@@ -230,6 +235,8 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         lanes=lanes,
         links_out=dict(links_out),
         emotion_points=emotion_points,
+        stages=stages,
+        show_emotion="emotion" not in hidden,
     )
 
 

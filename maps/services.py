@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.text import slugify
+from simple_history.utils import bulk_update_with_history
 
-from .models import CXProject, JourneyMap, Measurement, PainPoint, Step, StepLink
+from .models import CXProject, JourneyMap, Measurement, PainPoint, Stage, Step, StepLink
 
 
 class VersionConflict(Exception):
@@ -77,8 +78,13 @@ def _save_or_refuse(instance: models.Model) -> None:
         ) from exc
 
 
+RESERVED_SLUGS = {"new"}  # /maps/new/ creates a map
+
+
 def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
     base = slugify(title)[:180] or "map"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-map"
     taken = set(
         JourneyMap.objects.filter(slug__startswith=base)
         .exclude(pk=exclude_pk)
@@ -196,3 +202,33 @@ def map_touch(*, journey_map_id: int) -> None:
     admin), so editors still working from the old version get a conflict, not a
     silent overwrite."""
     JourneyMap.objects.filter(pk=journey_map_id).update(version=F("version") + 1)
+
+
+@transaction.atomic
+def items_reorder(
+    *,
+    journey_map: JourneyMap,
+    model: type[Stage] | type[Step],
+    ordered_ids: list[int],
+    expected_version: int,
+    by=None,
+) -> None:
+    """Put a map's stages or steps in the given order (every one listed exactly once)."""
+    existing = {obj.pk: obj for obj in model.objects.filter(map=journey_map)}
+    if sorted(ordered_ids) != sorted(existing):
+        noun = model._meta.verbose_name_plural
+        raise ValidationError(f"The new order must list every one of this map's {noun} once.")
+    map_bump_version(journey_map=journey_map, expected_version=expected_version)
+    changed = []
+    for position, pk in enumerate(ordered_ids):
+        obj = existing[pk]
+        if obj.position != position:
+            obj.position = position
+            changed.append(obj)
+    if changed:
+        bulk_update_with_history(changed, model, ["position"], default_user=by)
+
+
+def next_position(model: type[models.Model], *, journey_map: JourneyMap) -> int:
+    last = model.objects.filter(map=journey_map).aggregate(m=models.Max("position"))["m"]
+    return 0 if last is None else last + 1

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import editor, views
 
 app_name = "maps"
 
 urlpatterns = [
     path("", views.repository, name="repository"),
+    path("new/", editor.map_new, name="new"),
     path("<slug:slug>/", views.map_detail, name="detail"),
+    path("<slug:slug>/settings/", editor.map_settings, name="settings"),
+    path("<slug:slug>/edit/<str:kind>/new/", editor.item_form, name="item-new"),
+    path("<slug:slug>/edit/<str:kind>/<int:pk>/", editor.item_form, name="item-edit"),
+    path("<slug:slug>/edit/<str:kind>/<int:pk>/delete/", editor.item_delete, name="item-delete"),
+    path("<slug:slug>/edit/<str:kind>/reorder/", editor.reorder, name="reorder"),
 ]

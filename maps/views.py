@@ -1,4 +1,4 @@
-"""Browser pages of the repository (read-only for now): the map tree and a map's grid."""
+"""Browser pages of the repository: the map tree and a map's grid (editing: editor.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET
 
 from governance import permissions
 
-from .models import JourneyMap
-from .selectors import map_for_display, map_grid, repository_tree
+from .editor import grid_context
+from .selectors import map_for_display, repository_tree
 
 
 @require_GET
@@ -23,19 +23,7 @@ def repository(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def map_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    visible = permissions.visible_maps(request.user)
-    journey_map = map_for_display(visible, slug)
+    journey_map = map_for_display(permissions.visible_maps(request.user), slug)
     if journey_map is None:
         raise Http404("No such journey map.")
-    grid = map_grid(journey_map, children=visible.filter(parent=journey_map))
-    return render(
-        request,
-        "maps/map_detail.html",
-        {
-            "map": journey_map,
-            "grid": grid,
-            "can_edit": permissions.can_edit_map(request.user, journey_map),
-            "can_manage": permissions.can_manage_map(request.user, journey_map),
-            "status_choices": JourneyMap.Status,
-        },
-    )
+    return render(request, "maps/map_detail.html", grid_context(request, journey_map))

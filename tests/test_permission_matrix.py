@@ -403,8 +403,85 @@ def matrix(w) -> dict[str, list[Case]]:
             ),
         ],
     }
+    cases.update(editor_cases(w))
     cases.update(api_resource_cases(w))
     return cases
+
+
+EDIT_PAGE = expect(302, 403, 200, 200, 403, 403, 200)  # the map editor: editors only
+EDIT_POST = expect(302, 403, 302, 302, 403, 403, 302)
+NOT_POST = everyone(405, anon=302)
+
+
+def editor_cases(w) -> dict[str, list[Case]]:
+    m, draft, step, pain, stage = w["team_map"], w["draft_map"], w["step"], w["pain"], w["stage"]
+    v = {"map_version": m.version}
+    pain_data = {
+        "kind": "customer",
+        "title": "Queue too long",
+        "severity": 3,
+        "frequency": 2,
+        "evidence": "assumption",
+        **v,
+    }
+    return {
+        "maps:new": [
+            Case(
+                "GET",
+                f"/maps/new/?parent={m.slug}&step={step.pk}",
+                expect(302, 403, 200, 200, 403, 200, 200),
+            ),
+            Case(
+                "POST",
+                f"/maps/new/?parent={m.slug}",
+                expect(302, 403, 302, 302, 403, 302, 302),
+                {"title": "Upload documents", "status": "draft"},
+            ),
+            Case("GET", "/maps/new/", expect(302, 403, 403, 403, 403, 200, 200)),
+            Case(
+                "GET", f"/maps/new/?parent={draft.slug}", expect(302, 404, 404, 404, 200, 200, 200)
+            ),
+        ],
+        "maps:settings": [
+            Case("GET", f"/maps/{m.slug}/settings/", EDIT_PAGE),
+            Case("GET", f"/maps/{draft.slug}/settings/", expect(302, 404, 404, 404, 200, 403, 200)),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/settings/",
+                EDIT_POST,
+                {
+                    "title": "Open",
+                    "summary": "",
+                    "status": "published",
+                    "review_every_days": 90,
+                    **v,
+                },
+            ),
+        ],
+        "maps:item-new": [
+            Case("GET", f"/maps/{m.slug}/edit/painpoint/new/", EDIT_PAGE),
+            Case("POST", f"/maps/{m.slug}/edit/painpoint/new/", EDIT_POST, pain_data),
+            Case("POST", f"/maps/{m.slug}/edit/stage/new/", EDIT_POST, {"name": "Wait", **v}),
+        ],
+        "maps:item-edit": [
+            Case("GET", f"/maps/{m.slug}/edit/painpoint/{pain.pk}/", EDIT_PAGE),
+            Case("POST", f"/maps/{m.slug}/edit/painpoint/{pain.pk}/", EDIT_POST, pain_data),
+            Case("GET", f"/maps/{m.slug}/edit/stage/{stage.pk}/", EDIT_PAGE),
+        ],
+        "maps:item-delete": [
+            Case("POST", f"/maps/{m.slug}/edit/painpoint/{pain.pk}/delete/", EDIT_POST, dict(v)),
+            Case("GET", f"/maps/{m.slug}/edit/painpoint/{pain.pk}/delete/", NOT_POST),
+        ],
+        "maps:reorder": [
+            Case(
+                "POST",
+                f"/maps/{m.slug}/edit/step/reorder/",
+                EDIT_POST,
+                {"move": step.pk, "direction": "right", **v},
+            ),
+            Case("GET", f"/maps/{m.slug}/edit/step/reorder/", NOT_POST),
+        ],
+    }
 
 
 # --- the Django admin -------------------------------------------------------------

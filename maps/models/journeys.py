@@ -83,6 +83,9 @@ class JourneyMap(MPTTModel):
     )
     review_every_days = models.PositiveIntegerField(default=default_review_every_days)
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    hidden_lanes = models.JSONField(
+        default=list, blank=True, help_text="Keys of the lanes this map does not show."
+    )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Optimistic lock: bumped by every content edit."
     )

@@ -1,0 +1,196 @@
+"""Browser forms of the map editor. Every form carries the map version it started from."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import models
+from django.utils.text import slugify
+
+from .lanes import LANES
+from .models import KPI, JourneyMap, LaneItem, PainPoint, Persona, Stage, Step, StepLink
+
+
+class VersionedForm(forms.ModelForm):
+    """A ModelForm for a piece of one map: the map's own steps and stages only."""
+
+    map_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    scoped_fields: tuple[str, ...] = ("stage", "step", "from_step", "to_step")
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.journey_map = journey_map
+        if hasattr(self.instance, "map_id"):
+            self.instance.map = journey_map
+        for name in self.scoped_fields:
+            if name in self.fields:
+                model = self.fields[name].queryset.model
+                self.fields[name].queryset = model.objects.filter(map=journey_map)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 3
+
+
+class StageForm(VersionedForm):
+    class Meta:
+        model = Stage
+        fields = ("name", "description")
+
+
+class StepForm(VersionedForm):
+    class Meta:
+        model = Step
+        fields = (
+            "name",
+            "stage",
+            "channel",
+            "emotion",
+            "evidence",
+            "is_moment_of_truth",
+            "is_recurring",
+            "key",
+            "description",
+        )
+        widgets = {
+            "emotion": forms.Select(
+                choices=[
+                    (2, "+2 very positive"),
+                    (1, "+1 positive"),
+                    (0, "0 neutral"),
+                    (-1, "−1 negative"),
+                    (-2, "−2 very negative"),
+                ]
+            )
+        }
+        labels = {"is_moment_of_truth": "Moment of truth", "is_recurring": "Recurring step"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].required = False
+        self.fields["key"].help_text = "Left empty, it is made from the name."
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("key") and cleaned.get("name"):
+            base = slugify(cleaned["name"])[:70] or "step"
+            taken = set(
+                Step.objects.filter(map=self.journey_map)
+                .exclude(pk=self.instance.pk)
+                .values_list("key", flat=True)
+            )
+            key, n = base, 2
+            while key in taken:
+                key, n = f"{base}-{n}", n + 1
+            cleaned["key"] = key
+            self.instance.key = key
+        return cleaned
+
+
+class StepLinkForm(VersionedForm):
+    class Meta:
+        model = StepLink
+        fields = ("from_step", "to_step", "kind", "label")
+        labels = {"from_step": "From step", "to_step": "To step"}
+
+
+class PainPointForm(VersionedForm):
+    class Meta:
+        model = PainPoint
+        fields = ("kind", "title", "step", "severity", "frequency", "evidence", "description")
+        widgets = {
+            "severity": forms.Select(choices=[(i, str(i)) for i in range(1, 6)]),
+            "frequency": forms.Select(choices=[(i, str(i)) for i in range(1, 6)]),
+        }
+        help_texts = {"severity": "1 minor … 5 critical", "frequency": "1 rare … 5 constant"}
+
+
+def _https_urls(db_field, **kwargs):
+    """URLs typed without a scheme are https (Django 6's default, chosen now)."""
+    if isinstance(db_field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return db_field.formfield(**kwargs)
+
+
+class LaneItemForm(VersionedForm):
+    class Meta:
+        model = LaneItem
+        fields = ("kind", "title", "step", "evidence", "url", "description")
+        widgets = {"url": forms.URLInput(attrs={"placeholder": "https://"})}
+        formfield_callback = _https_urls
+
+
+class KPIForm(VersionedForm):
+    class Meta:
+        model = KPI
+        fields = (
+            "name",
+            "perspective",
+            "step",
+            "unit",
+            "direction",
+            "baseline",
+            "target",
+            "weight",
+            "description",
+        )
+
+
+class MapSettingsForm(forms.ModelForm):
+    """The map's own fields and which lanes it shows."""
+
+    map_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    shown_lanes = forms.MultipleChoiceField(
+        choices=[(lane.key, lane.key) for lane in LANES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Lanes shown",
+    )
+
+    class Meta:
+        model = JourneyMap
+        fields = ("title", "summary", "status", "persona", "review_every_days")
+
+    def __init__(self, *args, lane_labels: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = lane_labels or {}
+        self.fields["shown_lanes"].choices = [
+            (lane.key, labels.get(lane.term, lane.key)) for lane in LANES
+        ]
+        hidden = set(self.instance.hidden_lanes or ())
+        self.initial.setdefault(
+            "shown_lanes", [lane.key for lane in LANES if lane.key not in hidden]
+        )
+        self.fields["persona"].queryset = Persona.objects.order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        shown = set(cleaned.get("shown_lanes") or ())
+        self.instance.hidden_lanes = [lane.key for lane in LANES if lane.key not in shown]
+        return cleaned
+
+
+class NewMapForm(forms.ModelForm):
+    class Meta:
+        model = JourneyMap
+        fields = ("title", "summary", "status", "persona", "parent_step")
+        labels = {"parent_step": "Zooms into step"}
+
+    def __init__(self, *args, parent: JourneyMap | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parent = parent
+        self.instance.parent = parent  # so the model's own checks see the tree position
+        self.fields["persona"].queryset = Persona.objects.order_by("name")
+        if parent is None:
+            del self.fields["parent_step"]
+        else:
+            self.fields["parent_step"].queryset = Step.objects.filter(map=parent)
+            self.fields["parent_step"].required = False
+
+
+EDITOR_FORMS: dict[str, type[VersionedForm]] = {
+    "stage": StageForm,
+    "step": StepForm,
+    "link": StepLinkForm,
+    "painpoint": PainPointForm,
+    "laneitem": LaneItemForm,
+    "kpi": KPIForm,
+}
