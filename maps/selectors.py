@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from mptt.utils import get_cached_trees
 
 from .lanes import LANES, LaneSpec
 from .models import (
@@ -52,23 +53,81 @@ class TreeRow:
     children: list[TreeRow] = field(default_factory=list)
 
 
-def repository_tree(maps: QuerySet[JourneyMap]) -> list[JourneyMap]:
-    """Top nodes of the visible tree with children cached (one query).
+# The repository tree loads as many whole levels as fit in this many rows (at least
+# one level); deeper ones load on demand, so the page stays fast at 10,000 maps.
+TREE_ROW_BUDGET = 400
 
-    A map whose parent is hidden from the user is shown at the top level.
-    """
-    annotated = (
-        maps.with_people()
-        .annotate(
-            step_count=_count_of(Step),
-            pain_point_count=_count_of(PainPoint),
-            parent_step_position=F("parent_step__position"),
-        )
-        .order_by("tree_id", "lft")
+
+def _annotated_for_tree(maps: QuerySet[JourneyMap]) -> QuerySet[JourneyMap]:
+    return maps.with_people().annotate(
+        step_count=_count_of(Step),
+        pain_point_count=_count_of(PainPoint),
+        parent_step_position=F("parent_step__position"),
     )
-    roots = annotated.get_cached_trees()
+
+
+def repository_tree(
+    maps: QuerySet[JourneyMap], *, under: JourneyMap | None = None
+) -> list[JourneyMap]:
+    """Top nodes of the visible tree with children cached (three queries).
+
+    Whole levels (below ``under``, if given) are loaded while they fit in
+    ``TREE_ROW_BUDGET`` rows; nodes whose visible children were left out say how many
+    (``more_children``). A map whose parent is hidden from the user is shown at the top.
+    """
+    top = 0 if under is None else under.level + 1
+    scoped = maps
+    if under is not None:
+        scoped = maps.filter(tree_id=under.tree_id, lft__gt=under.lft, rght__lt=under.rght)
+    per_level = dict(
+        scoped.order_by().values_list("level").annotate(n=Count("pk")).values_list("level", "n")
+    )
+    bottom, rows = top, per_level.get(top, 0)
+    while bottom + 1 in per_level and rows + per_level[bottom + 1] <= TREE_ROW_BUDGET:
+        bottom += 1
+        rows += per_level[bottom]
+    nodes = list(_annotated_for_tree(scoped.filter(level__lte=bottom)).order_by("tree_id", "lft"))
+    deepest = [n.pk for n in nodes if n.level == bottom]
+    more = (
+        dict(
+            maps.filter(parent__in=deepest)
+            .order_by()
+            .values("parent")
+            .annotate(n=Count("pk"))
+            .values_list("parent", "n")
+        )
+        if deepest
+        else {}
+    )
+    for node in nodes:
+        node.more_children = more.get(node.pk, 0)
+    roots = get_cached_trees(nodes)
     _sort_by_journey_order(roots)
     return roots
+
+
+def search_results(maps: QuerySet[JourneyMap]) -> QuerySet[JourneyMap]:
+    """Matching maps as a flat list, with what the tree would show of each."""
+    return _annotated_for_tree(maps).order_by("title", "pk")
+
+
+def with_paths(page, visible: QuerySet[JourneyMap]) -> list[JourneyMap]:
+    """Set ``path`` (the visible ancestors, top first) on each map, in one query."""
+    page = list(page)
+    if not page:
+        return page
+    trees = {m.tree_id for m in page}
+    deepest = max(m.level for m in page)
+    candidates = list(
+        visible.filter(tree_id__in=trees, level__lt=deepest)
+        .only("title", "slug", "tree_id", "lft", "rght", "level")
+        .order_by("level")
+    )
+    for m in page:
+        m.path = [
+            a for a in candidates if a.tree_id == m.tree_id and a.lft < m.lft and a.rght > m.rght
+        ]
+    return page
 
 
 def _sort_by_journey_order(nodes: list[JourneyMap]) -> None:

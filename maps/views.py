@@ -3,21 +3,58 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from governance import permissions
 
 from .editor import grid_context
-from .selectors import map_for_display, repository_tree
+from .filters import RepositoryFilter
+from .selectors import map_for_display, repository_tree, search_results, with_paths
+
+RESULTS_PER_PAGE = 50
 
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def repository(request: HttpRequest) -> HttpResponse:
-    roots = repository_tree(permissions.visible_maps(request.user))
-    return render(request, "maps/repository.html", {"roots": roots})
+    """The tree of visible maps, or, with a search or filter, the matching maps as a list.
+
+    ``?under=<slug>`` (htmx) returns the levels below one node that were not loaded."""
+    visible = permissions.visible_maps(request.user)
+    if request.GET.get("under"):
+        node = visible.filter(slug=request.GET["under"]).first()
+        if node is None:
+            raise Http404("No such journey map.")
+        children = repository_tree(visible, under=node)
+        return render(request, "maps/partials/tree_children.html", {"children": children})
+    filterset = RepositoryFilter(request.GET or None, queryset=visible, user=request.user)
+    context = {
+        "filter": filterset,
+        "can_create": permissions.can_create_top_level_map(request.user),
+    }
+    if filterset.is_active:
+        page = Paginator(search_results(filterset.qs), RESULTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        context.update(
+            page=page,
+            results=with_paths(page.object_list, visible),
+            querystring=_without_page(request),
+        )
+    else:
+        context["roots"] = repository_tree(visible)
+    return render(request, "maps/repository.html", context)
+
+
+def _without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @require_GET

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from maps.models import JourneyMap, VocabularyTerm
 from tests.builders import build_map_content, build_repository
@@ -73,8 +76,9 @@ class TestRepository:
         assert "Team draft" in client.get("/maps/").text
 
     def test_a_review_due_map_is_flagged(self, client, owner):
-        JourneyMapFactory(title="Stale map", owner=owner, review_every_days=1)
-        JourneyMap.objects.update(created_at="2020-01-01T00:00:00Z")
+        stale = JourneyMapFactory(title="Stale map", owner=owner, review_every_days=1)
+        stale.created_at = timezone.now() - dt.timedelta(days=2)
+        stale.save()
         client.force_login(owner)
         assert "Review due" in client.get("/maps/").text
 
@@ -85,10 +89,12 @@ class TestRepository:
         client.force_login(owner)
         small = count_queries(client, "/maps/")
         build_repository(owner=owner, team=team, other_owner=other_owner, copies=9)
-        # session, user, the user's groups, leadership check, the annotated tree, vocabulary
+        # session, user, the user's groups, leadership check, rows per level, the
+        # annotated tree, the "more levels" counts, the owner/team/persona filter
+        # choices, vocabulary
         with django_assert_max_num_queries(small):
             client.get("/maps/")
-        assert small <= 8
+        assert small <= 13
 
 
 class TestMapPage:
@@ -184,3 +190,79 @@ def test_steps_are_grouped_under_their_stage(client, owner):
     page = client.get(journey.get_absolute_url()).text
     assert 'colspan="2" class="stage-head">Stage 1' in page
     assert "Unstaged" in page
+
+
+class TestRepositorySearchAndFilters:
+    @pytest.fixture
+    def maps(self, owner, other_owner, team):
+        lifecycle = JourneyMapFactory(title="Customer lifecycle", owner=other_owner)
+        onboard = JourneyMapFactory(
+            title="Open an account", owner=owner, team=team, parent=lifecycle
+        )
+        JourneyMapFactory(title="Verify identity", owner=owner, parent=onboard, summary="Passport")
+        JourneyMapFactory(title="Pay a bill", owner=other_owner, parent=lifecycle)
+        return lifecycle
+
+    def test_search_lists_matches_with_their_path(self, client, owner, maps):
+        client.force_login(owner)
+        page = client.get("/maps/?q=passport").text
+        assert "1 map found" in page
+        assert "Verify identity" in page and "Pay a bill" not in page
+        assert 'class="result-path"><a href="/maps/' in page  # Customer lifecycle › Open an account
+        assert (
+            page.index("Customer lifecycle")
+            < page.index("Open an account")
+            < page.index("Verify identity")
+        )
+
+    def test_my_maps_at_a_click(self, client, owner, maps):
+        client.force_login(owner)
+        page = client.get("/maps/?mine=on").text
+        assert "2 maps found" in page and "Pay a bill" not in page
+
+    def test_filters_by_owner_status_and_due(self, client, owner, other_owner, maps):
+        client.force_login(owner)
+        assert "Pay a bill" in client.get(f"/maps/?owner={other_owner.pk}").text
+        assert "0 maps found" in client.get("/maps/?status=archived").text
+        stale = JourneyMap.objects.get(title="Pay a bill")
+        stale.last_reviewed_at = timezone.now() - dt.timedelta(days=400)
+        stale.save()
+        page = client.get("/maps/?due=on").text
+        assert "1 map found" in page and "Pay a bill" in page
+
+    def test_a_bad_filter_value_is_ignored_with_a_message_not_a_500(self, client, owner, maps):
+        client.force_login(owner)
+        response = client.get("/maps/?owner=999999&status=nonsense")
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.text
+
+    def test_deep_levels_load_on_demand(self, client, owner, maps, monkeypatch):
+        monkeypatch.setattr("maps.selectors.TREE_ROW_BUDGET", 4)  # the first three levels
+        deep = JourneyMap.objects.get(title="Verify identity")
+        JourneyMapFactory(title="Scan the passport", owner=owner, parent=deep)
+        client.force_login(owner)
+        page = client.get("/maps/").text
+        assert "Scan the passport" not in page  # level 4 is not loaded eagerly
+        assert "Show 1 sub-map" in page
+        part = client.get(f"/maps/?under={deep.slug}", HTTP_HX_REQUEST="true").text
+        assert "Scan the passport" in part and "<html" not in part
+
+    def test_hidden_drafts_are_not_counted_or_loaded(
+        self, client, viewer, owner, maps, monkeypatch
+    ):
+        monkeypatch.setattr("maps.selectors.TREE_ROW_BUDGET", 4)
+        deep = JourneyMap.objects.get(title="Verify identity")
+        JourneyMapFactory(title="Secret draft", owner=owner, parent=deep, status="draft")
+        client.force_login(viewer)
+        assert "Show 1 sub-map" not in client.get("/maps/").text
+        assert "Secret draft" not in client.get(f"/maps/?under={deep.slug}").text
+
+    def test_results_query_count_is_flat(
+        self, client, owner, team, other_owner, django_assert_max_num_queries
+    ):
+        build_repository(owner=owner, team=team, other_owner=other_owner, copies=1)
+        client.force_login(owner)
+        small = count_queries(client, "/maps/?q=0")
+        build_repository(owner=owner, team=team, other_owner=other_owner, copies=9)
+        with django_assert_max_num_queries(small):
+            client.get("/maps/?q=0")

@@ -83,6 +83,11 @@ class JourneyMap(MPTTModel):
     )
     review_every_days = models.PositiveIntegerField(default=default_review_every_days)
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_due_at = models.DateTimeField(
+        null=True,
+        editable=False,
+        help_text="When the next review falls due: last review (or creation) + cadence.",
+    )
     hidden_lanes = models.JSONField(
         default=list, blank=True, help_text="Keys of the lanes this map does not show."
     )
@@ -114,8 +119,8 @@ class JourneyMap(MPTTModel):
             models.Index(fields=["status"], name="journeymap_status_idx"),
             models.Index(fields=["owner", "status"], name="journeymap_owner_status_idx"),
             models.Index(fields=["team", "status"], name="journeymap_team_status_idx"),
-            # staleness: maps whose last review is older than their cadence
-            models.Index(fields=["last_reviewed_at"], name="journeymap_last_reviewed_idx"),
+            # staleness: maps whose next review has fallen due
+            models.Index(fields=["review_due_at"], name="journeymap_review_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -152,14 +157,22 @@ class JourneyMap(MPTTModel):
     def reviewed_or_created_at(self):
         return self.last_reviewed_at or self.created_at
 
-    @property
-    def review_due_at(self):
-        return self.reviewed_or_created_at + timedelta(days=self.review_every_days)
+    def save(self, *args, **kwargs):
+        # Derived, stored so "due for review" is an indexed filter rather than date
+        # arithmetic per row.
+        self.review_due_at = self.reviewed_or_created_at + timedelta(days=self.review_every_days)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "review_due_at"}
+        super().save(*args, **kwargs)
 
     @property
     def is_review_due(self) -> bool:
         """Archived maps are kept for the record and never fall due."""
-        return self.status != self.Status.ARCHIVED and timezone.now() >= self.review_due_at
+        due_at = self.review_due_at or (
+            self.reviewed_or_created_at + timedelta(days=self.review_every_days)
+        )
+        return self.status != self.Status.ARCHIVED and timezone.now() >= due_at
 
 
 # HistoricalRecords cannot be declared inside an MPTTModel (the tree fields break

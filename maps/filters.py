@@ -1,0 +1,67 @@
+"""Filters of the repository page (django-filter); each field has an index behind it."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import JourneyMap, Persona
+
+
+class RepositoryFilter(filters.FilterSet):
+    q = filters.CharFilter(method="search", label="Search")
+    owner = filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.filter(owned_maps__isnull=False).distinct(),
+        label="Owner",
+    )
+    team = filters.ModelChoiceFilter(
+        queryset=Group.objects.filter(team_maps__isnull=False).distinct()
+    )
+    status = filters.ChoiceFilter(choices=JourneyMap.Status.choices)
+    persona = filters.ModelChoiceFilter(queryset=Persona.objects.order_by("name"))
+    due = filters.BooleanFilter(
+        method="due_for_review", label="Due for review", widget=forms.CheckboxInput
+    )
+    mine = filters.BooleanFilter(method="my_maps", label="My maps", widget=forms.CheckboxInput)
+
+    class Meta:
+        model = JourneyMap
+        fields = ("q", "owner", "team", "status", "persona", "due", "mine")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.form.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value) | Q(summary__icontains=value) | Q(slug__icontains=value)
+        )
+
+    def due_for_review(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(review_due_at__lte=timezone.now()).exclude(
+            status=JourneyMap.Status.ARCHIVED
+        )
+
+    def my_maps(self, queryset, name, value):
+        if not value or self.user is None:
+            return queryset
+        return queryset.filter(owner=self.user)
+
+    @property
+    def is_active(self) -> bool:
+        return (
+            self.is_bound
+            and any(value not in (None, "", False) for value in self.form.cleaned_data.values())
+            if self.form.is_valid()
+            else False
+        )
