@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run migrate seed test lint format migrations-check bench clean
+.PHONY: install run migrate seed test lint format migrations-check browsers bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,17 @@ format: install
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: install lint migrations-check
+# Browser tests drive Debian's Chromium; install it when missing (needs root, as in CI).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = "0" ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium"; exit 1; \
+		fi; }
+
+test: install lint migrations-check browsers
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: migrate
