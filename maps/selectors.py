@@ -184,6 +184,31 @@ class MapGrid:
         return len(self.steps) * self.column_width
 
     @property
+    def link_arcs(self) -> list[dict]:
+        """SVG arcs of the step links, drawn over the step columns: forward links
+        (branches, skips) above the middle line, loops back below it."""
+        column = {step.pk: i for i, step in enumerate(self.steps)}
+        half = self.column_width // 2
+        arcs = []
+        for links in self.links_out.values():
+            for link in links:
+                if link.to_step_id not in column:
+                    continue
+                x1 = column[link.from_step_id] * self.column_width + half
+                x2 = column[link.to_step_id] * self.column_width + half
+                span = abs(column[link.to_step_id] - column[link.from_step_id])
+                bend = min(34, 12 + 6 * span) * (1 if x2 < x1 else -1)
+                arcs.append(
+                    {
+                        "link": link,
+                        "path": f"M {x1} 40 C {x1} {40 + bend} {x2} {40 + bend} {x2} 40",
+                        "x1": x1,
+                        "x2": x2,
+                    }
+                )
+        return arcs
+
+    @property
     def emotion_polyline(self) -> str:
         return " ".join(f"{x},{y}" for x, y, _ in self.emotion_points)
 
