@@ -1,6 +1,7 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Review
+from .models import Review, ScorecardSnapshot, ScorecardWeights
 
 
 @admin.register(Review)
@@ -10,3 +11,36 @@ class ReviewAdmin(admin.ModelAdmin):
     date_hierarchy = "reviewed_at"
     search_fields = ("map__title", "note", "reviewed_by__username")
     autocomplete_fields = ("map", "reviewed_by")
+
+
+@admin.register(ScorecardWeights)
+class ScorecardWeightsAdmin(SimpleHistoryAdmin):
+    """The one row of quadrant weights; its history shows who changed them and when.
+
+    Admins edit it here; CX leadership uses the scorecard weights page, which runs
+    the same validation and version check.
+    """
+
+    list_display = ("__str__", *ScorecardWeights.FIELDS, "version", "updated_at")
+    readonly_fields = ("version", "updated_at")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the scorecard always has weights
+
+    def save_model(self, request, obj, form, change):
+        if change:  # whoever has the weights page open now gets a conflict, not an overwrite
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ScorecardSnapshot)
+class ScorecardSnapshotAdmin(admin.ModelAdmin):
+    """Snapshots are computed by the nightly task; the admin is for looking them up."""
+
+    list_display = ("map", "date", "health", *ScorecardWeights.FIELDS)
+    list_select_related = ("map",)
+    list_filter = ("date",)
+    date_hierarchy = "date"
+    search_fields = ("map__title", "map__slug")
+    autocomplete_fields = ("map",)
+    ordering = ("-date", "map__title", "pk")

@@ -1,18 +1,27 @@
-"""API for sharing maps: grants of the editor or viewer role to a user on a map
-(and so on its whole subtree). Owners manage the grants of their own maps; CX
-leadership and admins manage all."""
+"""API of governance: sharing maps — grants of the editor or viewer role to a user on
+a map (and so on its whole subtree); owners manage the grants of their own maps, CX
+leadership and admins manage all — and each map's balanced scorecard."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from maps.api.fields import VisibleMapField
 from maps.api.serializers import UserRefField, drf_errors
 from maps.models import JourneyMapUserObjectPermission
 
-from . import permissions, services
+from . import permissions, scoring, services
 from .permissions import Action
 
 
@@ -65,3 +74,157 @@ class MapGrantViewSet(
 
     def perform_destroy(self, instance):
         services.map_unshare(grant=instance)
+
+
+# --- the balanced scorecard ---------------------------------------------------------
+
+
+class RoundedFloatField(serializers.FloatField):
+    """A score or share rounded for reading; the full value is not more true."""
+
+    def __init__(self, *, digits: int = 2, **kwargs):
+        self.digits = digits
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value is None else round(float(value), self.digits)
+
+
+class ScorecardPointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    value = serializers.FloatField()
+
+
+class KPIScoreSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="kpi_id")
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    perspective = serializers.CharField()
+    direction = serializers.CharField(help_text="higher or lower (is better)")
+    weight = serializers.FloatField(help_text="Weight within its quadrant.")
+    baseline = serializers.FloatField(allow_null=True)
+    target = serializers.FloatField(allow_null=True)
+    latest = serializers.FloatField(allow_null=True, help_text="The latest measurement.")
+    latest_date = serializers.DateField(allow_null=True)
+    attainment = RoundedFloatField(
+        digits=4, help_text="0 at the baseline, 1 at the target, clamped; null: not scored."
+    )
+    raw_attainment = RoundedFloatField(digits=4, help_text="Before clamping.")
+    scored = serializers.BooleanField()
+    not_scored_reason = serializers.CharField()
+    explanation = serializers.CharField()
+    trend = serializers.SerializerMethodField(help_text="The last 12 measurements, oldest first.")
+
+    @extend_schema_field(ScorecardPointSerializer(many=True))
+    def get_trend(self, obj) -> list[dict]:
+        points = self.context.get("kpi_trends", {}).get(obj.kpi_id, [])
+        return [{"date": day, "value": value} for day, value in points]
+
+
+class FactorScoreSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="factor_id")
+    name = serializers.CharField()
+    perspective = serializers.CharField()
+    rating = serializers.IntegerField(help_text="1 (poor) to 5 (excellent).")
+    score = RoundedFloatField(help_text="The rating as 0–100.")
+    note = serializers.CharField()
+    rated_by = serializers.CharField()
+    rated_at = serializers.DateTimeField(allow_null=True)
+
+
+class QuadrantSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField(help_text="quantitative or qualitative")
+    perspective = serializers.CharField(help_text="business or customer")
+    weight = serializers.FloatField(help_text="The quadrant's weight in journey health.")
+    score = RoundedFloatField(help_text="0–100; null: not scored.")
+    status = serializers.CharField()
+    explanation = serializers.CharField()
+    kpis = KPIScoreSerializer(many=True)
+    factors = FactorScoreSerializer(many=True)
+
+
+class SubMapHealthSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="map_id")
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    level = serializers.IntegerField()
+    health = RoundedFloatField()
+    status = serializers.CharField()
+
+
+class RollupSerializer(serializers.Serializer):
+    health = RoundedFloatField(help_text="Mean health of the visible maps below that have one.")
+    status = serializers.CharField()
+    explanation = serializers.CharField()
+    maps = SubMapHealthSerializer(many=True, help_text="Every visible map below, in tree order.")
+
+
+class TrendPointSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The snapshot's date (the month's last one).")
+    health = RoundedFloatField()
+
+
+class LastMonthSerializer(serializers.Serializer):
+    date = serializers.DateField(source="change.previous_date", allow_null=True)
+    health = RoundedFloatField(source="change.previous")
+    change = RoundedFloatField(source="change_since_last_month")
+
+
+class MapRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class ScorecardSerializer(serializers.Serializer):
+    """A map's balanced scorecard with the explanation of every number."""
+
+    map = MapRefSerializer(source="journey_map")
+    health = RoundedFloatField(source="scorecard.health", help_text="0–100; null: not scored.")
+    status = serializers.CharField(
+        source="scorecard.status", help_text="healthy, at_risk, critical or not_scored"
+    )
+    explanation = serializers.CharField(source="scorecard.explanation")
+    weights = serializers.DictField(
+        source="scorecard.weights", child=serializers.FloatField(), help_text="Quadrant weights."
+    )
+    thresholds = serializers.SerializerMethodField()
+    quadrants = QuadrantSerializer(source="scorecard.quadrants", many=True)
+    rollup = RollupSerializer(allow_null=True, help_text="Null when no visible map is below.")
+    trend = TrendPointSerializer(many=True, help_text="Health per month, the last 12 months.")
+    last_month = LastMonthSerializer(source="*")
+
+    @extend_schema_field(
+        inline_serializer(
+            "ScorecardThresholds",
+            {"healthy_from": serializers.FloatField(), "at_risk_from": serializers.FloatField()},
+        )
+    )
+    def get_thresholds(self, obj) -> dict:
+        return {"healthy_from": scoring.HEALTHY_FROM, "at_risk_from": scoring.AT_RISK_FROM}
+
+
+class MapScorecardView(APIView):
+    """``/api/maps/{id}/scorecard/``: the scorecard page's numbers and explanations."""
+
+    @extend_schema(
+        operation_id="maps_scorecard_retrieve",
+        tags=["maps"],
+        responses={200: ScorecardSerializer, 404: OpenApiResponse(description="No such map.")},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        """A map's balanced scorecard: health, the four quadrants with the KPIs and
+        ratings that made them, the roll-up of the visible maps below it, the monthly
+        trend and the change since last month."""
+        visible = permissions.visible_maps(request.user)
+        journey_map = visible.filter(pk=pk).first()
+        if journey_map is None:
+            raise NotFound("No such journey map.")
+        report = scoring.scorecard_report(journey_map, maps=visible)
+        return Response(ScorecardSerializer(report, context={"kpi_trends": report.kpi_trends}).data)

@@ -1,10 +1,15 @@
-"""Governance records: reviews that confirm a map is still current."""
+"""Governance records: reviews that confirm a map is still current, the balanced
+scorecard's quadrant weights and its nightly snapshots."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from maps.models import JourneyMap
 
@@ -32,3 +37,139 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.map} reviewed {self.reviewed_at:%Y-%m-%d}"
+
+
+class ScorecardWeights(models.Model):
+    """How much each quadrant of the balanced scorecard counts towards journey health.
+
+    One row for the whole organisation (primary key 1, enforced by a constraint), edited
+    by CX leadership and admins; every change is kept in its history.
+    """
+
+    SINGLETON_PK = 1
+
+    id = models.PositiveSmallIntegerField(
+        primary_key=True, default=SINGLETON_PK, editable=False, verbose_name="ID"
+    )
+    quantitative_business = models.FloatField(
+        "quantitative, business",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+    )
+    quantitative_customer = models.FloatField(
+        "quantitative, customer",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+    )
+    qualitative_business = models.FloatField(
+        "qualitative, business",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+    )
+    qualitative_customer = models.FloatField(
+        "qualitative, customer",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Optimistic lock: bumped by every change."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    FIELDS = (
+        "quantitative_business",
+        "quantitative_customer",
+        "qualitative_business",
+        "qualitative_customer",
+    )
+
+    class Meta:
+        verbose_name = "scorecard weights"
+        verbose_name_plural = "scorecard weights"
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1),
+                name="scorecardweights_single_row",
+                violation_error_message=(
+                    "There is only one set of scorecard weights; change the existing one."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    quantitative_business__gte=0,
+                    quantitative_customer__gte=0,
+                    qualitative_business__gte=0,
+                    qualitative_customer__gte=0,
+                ),
+                name="scorecardweights_not_negative",
+                violation_error_message="Weights cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantitative_business__gt=0)
+                | models.Q(quantitative_customer__gt=0)
+                | models.Q(qualitative_business__gt=0)
+                | models.Q(qualitative_customer__gt=0),
+                name="scorecardweights_one_positive",
+                violation_error_message=(
+                    "At least one quadrant must have a weight above 0, or no journey "
+                    "could have a health score."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Scorecard weights"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:scorecard_weights")
+
+    def validate_unique(self, exclude=None) -> None:
+        # The only uniqueness rule is the fixed primary key: say so in words.
+        if self._state.adding and type(self).objects.filter(pk=self.pk).exists():
+            raise ValidationError(
+                "There is only one set of scorecard weights; change the existing one."
+            )
+        super().validate_unique(exclude={*(exclude or ()), "id"})
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+class ScorecardSnapshot(models.Model):
+    """A map's scorecard on one day, stored nightly so trends and drops are cheap."""
+
+    map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="scorecard_snapshots"
+    )
+    date = models.DateField()
+    health = models.FloatField(null=True, blank=True)
+    quantitative_business = models.FloatField(null=True, blank=True)
+    quantitative_customer = models.FloatField(null=True, blank=True)
+    qualitative_business = models.FloatField(null=True, blank=True)
+    qualitative_customer = models.FloatField(null=True, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["map", "-date", "pk"]
+        get_latest_by = "date"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["map", "date"],
+                name="scorecardsnapshot_unique_per_map_date",
+                violation_error_message="This map already has a snapshot on this date.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(health__isnull=True) | models.Q(health__gte=0, health__lte=100),
+                name="scorecardsnapshot_health_range",
+                violation_error_message="Health must be between 0 and 100.",
+            ),
+        ]
+        # The unique constraint's index (map, date) serves a map's trend and its
+        # month-end value; this one serves "every map's snapshot on a day".
+        indexes = [models.Index(fields=["date"], name="scorecardsnapshot_date_idx")]
+
+    def __str__(self) -> str:
+        health = "not scored" if self.health is None else f"{self.health:.1f}"
+        return f"{self.map} on {self.date:%Y-%m-%d}: {health}"

@@ -53,6 +53,7 @@ class Action(StrEnum):
     TRANSFER = "transfer"
     DELETE = "delete"
     SHARE = "share"  # grant or revoke access to a map
+    REVIEW = "review"  # confirm the map is current: its owner (or an admin)
 
 
 # --- who the user is --------------------------------------------------------
@@ -234,6 +235,11 @@ def can_manage_map(user, journey_map: JourneyMap) -> bool:
     return _active(user) and (journey_map.owner_id == user.pk or is_leadership(user))
 
 
+def can_review_map(user, journey_map: JourneyMap) -> bool:
+    """Reviewing is the owner's confirmation; admins may stand in."""
+    return _active(user) and (journey_map.owner_id == user.pk or user.is_superuser)
+
+
 def can_create_top_level_map(user) -> bool:
     return is_leadership(user) or (_active(user) and user.has_perm("maps.add_journeymap"))
 
@@ -282,6 +288,8 @@ def can(user, action: Action | str, obj: Any) -> bool:
         return can_edit_map(user, journey_map)
     if not isinstance(obj, JourneyMap):  # deleting content is editing its map
         return action == Action.DELETE and can_edit_map(user, journey_map)
+    if action == Action.REVIEW:
+        return can_review_map(user, journey_map)
     return can_manage_map(user, journey_map)
 
 
@@ -310,6 +318,7 @@ DENIED_MESSAGES = {
     Action.TRANSFER: "Only the owner, CX leadership or an admin may transfer this map.",
     Action.DELETE: "Only the owner, CX leadership or an admin may delete this map.",
     Action.SHARE: "Only the owner, CX leadership or an admin may share this map.",
+    Action.REVIEW: "Only the map's owner confirms that it is current.",
 }
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 
 from maps.models import JourneyMap
+
+from . import scoring
 
 
 @shared_task
@@ -40,3 +44,10 @@ def notify_ownership_transferred(
         recipient_list=[new_owner.email],
     )
     return True
+
+
+@shared_task
+def snapshot_scorecards(day: str | None = None) -> int:
+    """Store every map's scorecard as today's snapshot (or ``day``'s, an ISO date).
+    Run nightly by beat; running it again the same day replaces that day's snapshots."""
+    return scoring.scorecard_snapshot_all(day=date.fromisoformat(day) if day else None)

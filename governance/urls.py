@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_scorecard
 
 app_name = "governance"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("<slug:slug>/transfer/", views.transfer, name="transfer"),
     path("<slug:slug>/share/", views.share, name="share"),
     path("<slug:slug>/share/<int:grant_id>/remove/", views.unshare, name="unshare"),
+    path("<slug:slug>/review/", views.mark_reviewed, name="review"),
+    path("<slug:slug>/scorecard/", views_scorecard.scorecard, name="scorecard"),
+    path("scorecard/weights/", views_scorecard.scorecard_weights, name="scorecard_weights"),
 ]

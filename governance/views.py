@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from maps.models import JourneyMapUserObjectPermission
 from maps.services import VersionConflict
 
-from . import permissions, services
+from . import permissions, reviews, services
 from .forms import ShareForm, TransferForm
 from .permissions import Action
 
@@ -100,3 +100,18 @@ def unshare(request: HttpRequest, slug: str, grant_id: int) -> HttpResponse:
     services.map_unshare(grant=grant)
     messages.success(request, f"{grant.user.get_full_name() or grant.user} no longer has access.")
     return redirect("governance:share", slug=journey_map.slug)
+
+
+@require_POST
+@login_required
+def mark_reviewed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The owner (or an admin) confirms the map is current; editing does not count."""
+    journey_map = permissions.get_map_for_user(request.user, slug, action=Action.REVIEW)
+    note = request.POST.get("note", "").strip()[:2000]
+    reviews.map_mark_reviewed(journey_map=journey_map, by=request.user, note=note)
+    messages.success(
+        request,
+        f"Marked “{journey_map}” as reviewed. Next review due "
+        f"{journey_map.review_due_at:%-d %b %Y}.",
+    )
+    return redirect(request.POST.get("next") or journey_map.get_absolute_url())

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from governance.api import MapGrantViewSet
+from governance.api import MapGrantViewSet, MapScorecardView
 from maps.api import views
 
 app_name = "api"
@@ -27,6 +27,8 @@ router.register("personas", views.PersonaViewSet, basename="persona")
 router.register("map-grants", MapGrantViewSet, basename="mapgrant")
 
 urlpatterns = [
+    # before the router, whose maps/{id}/ routes belong to the maps app
+    path("maps/<int:pk>/scorecard/", MapScorecardView.as_view(), name="map-scorecard"),
     path("", include(router.urls)),
     path("auth/token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

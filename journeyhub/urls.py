@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from governance.home import home
 
 admin.site.site_header = "JourneyHub administration"
 admin.site.site_title = "JourneyHub admin"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="maps:repository"), name="home"),
+    path("", home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("maps/", include("maps.urls")),
     path("maps/", include("governance.urls")),

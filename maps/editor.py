@@ -64,6 +64,7 @@ def grid_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
         "can_edit": permissions.can_edit_map(request.user, journey_map),
         "can_manage": permissions.can_manage_map(request.user, journey_map),
         "can_zoom": permissions.can(request.user, Action.CREATE_SUBMAP, journey_map),
+        "can_review": permissions.can(request.user, Action.REVIEW, journey_map),
     }
 
 

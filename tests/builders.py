@@ -5,6 +5,7 @@ from __future__ import annotations
 from guardian.shortcuts import assign_perm
 
 from governance.models import Review
+from governance.scoring import scorecard_snapshot_all
 from maps.models import JourneyMap, LaneItem, PainPoint, StepLink, VocabularyTerm
 from tests.factories import (
     CXProjectFactory,
@@ -77,4 +78,5 @@ def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[Journ
         assign_perm("view_journeymap", GroupFactory(name="Auditors"), root)
         roots.append(root)
     VocabularyTerm.objects.get_or_create(key="pain_point", defaults={"label": "Friction"})
+    scorecard_snapshot_all()  # today's scorecards, as the nightly task stores them
     return roots

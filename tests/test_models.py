@@ -100,8 +100,8 @@ class TestJourneyMapTree:
             review_every_days=30, last_reviewed_at=now - dt.timedelta(days=31)
         )
         never = JourneyMapFactory(review_every_days=30)
-        JourneyMap.objects.filter(pk=never.pk).update(created_at=now - dt.timedelta(days=40))
-        never.refresh_from_db()
+        never.created_at = now - dt.timedelta(days=40)
+        never.save()
         assert not fresh.is_review_due
         assert stale.is_review_due
         assert never.is_review_due

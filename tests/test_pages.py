@@ -31,12 +31,12 @@ class TestSignIn:
         assert response.redirect_chain[-1][0].startswith("/accounts/login/")
         assert b"Sign in to JourneyHub" in response.content
 
-    def test_signing_in_lands_on_the_repository(self, client, owner, team_map):
+    def test_signing_in_lands_on_the_home_page(self, client, owner, team_map):
         response = client.post(
             "/accounts/login/", {"username": "olivia", "password": "journeyhub"}, follow=True
         )
-        assert response.redirect_chain[-1][0] == "/maps/"
-        assert "Open an account" in response.text
+        assert response.redirect_chain[-1][0] == "/"
+        assert "My journeys" in response.text
 
     def test_a_wrong_password_says_so_and_stays(self, client, owner):
         response = client.post("/accounts/login/", {"username": "olivia", "password": "nope"})

@@ -24,7 +24,7 @@ from guardian.shortcuts import assign_perm
 from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
-from governance.models import Review
+from governance.models import Review, ScorecardSnapshot, ScorecardWeights
 from maps.models import JourneyMap, VocabularyTerm
 from tests.factories import (
     CXProjectFactory,
@@ -115,6 +115,9 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     term = VocabularyTerm.objects.create(key="pain_point", label="Friction")
     token = TokenProxy.objects.get(pk=Token.objects.create(user=admin_user).pk)
     PainPointFactory(map=draft_map)
+    weights, _ = ScorecardWeights.objects.get_or_create(pk=1)
+    weights.save()  # a history row for the admin's history pages
+    snapshot = ScorecardSnapshot.objects.create(map=team_map, date="2026-01-31", health=50)
     return {
         "team_map": team_map,
         "draft_map": draft_map,
@@ -133,6 +136,8 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
         "review": review,
         "term": term,
         "token": token,
+        "weights": weights,
+        "snapshot": snapshot,
         "users": {"viewer": viewer, "team": team, "other_owner": other_owner, "guest": guest},
     }
 
@@ -289,7 +294,7 @@ def matrix(w) -> dict[str, list[Case]]:
     omar = w["users"]["other_owner"]
     version = {"version": m.version}
     cases: dict[str, list[Case]] = {
-        "home": [Case("GET", "/", everyone(302))],
+        "home": [Case("GET", "/", SIGNED_IN_PAGE)],
         "login": [Case("GET", "/accounts/login/", everyone(200))],
         "logout": [
             Case("POST", "/accounts/logout/", everyone(302)),
@@ -326,6 +331,15 @@ def matrix(w) -> dict[str, list[Case]]:
                 {"username": "newcomer", "role": "viewer"},
             ),
         ],
+        "governance:review": [
+            Case(
+                "POST",
+                f"/maps/{m.slug}/review/",
+                expect(302, 403, 403, 302, 403, 403, 302),
+                {"note": "Checked"},
+            ),
+            Case("GET", f"/maps/{m.slug}/review/", everyone(405, anon=302)),
+        ],
         "governance:unshare": [
             Case(
                 "POST",
@@ -333,6 +347,40 @@ def matrix(w) -> dict[str, list[Case]]:
                 expect(302, 403, 403, 302, 403, 302, 302),
             ),
             Case("GET", f"/maps/{m.slug}/share/{w['grant'].pk}/remove/", everyone(405, anon=302)),
+        ],
+        "governance:scorecard": [
+            Case("GET", f"/maps/{m.slug}/scorecard/", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/scorecard/", DRAFT_READ_PAGE),
+            # rating a factor edits the map's content: its editors only
+            Case(
+                "POST",
+                f"/maps/{m.slug}/scorecard/",
+                expect(302, 403, 302, 302, 403, 403, 302),
+                {"factor": w["factor"].pk, "rating": 2, "note": "Slow", **version},
+            ),
+            Case(
+                "POST", f"/maps/{draft.slug}/scorecard/", expect(302, 404, 404, 404, 200, 403, 200)
+            ),
+        ],
+        "governance:scorecard_weights": [
+            Case("GET", "/maps/scorecard/weights/", SIGNED_IN_PAGE),
+            Case(
+                "POST",
+                "/maps/scorecard/weights/",
+                expect(302, 403, 403, 403, 403, 302, 302),
+                {
+                    "quantitative_business": 2,
+                    "quantitative_customer": 1,
+                    "qualitative_business": 1,
+                    "qualitative_customer": 1,
+                    "version": w["weights"].version,
+                },
+            ),
+        ],
+        "api:map-scorecard": [
+            Case("GET", f"/api/maps/{m.pk}/scorecard/", API_READ, api=True),
+            Case("GET", f"/api/maps/{draft.pk}/scorecard/", DRAFT_READ_API, api=True),
+            Case("POST", f"/api/maps/{m.pk}/scorecard/", everyone(405, anon=401), api=True),
         ],
         "api:api-root": [Case("GET", "/api/", API_READ, api=True)],
         "api:token": [
@@ -494,6 +542,8 @@ ADMIN_EXCEPTIONS = {
     "admin:view_on_site": (302, 302, 302),
     "redirect": (302, 302, 302),  # unnamed /admin/<app>/<model>/<id>/ → its change page
     "catch-all": (404, 302, 302),  # unknown admin URLs
+    # the scorecard always has its one row of quadrant weights
+    "admin:governance_scorecardweights_delete": (403, 302, 302),
 }
 
 
@@ -524,6 +574,8 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.journeymapuserobjectpermission": w["grant"],
         "maps.journeymapgroupobjectpermission": w["group_grant"],
         "governance.review": w["review"],
+        "governance.scorecardweights": w["weights"],
+        "governance.scorecardsnapshot": w["snapshot"],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],

@@ -62,7 +62,7 @@ def sign_in(browser, live_server):
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/maps/")
+        page.wait_for_url(f"{live_server.url}/")
         return page
 
     yield _sign_in

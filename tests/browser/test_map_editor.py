@@ -169,6 +169,7 @@ def test_a_team_member_edits_the_teams_map_but_not_omars(
 def test_the_repository_page(sign_in, live_server, owner, team_map, screenshot):
     JourneyMapFactory(title="Verify my identity", owner=owner, parent=team_map)
     page = sign_in("olivia")
+    page.goto(f"{live_server.url}/maps/")
     expect(page.get_by_role("link", name="Verify my identity")).to_be_visible()
     expect(page.get_by_text(re.compile("Journey|Lifecycle")).first).to_be_visible()
     screenshot(page, "repository", full_page=True)

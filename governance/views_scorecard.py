@@ -1,0 +1,205 @@
+"""Browser pages of the balanced scorecard: a map's scorecard, where its editors rate
+its qualitative factors, and the organisation's quadrant weights. The numbers and
+rules come from ``governance.scoring``; these views only load, authorise and render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from maps.models import JourneyMap, QualitativeFactor
+from maps.services import VersionConflict
+
+from . import permissions, scoring
+from .forms import FactorRatingForm, ScorecardWeightsForm
+from .models import ScorecardWeights
+from .permissions import Action
+
+WEIGHTS_DENIED = "Only CX leadership and admins may change the scorecard weights."
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """Field errors on their field; the rest (and those of hidden fields) above the form."""
+    for name, errors in exc.message_dict.items():
+        visible = name in form.fields and not form.fields[name].widget.is_hidden
+        for error in errors:
+            form.add_error(name if visible else None, error)
+
+
+def _rating_form(data=None, *, factor_id, **kwargs) -> FactorRatingForm:
+    """One form per factor on the page, so each needs its own element ids."""
+    return FactorRatingForm(data, auto_id=f"id_factor{factor_id}_%s", **kwargs)
+
+
+def _rate(request: HttpRequest, journey_map: JourneyMap) -> FactorRatingForm | None:
+    """Apply a rating from the POST; None when saved, else the form with its errors."""
+    factor_id = "".join(c for c in request.POST.get("factor", "") if c.isdigit())[:20] or "x"
+    form = _rating_form(request.POST, factor_id=factor_id)
+    if not form.is_valid():
+        return form
+    factor = QualitativeFactor.objects.filter(
+        map=journey_map, pk=form.cleaned_data["factor"]
+    ).first()
+    if factor is None:
+        raise Http404("This map has no such factor.")
+    try:
+        scoring.factor_rate(
+            factor=factor,
+            rating=form.cleaned_data["rating"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+    except VersionConflict as exc:
+        # Keep what they typed, but on the current version: saving again is a choice
+        # made after seeing the current rating, never a silent overwrite.
+        data = request.POST.copy()
+        data["version"] = str(exc.journey_map.version)
+        form = _rating_form(data, factor_id=factor_id)
+        form.is_valid()
+        form.add_error(None, str(exc))
+        journey_map.version = exc.journey_map.version
+        return form
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return form
+    messages.success(request, f"Rated “{factor.name}” {factor.rating}/5.")
+    return None
+
+
+def _chart_data(report: scoring.ScorecardReport) -> dict:
+    """What static/js/scorecard.js draws; the page shows the same numbers as tables."""
+    kpis = {}
+    for kpi in report.scorecard.kpis:
+        points = report.kpi_trends.get(kpi.kpi_id, [])
+        kpis[str(kpi.kpi_id)] = {
+            "name": kpi.name,
+            "unit": kpi.unit,
+            "labels": [day.isoformat() for day, _ in points],
+            "values": [value for _, value in points],
+            "baseline": kpi.baseline,
+            "target": kpi.target,
+        }
+    children = report.rollup.children if report.rollup else []
+    return {
+        "health": {
+            "labels": [point.date.strftime("%b %Y") for point in report.trend],
+            "values": [
+                None if point.health is None else round(point.health, 1) for point in report.trend
+            ],
+            "healthyFrom": scoring.HEALTHY_FROM,
+            "atRiskFrom": scoring.AT_RISK_FROM,
+        },
+        "kpis": kpis,
+        "submaps": {
+            "labels": [child.title for child in children],
+            "values": [None if c.health is None else round(c.health, 1) for c in children],
+            "statuses": [child.status for child in children],
+        },
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
+    action = Action.EDIT if request.method == "POST" else Action.VIEW
+    journey_map = permissions.get_map_for_user(
+        request.user, slug, action=action, queryset=JourneyMap.objects.with_people()
+    )
+    failed: FactorRatingForm | None = None
+    if request.method == "POST":
+        failed = _rate(request, journey_map)
+        if failed is None:
+            return redirect("governance:scorecard", slug=journey_map.slug)
+    can_edit = permissions.can_edit_map(request.user, journey_map)
+    report = scoring.scorecard_report(journey_map, maps=permissions.visible_maps(request.user))
+    factor_rows = []
+    failed_placed = False
+    for factor in report.scorecard.factors:
+        form = None
+        if can_edit and failed is not None and failed.data.get("factor") == str(factor.factor_id):
+            form, failed_placed = failed, True
+        elif can_edit:
+            form = _rating_form(
+                factor_id=factor.factor_id,
+                initial={
+                    "factor": factor.factor_id,
+                    "rating": factor.rating,
+                    "note": factor.note,
+                    "version": journey_map.version,
+                },
+            )
+        factor_rows.append((factor, form))
+    kpi_rows = [
+        (
+            kpi,
+            [(day, scoring.number(value)) for day, value in report.kpi_trends.get(kpi.kpi_id, [])],
+        )
+        for kpi in report.scorecard.kpis
+    ]
+    return render(
+        request,
+        "governance/scorecard.html",
+        {
+            "map": journey_map,
+            "ancestors": list(journey_map.get_ancestors()),
+            "report": report,
+            "card": report.scorecard,
+            "kpi_rows": kpi_rows,
+            "factor_rows": factor_rows,
+            "can_edit": can_edit,
+            "failed_form": None if failed_placed else failed,
+            "chart_data": _chart_data(report),
+            "healthy_from": scoring.HEALTHY_FROM,
+            "at_risk_from": scoring.AT_RISK_FROM,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def scorecard_weights(request: HttpRequest) -> HttpResponse:
+    """Everyone signed in sees the weights; CX leadership and admins change them."""
+    may_change = permissions.can_change_weights(request.user)
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied(WEIGHTS_DENIED)
+    weights = scoring.current_weights()
+    if request.method == "POST":
+        form = ScorecardWeightsForm(request.POST)
+        if form.is_valid():
+            try:
+                scoring.scorecard_weights_update(
+                    by=request.user,
+                    expected_version=form.cleaned_data["version"],
+                    values={name: form.cleaned_data[name] for name in ScorecardWeights.FIELDS},
+                )
+            except ValidationError as exc:
+                if "version" in exc.message_dict:  # changed meanwhile: rebase on the current
+                    data = request.POST.copy()
+                    data["version"] = str(scoring.current_weights().version)
+                    form = ScorecardWeightsForm(data)
+                    form.is_valid()
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request, "Saved the quadrant weights; every journey's health uses them now."
+                )
+                return redirect("governance:scorecard_weights")
+    else:
+        form = ScorecardWeightsForm(initial={**weights.as_dict(), "version": weights.version})
+    history = weights.history.select_related("history_user").order_by("-history_date")[:10]
+    return render(
+        request,
+        "governance/scorecard_weights.html",
+        {
+            "form": form,
+            "weights": weights,
+            "may_change": may_change,
+            "history": history,
+            "rows": [(spec, weights.as_dict()[spec.key]) for spec in scoring.QUADRANTS],
+        },
+    )

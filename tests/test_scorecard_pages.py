@@ -1,0 +1,367 @@
+"""The scorecard page, the quadrant-weights page and ``/api/maps/{id}/scorecard/``:
+who sees what, rating factors with the version check, and flat query counts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from governance import scoring
+from governance.models import ScorecardWeights
+from maps.models import KPI, JourneyMap, Perspective, QualitativeFactor
+from tests.builders import build_map_content
+from tests.factories import (
+    JourneyMapFactory,
+    KPIFactory,
+    MeasurementFactory,
+    QualitativeFactorFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def url(journey_map) -> str:
+    return f"/maps/{journey_map.slug}/scorecard/"
+
+
+WEIGHTS_URL = "/maps/scorecard/weights/"
+
+
+def api(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def measured_map(team_map):
+    """Olivia's team map: one business KPI halfway (20 → 40, latest 30: 50%) and one
+    customer rating of 4/5 (75) → health (50 + 75) ÷ 2 = 62.5."""
+    kpi = KPIFactory(
+        map=team_map,
+        name="Conversion",
+        perspective=Perspective.BUSINESS,
+        baseline=20,
+        target=40,
+        unit="%",
+    )
+    MeasurementFactory(kpi=kpi, date="2026-01-01", value=25)
+    MeasurementFactory(kpi=kpi, date="2026-02-01", value=30)
+    KPIFactory(map=team_map, name="Upgrade rate", perspective=Perspective.BUSINESS, target=None)
+    QualitativeFactorFactory(
+        map=team_map, name="Ease", perspective=Perspective.CUSTOMER, rating=4, note="Quick."
+    )
+    return team_map
+
+
+def rating_post(journey_map, factor, **overrides) -> dict:
+    data = {"factor": factor.pk, "rating": 2, "note": "Slower since the redesign.",
+            "version": journey_map.version}  # fmt: skip
+    return {**data, **overrides}
+
+
+class TestScorecardPage:
+    def test_anonymous_visitors_are_sent_to_sign_in(self, client, team_map):
+        response = client.get(url(team_map))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+    def test_viewers_see_the_numbers_and_their_explanation(self, client, viewer, measured_map):
+        client.force_login(viewer)
+        page = client.get(url(measured_map)).text
+        assert '<span class="sc-number">62.5</span>' in page  # (50 + 75) ÷ 2
+        assert "At risk" in page
+        assert "Conversion 50% × 1" in page  # the quadrant's explanation
+        assert "Ease 4/5 → 75" in page
+        assert "Upgrade rate (no target)" in page
+        assert "no target" in page
+        assert "Quick." in page  # the rating's note
+
+    def test_viewers_get_no_rating_form(self, client, viewer, measured_map):
+        client.force_login(viewer)
+        page = client.get(url(measured_map)).text
+        assert "Save rating" not in page
+        assert "Change the rating" not in page
+
+    @pytest.mark.parametrize("who", ["owner", "team_member", "admin_user"])
+    def test_editors_get_a_rating_form_carrying_the_map_version(
+        self, client, request, who, measured_map
+    ):
+        client.force_login(request.getfixturevalue(who))
+        page = client.get(url(measured_map)).text
+        assert "Save rating" in page
+        assert f'name="version" value="{measured_map.version}"' in page
+
+    def test_someone_elses_draft_is_not_found(self, client, viewer, owner, draft_map):
+        for user in (viewer, owner):
+            client.force_login(user)
+            assert client.get(url(draft_map)).status_code == 404
+            assert client.post(url(draft_map), {}).status_code == 404
+
+    def test_leadership_reads_drafts_but_does_not_rate(self, client, leader, draft_map):
+        factor = QualitativeFactorFactory(map=draft_map)
+        client.force_login(leader)
+        assert client.get(url(draft_map)).status_code == 200
+        assert client.post(url(draft_map), rating_post(draft_map, factor)).status_code == 403
+
+    def test_the_owner_rates_a_factor_and_the_map_moves_on(self, client, owner, measured_map):
+        factor = measured_map.qualitative_factors.get()
+        client.force_login(owner)
+        response = client.post(url(measured_map), rating_post(measured_map, factor), follow=True)
+        assert response.redirect_chain[-1][0] == url(measured_map)
+        factor.refresh_from_db()
+        assert (factor.rating, factor.note, factor.rated_by) == (
+            2,
+            "Slower since the redesign.",
+            owner,
+        )
+        assert JourneyMap.objects.get(pk=measured_map.pk).version == measured_map.version + 1
+        # health now (50 + 25) ÷ 2 = 37.5: critical
+        assert '<span class="sc-number">37.5</span>' in response.text
+        assert "Critical" in response.text
+        assert factor.history.first().history_user == owner
+
+    def test_a_stale_version_is_refused_with_an_inline_conflict(
+        self, client, owner, team_member, measured_map
+    ):
+        factor = measured_map.qualitative_factors.get()
+        stale = measured_map.version
+        client.force_login(team_member)
+        client.post(url(measured_map), rating_post(measured_map, factor, rating=5))
+        client.force_login(owner)
+        response = client.post(url(measured_map), rating_post(measured_map, factor, version=stale))
+        assert response.status_code == 200
+        assert "was changed by someone else since you opened it" in response.text
+        factor.refresh_from_db()
+        assert factor.rating == 5  # tess's rating stands
+        # their input is kept, on the current version, so saving again is a choice
+        assert "Slower since the redesign." in response.text
+        assert f'name="version" value="{stale + 1}"' in response.text
+
+    def test_viewers_may_not_rate(self, client, viewer, measured_map):
+        factor = measured_map.qualitative_factors.get()
+        client.force_login(viewer)
+        assert client.post(url(measured_map), rating_post(measured_map, factor)).status_code == 403
+        assert QualitativeFactor.objects.get(pk=factor.pk).rating == 4
+
+    def test_a_factor_of_another_map_is_not_found(self, client, owner, measured_map):
+        elsewhere = QualitativeFactorFactory(map=JourneyMapFactory(owner=owner))
+        client.force_login(owner)
+        response = client.post(url(measured_map), rating_post(measured_map, elsewhere))
+        assert response.status_code == 404
+
+    def test_a_rating_outside_one_to_five_names_the_field(self, client, owner, measured_map):
+        factor = measured_map.qualitative_factors.get()
+        client.force_login(owner)
+        response = client.post(url(measured_map), rating_post(measured_map, factor, rating=9))
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.text
+        assert QualitativeFactor.objects.get(pk=factor.pk).rating == 4
+
+    def test_the_page_is_csp_ready(self, client, owner, measured_map):
+        client.force_login(owner)
+        page = client.get(url(measured_map)).text
+        for tag in re.findall(r"<script[^>]*>", page):
+            assert "src=" in tag or 'type="application/json"' in tag, tag
+        assert " style=" not in page
+        assert "vendor/chart.js/chart.umd.min.js" in page
+        data = json.loads(
+            re.search(
+                r'<script id="scorecard-data" type="application/json">(.*?)</script>', page
+            ).group(1)
+        )
+        conversion = measured_map.kpis.get(name="Conversion")
+        assert data["kpis"][str(conversion.pk)]["values"] == [25, 30]
+        assert data["kpis"][str(conversion.pk)]["target"] == 40
+
+    def test_charts_have_their_numbers_in_text(self, client, owner, measured_map):
+        scoring.scorecard_snapshot_all()
+        client.force_login(owner)
+        page = client.get(url(measured_map)).text
+        assert 'aria-label="Journey health by month: ' in page
+        assert "Conversion, last 2 values: Jan 2026 25, Feb 2026 30; target 40." in page
+
+    def test_sub_maps_health_side_by_side(self, client, owner, measured_map):
+        child = JourneyMapFactory(owner=owner, parent=measured_map, title="Verify identity")
+        QualitativeFactorFactory(map=child, rating=5)  # health 100
+        JourneyMapFactory(owner=owner, parent=measured_map, title="Sign the contract")
+        client.force_login(owner)
+        page = client.get(url(measured_map)).text
+        assert 'id="submaps-chart"' in page
+        assert "Health of the sub-maps: Sign the contract not scored, Verify identity 100." in page
+        assert "Roll-up of the 2 maps below" in page
+        assert f'href="/maps/{child.slug}/scorecard/"' in page
+
+    def test_query_count_is_flat_with_ten_times_the_kpis_and_measurements(
+        self, client, owner, django_assert_max_num_queries
+    ):
+        small = JourneyMapFactory(owner=owner, slug="small")
+        build_map_content(small, steps=4, items_per_step=1)
+        JourneyMapFactory(owner=owner, parent=small)
+        large = JourneyMapFactory(owner=owner, slug="large")
+        build_map_content(large, steps=40, items_per_step=1)  # 40 KPIs
+        for kpi in KPI.objects.filter(map=large):
+            for month in range(2, 12):  # 10 more measurements each
+                MeasurementFactory(kpi=kpi, date=f"2025-{month:02d}-01", value=50 + month)
+        for i in range(10):
+            sub = JourneyMapFactory(owner=owner, parent=large)
+            QualitativeFactorFactory(map=sub, rating=1 + i % 5)
+            QualitativeFactorFactory(map=large, name=f"Factor {i}")
+        scoring.scorecard_backfill(months=12)
+        client.force_login(owner)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url(small)).status_code == 200
+        small_count = len(ctx.captured_queries)
+        # session, user, map (visible), user's groups, leadership check, weights, KPIs with
+        # latest values, ratings, maps below, their KPIs, their ratings, trend, last month,
+        # KPI trends, ancestors, vocabulary — the same for any amount of data
+        with django_assert_max_num_queries(small_count):
+            response = client.get(url(large))
+        assert response.text.count("data-kpi-chart=") == 40
+        assert small_count <= 18
+
+
+class TestWeightsPage:
+    VALUES = {
+        "quantitative_business": "3",
+        "quantitative_customer": "1",
+        "qualitative_business": "0",
+        "qualitative_customer": "1",
+    }
+
+    def post(self, **overrides) -> dict:
+        return {**self.VALUES, "version": scoring.current_weights().version, **overrides}
+
+    def test_everyone_signed_in_reads_the_weights(self, client, viewer):
+        client.force_login(viewer)
+        page = client.get(WEIGHTS_URL).text
+        assert "Quantitative · business" in page
+        assert "Only CX leadership and admins change them." in page
+        assert "Save weights" not in page
+
+    @pytest.mark.parametrize("who", ["viewer", "owner", "team_member", "other_owner"])
+    def test_only_leadership_and_admins_change_them(self, client, request, who):
+        client.force_login(request.getfixturevalue(who))
+        assert client.post(WEIGHTS_URL, self.post()).status_code == 403
+        assert scoring.current_weights().quantitative_business == 1.0
+
+    @pytest.mark.parametrize("who", ["leader", "admin_user"])
+    def test_leadership_reweights_every_journeys_health(self, client, request, who, measured_map):
+        user = request.getfixturevalue(who)
+        client.force_login(user)
+        assert "Save weights" in client.get(WEIGHTS_URL).text
+        response = client.post(WEIGHTS_URL, self.post(), follow=True)
+        assert response.redirect_chain[-1][0] == WEIGHTS_URL
+        assert scoring.current_weights().as_dict() == {
+            "quantitative_business": 3.0,
+            "quantitative_customer": 1.0,
+            "qualitative_business": 0.0,
+            "qualitative_customer": 1.0,
+        }
+        assert ScorecardWeights.history.first().history_user == user
+        # health (3 × 50 + 1 × 75) ÷ (3 + 1) = 225 ÷ 4 = 56.25
+        assert scoring.map_scorecard(measured_map).health == pytest.approx(56.25)
+
+    def test_all_zero_weights_are_refused_with_a_message(self, client, leader):
+        client.force_login(leader)
+        zeros = dict.fromkeys(self.VALUES, "0")
+        response = client.post(WEIGHTS_URL, self.post(**zeros))
+        assert response.status_code == 200
+        assert "At least one quadrant must have a weight above 0" in response.text
+        assert scoring.current_weights().quantitative_business == 1.0
+
+    def test_a_negative_weight_names_the_field(self, client, leader):
+        client.force_login(leader)
+        response = client.post(WEIGHTS_URL, self.post(qualitative_customer="-1"))
+        assert 'id="id_qualitative_customer-error">Weights cannot be negative.' in response.text
+
+    def test_a_stale_form_is_refused(self, client, leader, admin_user):
+        stale = self.post()
+        client.force_login(admin_user)
+        client.post(WEIGHTS_URL, self.post(quantitative_customer="5"))
+        client.force_login(leader)
+        response = client.post(WEIGHTS_URL, stale)
+        assert response.status_code == 200
+        assert "Someone changed the weights since you opened them" in response.text
+        assert scoring.current_weights().quantitative_customer == 5.0
+
+
+class TestScorecardAPI:
+    def test_anonymous_calls_get_401(self, team_map):
+        assert api().get(f"/api/maps/{team_map.pk}/scorecard/").status_code == 401
+
+    def test_it_returns_the_pages_numbers_and_explanations(self, viewer, measured_map):
+        data = api(viewer).get(f"/api/maps/{measured_map.pk}/scorecard/").json()
+        assert data["map"]["slug"] == measured_map.slug
+        assert data["health"] == 62.5
+        assert data["status"] == "at_risk"
+        assert "= 62.5" in data["explanation"]
+        assert data["thresholds"] == {"healthy_from": 70.0, "at_risk_from": 40.0}
+        business, customer, qual_business, qual_customer = data["quadrants"]
+        assert business["key"] == "quantitative_business" and business["score"] == 50.0
+        conversion, upgrade = business["kpis"]
+        assert conversion["attainment"] == 0.5
+        assert conversion["latest"] == 30 and conversion["latest_date"] == "2026-02-01"
+        assert [p["value"] for p in conversion["trend"]] == [25, 30]
+        assert upgrade["scored"] is False and upgrade["not_scored_reason"] == "no target"
+        assert customer["score"] is None and customer["kpis"] == []
+        assert qual_business["score"] is None
+        assert qual_customer["score"] == 75.0
+        assert qual_customer["factors"][0]["rating"] == 4
+        assert data["rollup"] is None
+        assert data["last_month"] == {"date": None, "health": None, "change": None}
+
+    def test_someone_elses_draft_is_404(self, viewer, owner, draft_map):
+        for user in (viewer, owner):
+            assert api(user).get(f"/api/maps/{draft_map.pk}/scorecard/").status_code == 404
+        assert api().get("/api/maps/999999/scorecard/").status_code == 401
+
+    def test_leadership_reads_drafts(self, leader, draft_map):
+        assert api(leader).get(f"/api/maps/{draft_map.pk}/scorecard/").status_code == 200
+
+    def test_the_roll_up_leaves_out_what_the_user_may_not_see(
+        self, viewer, leader, other_owner, measured_map
+    ):
+        hidden = JourneyMapFactory(owner=other_owner, parent=measured_map, status="draft")
+        QualitativeFactorFactory(map=hidden, rating=1)  # health 0
+        seen = JourneyMapFactory(owner=other_owner, parent=measured_map)
+        QualitativeFactorFactory(map=seen, rating=5)  # health 100
+        path = f"/api/maps/{measured_map.pk}/scorecard/"
+        assert api(viewer).get(path).json()["rollup"]["health"] == 100.0
+        assert api(leader).get(path).json()["rollup"]["health"] == 50.0  # (0 + 100) ÷ 2
+
+    def test_it_is_in_the_openapi_schema(self, viewer):
+        schema = api(viewer).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+        operation = schema["paths"]["/api/maps/{id}/scorecard/"]["get"]
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/Scorecard")
+        assert "quadrants" in schema["components"]["schemas"]["Scorecard"]["properties"]
+
+    def test_query_count_is_flat_with_ten_times_the_kpis_and_measurements(
+        self, owner, django_assert_max_num_queries
+    ):
+        small = JourneyMapFactory(owner=owner)
+        build_map_content(small, steps=4, items_per_step=1)
+        QualitativeFactorFactory(map=JourneyMapFactory(owner=owner, parent=small))
+        large = JourneyMapFactory(owner=owner)
+        build_map_content(large, steps=40, items_per_step=1)
+        for kpi in KPI.objects.filter(map=large):
+            for month in range(2, 12):
+                MeasurementFactory(kpi=kpi, date=f"2025-{month:02d}-01", value=50 + month)
+        for _ in range(10):
+            QualitativeFactorFactory(map=JourneyMapFactory(owner=owner, parent=large))
+        client = api(owner)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(f"/api/maps/{small.pk}/scorecard/")
+        # user's groups, map, weights, KPIs, ratings, maps below (+ their KPIs and ratings),
+        # trend, last month, KPI trends
+        with django_assert_max_num_queries(len(ctx.captured_queries)):
+            response = client.get(f"/api/maps/{large.pk}/scorecard/")
+        assert len(response.json()["quadrants"][1]["kpis"]) == 40
+        assert len(ctx.captured_queries) <= 12
