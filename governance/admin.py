@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Review, ScorecardSnapshot, ScorecardWeights
+from .models import ReminderLog, Review, ScorecardSnapshot, ScorecardWeights
 
 
 @admin.register(Review)
@@ -44,3 +44,11 @@ class ScorecardSnapshotAdmin(admin.ModelAdmin):
     search_fields = ("map__title", "map__slug")
     autocomplete_fields = ("map",)
     ordering = ("-date", "map__title", "pk")
+
+
+@admin.register(ReminderLog)
+class ReminderLogAdmin(admin.ModelAdmin):
+    list_display = ("owner", "day", "maps", "sent_at")
+    list_select_related = ("owner",)
+    date_hierarchy = "day"
+    search_fields = ("owner__username",)

@@ -23,6 +23,8 @@ def home(request: HttpRequest) -> HttpResponse:
     leadership = permissions.is_leadership(user)
     visible = permissions.visible_maps(user)
     scope = visible if leadership else visible.filter(owner=user)
+    # Underperformers: leadership across the organisation, everyone else across what they
+    # may see (the maps they work with are often other people's).
     due = list(reviews.maps_due(scope, within_days=reviews.DUE_SOON_DAYS)[: LIST_LIMIT * 2])
     unaddressed = reviews.pain_points_without_project(scope)
     missing = reviews.kpis_missing_measurements(scope)
@@ -37,6 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "missing_count": missing.count(),
         "handed_over": list(reviews.maps_handed_to(user)[:LIST_LIMIT]),
         "owner_shares": reviews.overdue_share_by_owner(visible) if leadership else [],
+        "health": reviews.underperformers(visible),
         "due_soon_days": reviews.DUE_SOON_DAYS,
         "kpi_period_days": reviews.KPI_PERIOD_DAYS,
     }

@@ -173,3 +173,23 @@ class ScorecardSnapshot(models.Model):
     def __str__(self) -> str:
         health = "not scored" if self.health is None else f"{self.health:.1f}"
         return f"{self.map} on {self.date:%Y-%m-%d}: {health}"
+
+
+class ReminderLog(models.Model):
+    """A review digest sent to an owner on a day: what makes reminders idempotent."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_reminders"
+    )
+    day = models.DateField()
+    maps = models.PositiveIntegerField(help_text="How many maps the digest listed.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "owner", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "day"], name="reminderlog_one_per_owner_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.day:%Y-%m-%d} ({self.maps} maps)"

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from maps.models import KPI, JourneyMap, PainPoint
 
 from .models import Review
+from .scoring import health_status
 
 DUE_SOON_DAYS = 14
 KPI_PERIOD_DAYS = 31  # a KPI without a measurement in this many days is missing its period
@@ -106,3 +107,30 @@ def overdue_share_by_owner(maps: QuerySet[JourneyMap], *, now=None) -> list[dict
             }
         )
     return result
+
+
+def underperformers(maps: QuerySet[JourneyMap], *, limit: int = 5, today=None) -> dict:
+    """From the nightly snapshots: the lowest health, and the largest drops since the
+    last snapshot of the previous month, among ``maps`` (three queries)."""
+    from .models import ScorecardSnapshot
+
+    today = today or timezone.localdate()
+    visible = ScorecardSnapshot.objects.filter(map__in=maps.values("pk"), health__isnull=False)
+    latest_day = visible.filter(date__lte=today).aggregate(d=Max("date"))["d"]
+    if latest_day is None:
+        return {"lowest": [], "dropped": [], "as_of": None}
+    last_month_end = latest_day.replace(day=1) - timedelta(days=1)
+    previous = ScorecardSnapshot.objects.filter(
+        map=OuterRef("map"), date__lte=last_month_end, health__isnull=False
+    ).order_by("-date")
+    current = visible.filter(date=latest_day).select_related("map", "map__owner")
+    lowest = list(current.order_by("health", "map__title")[:limit])
+    dropped = list(
+        current.annotate(previous=Subquery(previous.values("health")[:1]))
+        .filter(previous__isnull=False, health__lt=F("previous"))
+        .annotate(change=F("health") - F("previous"))
+        .order_by("change", "map__title")[:limit]
+    )
+    for snapshot in (*lowest, *dropped):
+        snapshot.status = health_status(snapshot.health)
+    return {"lowest": lowest, "dropped": dropped, "as_of": latest_day}

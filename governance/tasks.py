@@ -51,3 +51,11 @@ def snapshot_scorecards(day: str | None = None) -> int:
     """Store every map's scorecard as today's snapshot (or ``day``'s, an ISO date).
     Run nightly by beat; running it again the same day replaces that day's snapshots."""
     return scoring.scorecard_snapshot_all(day=date.fromisoformat(day) if day else None)
+
+
+@shared_task
+def send_review_reminders() -> int:
+    """Daily: e-mail each owner one digest of the maps due for review (once per day)."""
+    from .reminders import send_review_reminders as send
+
+    return send()

@@ -208,6 +208,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # With a broker, `celery -A journeyhub beat` runs these (eagerly they never run on their own).
 CELERY_BEAT_SCHEDULE = {
+    "send-review-reminders-daily": {
+        "task": "governance.tasks.send_review_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "snapshot-scorecards-nightly": {
         "task": "governance.tasks.snapshot_scorecards",
         "schedule": crontab(hour=1, minute=30),

@@ -278,7 +278,10 @@ class KPIAdmin(BumpsMapVersion, SimpleHistoryAdmin):
 class MeasurementAdmin(SimpleHistoryAdmin):
     list_display = ("kpi", "map_title", "date", "value")
     list_select_related = ("kpi", "kpi__map")
-    date_hierarchy = "date"
+    # No date_hierarchy: listing its years scans every measurement (4 s at 1.2 M rows).
+    # Newest first by the indexed date alone, not the default ordering through KPI and map.
+    ordering = ("-date", "-pk")
+    list_filter = (("date", admin.DateFieldListFilter),)
     search_fields = ("kpi__name", "kpi__map__title")
     autocomplete_fields = ("kpi",)
 

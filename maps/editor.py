@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from governance import permissions
 from governance.permissions import Action
+from governance.scoring import health_by_map
 
 from . import services
 from .forms import EDITOR_FORMS, MapSettingsForm, NewMapForm
@@ -60,6 +61,7 @@ def grid_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     visible = permissions.visible_maps(request.user)
     return {
         "map": journey_map,
+        "scorecard": health_by_map([journey_map.pk]).get(journey_map.pk),
         "grid": map_grid(journey_map, children=visible.filter(parent=journey_map)),
         "can_edit": permissions.can_edit_map(request.user, journey_map),
         "can_manage": permissions.can_manage_map(request.user, journey_map),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from governance import permissions
+from governance.scoring import health_by_map
 
 from .editor import grid_context
 from .filters import RepositoryFilter
@@ -31,6 +32,7 @@ def repository(request: HttpRequest) -> HttpResponse:
         if node is None:
             raise Http404("No such journey map.")
         children = repository_tree(visible, under=node)
+        _with_health(_flatten(children))
         return render(request, "maps/partials/tree_children.html", {"children": children})
     filterset = RepositoryFilter(request.GET or None, queryset=visible, user=request.user)
     context = {
@@ -41,14 +43,28 @@ def repository(request: HttpRequest) -> HttpResponse:
         page = Paginator(search_results(filterset.qs), RESULTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        context.update(
-            page=page,
-            results=with_paths(page.object_list, visible),
-            querystring=_without_page(request),
-        )
+        results = _with_health(with_paths(page.object_list, visible))
+        context.update(page=page, results=results, querystring=_without_page(request))
     else:
         context["roots"] = repository_tree(visible)
+        _with_health(_flatten(context["roots"]))
     return render(request, "maps/repository.html", context)
+
+
+def _flatten(nodes) -> list:
+    flat = []
+    for node in nodes:
+        flat.append(node)
+        flat.extend(_flatten(getattr(node, "_cached_children", ())))
+    return flat
+
+
+def _with_health(maps: list) -> list:
+    """Attach each map's scorecard (health and its status) in a fixed number of queries."""
+    scorecards = health_by_map(m.pk for m in maps)
+    for journey in maps:
+        journey.scorecard = scorecards.get(journey.pk)
+    return maps
 
 
 def _without_page(request: HttpRequest) -> str:

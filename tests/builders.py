@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from guardian.shortcuts import assign_perm
 
-from governance.models import Review
+from governance.models import ReminderLog, Review
 from governance.scoring import scorecard_snapshot_all
 from maps.models import JourneyMap, LaneItem, PainPoint, StepLink, VocabularyTerm
 from tests.factories import (
@@ -76,6 +78,8 @@ def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[Journ
         )
         assign_perm("change_journeymap", other_owner, journey)
         assign_perm("view_journeymap", GroupFactory(name="Auditors"), root)
+        day = dt.date(2026, 1, 1) + dt.timedelta(days=root.pk)  # unique per root
+        ReminderLog.objects.create(owner=owner, day=day, maps=n + 1)
         roots.append(root)
     VocabularyTerm.objects.get_or_create(key="pain_point", defaults={"label": "Friction"})
     scorecard_snapshot_all()  # today's scorecards, as the nightly task stores them

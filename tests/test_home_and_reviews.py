@@ -179,3 +179,91 @@ class TestMarkReviewedPage:
     def test_reviewing_needs_a_post(self, client, owner, team_map):
         client.force_login(owner)
         assert client.get(f"/maps/{team_map.slug}/review/").status_code == 405
+
+
+class TestReviewReminders:
+    def test_each_owner_gets_one_digest_of_what_is_due(self, owner, other_owner, mailoutbox):
+        from governance.reminders import send_review_reminders
+
+        reviewed(JourneyMapFactory(owner=owner, title="Open an account"), days_ago=45)
+        reviewed(JourneyMapFactory(owner=owner, title="Verify identity"), days_ago=25)  # due in 5
+        reviewed(JourneyMapFactory(owner=owner, title="Fresh map"), days_ago=1)
+        reviewed(JourneyMapFactory(owner=other_owner, title="Pay a bill"), days_ago=31)
+        assert send_review_reminders() == 2
+        by_recipient = {m.to[0]: m for m in mailoutbox}
+        olivia = by_recipient["olivia@example.com"]
+        assert olivia.subject == "2 journey maps to review"
+        assert "overdue for review:\n\n  - Open an account" in olivia.body
+        assert "within 7 days:\n\n  - Verify identity" in olivia.body
+        assert "Fresh map" not in olivia.body
+        assert "/maps/" in olivia.body
+        assert by_recipient["omar@example.com"].subject == "1 journey map to review"
+
+    def test_running_twice_the_same_day_sends_nothing_new(self, owner, mailoutbox):
+        from governance.reminders import send_review_reminders
+
+        reviewed(JourneyMapFactory(owner=owner), days_ago=45)
+        assert send_review_reminders() == 1
+        assert send_review_reminders() == 0
+        assert len(mailoutbox) == 1
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        assert send_review_reminders(today=tomorrow) == 1
+
+    def test_owners_with_nothing_due_get_no_mail(self, owner, mailoutbox):
+        from governance.reminders import send_review_reminders
+
+        reviewed(JourneyMapFactory(owner=owner), days_ago=1)
+        reviewed(JourneyMapFactory(owner=owner, status="archived"), days_ago=400)
+        assert send_review_reminders() == 0 and mailoutbox == []
+
+    def test_the_command_and_the_task_send_the_same_digests(self, owner, mailoutbox, capsys):
+        from governance.tasks import send_review_reminders as task
+
+        reviewed(JourneyMapFactory(owner=owner), days_ago=45)
+        call_command("send_review_reminders", "--dry-run")
+        assert "olivia: 1 overdue, 0 due soon" in capsys.readouterr().out
+        assert mailoutbox == []
+        assert task.delay().get() == 1  # eager by default
+        call_command("send_review_reminders")
+        assert "Sent 0 review digests." in capsys.readouterr().out
+
+    def test_the_demo_digest_names_the_overdue_maps(self, mailoutbox):
+        from governance.reminders import send_review_reminders
+
+        call_command("seed_demo", verbosity=0)
+        send_review_reminders()
+        recipients = {m.to[0] for m in mailoutbox}
+        assert {"olivia@example.com", "omar@example.com"} <= recipients
+        for message in mailoutbox:
+            owner_maps = reviews.maps_due(
+                JourneyMap.objects.filter(owner__email=message.to[0]), within_days=7
+            )
+            for journey in owner_maps:
+                assert journey.title in message.body
+
+
+class TestUnderperformers:
+    def test_lowest_health_and_largest_drops_among_visible_maps(self, client, viewer, owner):
+        from governance.models import ScorecardSnapshot
+
+        today = dt.date(2026, 11, 20)
+        a = JourneyMapFactory(owner=owner, title="A")
+        b = JourneyMapFactory(owner=owner, title="B")
+        c = JourneyMapFactory(owner=owner, title="C")
+        hidden = JourneyMapFactory(owner=owner, title="Hidden draft", status="draft")
+        rows = [
+            # map, last month's last snapshot, today's
+            (a, 80.0, 60.0),  # dropped 20
+            (b, 50.0, 45.0),  # dropped 5
+            (c, 20.0, 30.0),  # rose 10, but lowest now
+            (hidden, 90.0, 10.0),  # invisible to vic
+        ]
+        for journey, before, now in rows:
+            ScorecardSnapshot.objects.create(map=journey, date=dt.date(2026, 10, 31), health=before)
+            ScorecardSnapshot.objects.create(map=journey, date=dt.date(2026, 10, 15), health=99)
+            ScorecardSnapshot.objects.create(map=journey, date=today, health=now)
+        result = reviews.underperformers(JourneyMap.objects.filter(status="published"), today=today)
+        assert [s.map.title for s in result["lowest"]] == ["C", "B", "A"]
+        assert [(s.map.title, s.change) for s in result["dropped"]] == [("A", -20.0), ("B", -5.0)]
+        assert result["as_of"] == today
+        assert result["lowest"][0].status == "critical"

@@ -91,10 +91,10 @@ class TestRepository:
         build_repository(owner=owner, team=team, other_owner=other_owner, copies=9)
         # session, user, the user's groups, leadership check, rows per level, the
         # annotated tree, the "more levels" counts, the owner/team/persona filter
-        # choices, vocabulary
+        # choices, health (KPIs, ratings, weights), vocabulary
         with django_assert_max_num_queries(small):
             client.get("/maps/")
-        assert small <= 13
+        assert small <= 16
 
 
 class TestMapPage:
@@ -175,11 +175,12 @@ class TestMapPage:
         client.force_login(owner)
         small_count = count_queries(client, reverse("maps:detail", args=["small"]))
         # session, user, map, groups, ancestors, stages, steps, links, pain points,
-        # lane items, KPIs with latest values, project steps, projects, sub-maps, vocabulary
+        # lane items, KPIs with latest values, project steps, projects, sub-maps,
+        # health (KPIs, ratings, weights), vocabulary
         with django_assert_max_num_queries(small_count):
             response = client.get(reverse("maps:detail", args=["large"]))
         assert response.text.count('class="step-head') == 40
-        assert small_count <= 17
+        assert small_count <= 18
 
 
 def test_steps_are_grouped_under_their_stage(client, owner):

@@ -13,6 +13,7 @@ leader (CX leadership), admin (superuser).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ from guardian.shortcuts import assign_perm
 from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
-from governance.models import Review, ScorecardSnapshot, ScorecardWeights
+from governance.models import ReminderLog, Review, ScorecardSnapshot, ScorecardWeights
 from maps.models import JourneyMap, VocabularyTerm
 from tests.factories import (
     CXProjectFactory,
@@ -112,6 +113,7 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     grant = assign_perm("change_journeymap", guest, team_map)
     group_grant = assign_perm("view_journeymap", GroupFactory(name="Auditors"), team_map)
     review = Review.objects.create(map=team_map, reviewed_by=owner)
+    reminder = ReminderLog.objects.create(owner=owner, day=dt.date(2026, 11, 2), maps=2)
     term = VocabularyTerm.objects.create(key="pain_point", label="Friction")
     token = TokenProxy.objects.get(pk=Token.objects.create(user=admin_user).pk)
     PainPointFactory(map=draft_map)
@@ -134,6 +136,7 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
         "grant": grant,
         "group_grant": group_grant,
         "review": review,
+        "reminder": reminder,
         "term": term,
         "token": token,
         "weights": weights,
@@ -574,6 +577,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.journeymapuserobjectpermission": w["grant"],
         "maps.journeymapgroupobjectpermission": w["group_grant"],
         "governance.review": w["review"],
+        "governance.reminderlog": w["reminder"],
         "governance.scorecardweights": w["weights"],
         "governance.scorecardsnapshot": w["snapshot"],
         "auth.user": users["viewer"],

@@ -105,6 +105,10 @@ class Measurement(models.Model):
             )
         ]
         # The unique constraint's index (kpi, date) serves "latest value" and trends.
+        indexes = [
+            # the admin's and API's "newest measurements first" across KPIs
+            models.Index(fields=["-date"], name="measurement_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kpi}: {self.value:g} on {self.date:%Y-%m-%d}"

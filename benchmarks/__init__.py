@@ -1,0 +1,1 @@
+"""Scale benchmarks: a synthetic repository generator and page timings (``make bench``)."""
