@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run migrate seed test lint format migrations-check browsers bench clean
+.PHONY: install run migrate seed test lint format migrations-check system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,17 +45,22 @@ format: install
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Browser tests drive Debian's Chromium; install it when missing (needs root, as in CI).
-browsers:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Browser tests drive Debian's Chromium and the background-work test starts Debian's
+# redis-server: install them when missing (needs root, as in CI).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = "0" ]; then \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium"; exit 1; \
-		fi; }
+			echo "The tests need Debian packages:$$missing (sudo apt-get install -y$$missing)"; exit 1; \
+		fi; \
+	fi
 
-test: install lint migrations-check browsers
+test: install lint migrations-check system-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: migrate

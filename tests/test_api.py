@@ -516,3 +516,18 @@ def test_list_query_counts_stay_flat_with_ten_times_the_data(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url + ("?page_size=500" if url != "/api/maps/tree/" else ""))
     assert response.status_code == 200
+
+
+class TestReviewThroughTheApi:
+    def test_the_owner_marks_a_map_reviewed(self, owner, team_map):
+        response = api(owner).post(f"/api/maps/{team_map.pk}/review/", {"note": "All current"})
+        assert response.status_code == 200
+        assert response.data["is_review_due"] is False
+        assert response.data["last_reviewed_at"] is not None
+        assert team_map.reviews.get().note == "All current"
+
+    @pytest.mark.parametrize("who", ["team_member", "viewer", "leader"])
+    def test_nobody_else_does(self, request, who, team_map):
+        response = api(request.getfixturevalue(who)).post(f"/api/maps/{team_map.pk}/review/")
+        assert response.status_code == 403
+        assert not team_map.reviews.exists()

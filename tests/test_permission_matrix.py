@@ -433,6 +433,21 @@ def matrix(w) -> dict[str, list[Case]]:
                 api=True,
             ),
         ],
+        "api:map-review": [
+            Case(
+                "POST",
+                f"/api/maps/{m.pk}/review/",
+                expect(401, 403, 403, 200, 403, 403, 200),
+                {"note": "Checked"},
+                api=True,
+            ),
+            Case(
+                "POST",
+                f"/api/maps/{draft.pk}/review/",
+                expect(401, 404, 404, 404, 200, 403, 200),
+                api=True,
+            ),
+        ],
         "api:map-subtree": [
             Case("GET", f"/api/maps/{m.pk}/tree/", API_READ, api=True),
             Case("GET", f"/api/maps/{draft.pk}/tree/", DRAFT_READ_API, api=True),

@@ -164,6 +164,10 @@ class TransferSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
+class ReviewSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
 class StageSerializer(MapVersionMixin, CleanModelSerializer):
     map = VisibleMapField()
     instruction_fields = ("map_version",)

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from governance import permissions
 from governance.permissions import Action
+from governance.reviews import map_mark_reviewed
 from governance.services import map_transfer_ownership
 from maps import services
 from maps.models import (
@@ -138,7 +139,11 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
 
     serializer_class = s.JourneyMapSerializer
     filterset_class = filters.JourneyMapFilter
-    object_actions = {"destroy": Action.DELETE, "transfer": Action.TRANSFER}
+    object_actions = {
+        "destroy": Action.DELETE,
+        "transfer": Action.TRANSFER,
+        "review": Action.REVIEW,
+    }
     search_fields = ("title", "summary", "slug")
     ordering_fields = ("title", "updated_at", "created_at", "last_reviewed_at", "level")
     ordering = ("tree_id", "lft")
@@ -216,6 +221,19 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
         journey_map = self.get_object()
         forest = subtree_forest(self.get_queryset(), root=journey_map)
         return Response(s.MapTreeSerializer(forest[0]).data)
+
+    @extend_schema(request=s.ReviewSerializer, responses={200: s.JourneyMapSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def review(self, request: Request, pk=None) -> Response:
+        """Confirm the map is current (its owner, or an admin): resets its review due date.
+        Editing content does not count as a review."""
+        journey_map = self.get_object()
+        payload = s.ReviewSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        map_mark_reviewed(
+            journey_map=journey_map, by=request.user, note=payload.validated_data.get("note", "")
+        )
+        return Response(self._current(journey_map))
 
     @extend_schema(
         request=s.TransferSerializer,
