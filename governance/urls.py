@@ -9,6 +9,7 @@ urlpatterns = [
     path("<slug:slug>/share/", views.share, name="share"),
     path("<slug:slug>/share/<int:grant_id>/remove/", views.unshare, name="unshare"),
     path("<slug:slug>/review/", views.mark_reviewed, name="review"),
+    path("<slug:slug>/history/", views.map_history, name="history"),
     path("<slug:slug>/scorecard/", views_scorecard.scorecard, name="scorecard"),
     path("scorecard/weights/", views_scorecard.scorecard_weights, name="scorecard_weights"),
 ]

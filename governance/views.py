@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from maps.models import JourneyMapUserObjectPermission
 from maps.services import VersionConflict
 
-from . import permissions, reviews, services
+from . import history, permissions, reviews, services
 from .forms import ShareForm, TransferForm
 from .permissions import Action
 
@@ -115,3 +116,24 @@ def mark_reviewed(request: HttpRequest, slug: str) -> HttpResponse:
         f"{journey_map.review_due_at:%-d %b %Y}.",
     )
     return redirect(request.POST.get("next") or journey_map.get_absolute_url())
+
+
+HISTORY_PER_PAGE = 50
+
+
+@require_http_methods(["GET"])
+@login_required
+def map_history(request: HttpRequest, slug: str) -> HttpResponse:
+    """Who changed what and when, field by field, across the map and its content."""
+    journey_map = permissions.get_map_for_user(request.user, slug)
+    entries = history.map_history(journey_map)
+    people = history.people_in(entries)
+    person = request.GET.get("person", "")
+    if person.isdigit():
+        entries = [e for e in entries if e.who is not None and e.who.pk == int(person)]
+    page = Paginator(entries, HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "governance/history.html",
+        {"map": journey_map, "page": page, "people": people, "person": person},
+    )

@@ -334,6 +334,11 @@ def matrix(w) -> dict[str, list[Case]]:
                 {"username": "newcomer", "role": "viewer"},
             ),
         ],
+        "governance:history": [
+            Case("GET", f"/maps/{m.slug}/history/", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/history/", DRAFT_READ_PAGE),
+            Case("POST", f"/maps/{m.slug}/history/", everyone(405, anon=302)),
+        ],
         "governance:review": [
             Case(
                 "POST",

@@ -1,0 +1,149 @@
+"""A map's change history: who changed what and when, field by field, across the map
+and all its content (django-simple-history records).
+
+For each kind of content one query loads the map's records (newest ``RECORDS_PER_KIND``
+per kind); consecutive records of the same object are compared in Python, so the page
+runs a fixed number of queries however long the history is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Model, Q
+
+from maps.models import (
+    KPI,
+    JourneyMap,
+    LaneItem,
+    PainPoint,
+    QualitativeFactor,
+    Stage,
+    Step,
+    StepLink,
+)
+
+RECORDS_PER_KIND = 2000
+IGNORED_FIELDS = {
+    "id", "created_at", "updated_at", "version", "review_due_at", "map",
+    "history_id", "history_date", "history_change_reason", "history_type", "history_user",
+}  # fmt: skip
+KINDS: tuple[tuple[type[Model], str], ...] = (
+    (JourneyMap, "map"),
+    (Stage, "stage"),
+    (Step, "step"),
+    (StepLink, "step link"),
+    (PainPoint, "pain point"),
+    (LaneItem, "lane item"),
+    (KPI, "KPI"),
+    (QualitativeFactor, "qualitative factor"),
+)
+ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
+
+
+@dataclass
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    who: object | None
+    kind: str
+    item: str
+    action: str
+    reason: str = ""
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+def _label(record, name_of: dict) -> str:
+    for attr in ("title", "name"):
+        if getattr(record, attr, None):
+            return getattr(record, attr)
+    if hasattr(record, "from_step_id"):
+        return f"{name_of.get(record.from_step_id, '?')} → {name_of.get(record.to_step_id, '?')}"
+    return f"#{record.id}"
+
+
+def _display(record, f, name_of: dict) -> str:
+    value = getattr(record, f.attname)
+    if value in (None, ""):
+        return "—"
+    if f.is_relation:
+        return (
+            name_of.get(value, f"#{value}")
+            if f.name in ("stage", "step", "from_step", "to_step", "parent_step")
+            else f"#{value}"
+        )
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
+    """Every recorded change of the map and its content, newest first."""
+    step_history = Step.history.model.objects.filter(map_id=journey_map.pk)
+    stage_history = Stage.history.model.objects.filter(map_id=journey_map.pk)
+    # names of steps and stages, including deleted ones, for links and "moved to" values
+    name_of: dict = dict(step_history.values_list("id", "name"))
+    stage_names = dict(stage_history.values_list("id", "name"))
+    step_ids = list(name_of)
+    entries: list[HistoryEntry] = []
+    for model, kind in KINDS:
+        history = model.history.model.objects.all()
+        if model is JourneyMap:
+            history = history.filter(id=journey_map.pk)
+        elif model is StepLink:
+            history = history.filter(Q(from_step_id__in=step_ids) | Q(to_step_id__in=step_ids))
+        else:
+            history = history.filter(map_id=journey_map.pk)
+        records = list(
+            history.select_related("history_user").order_by("-history_date", "-history_id")[
+                :RECORDS_PER_KIND
+            ]
+        )
+        records.reverse()  # oldest first, to compare each record with the one before it
+        fields = [f for f in model.history.model._meta.fields if f.name not in IGNORED_FIELDS]
+        names = {**name_of, **stage_names} if model is Step else name_of
+        previous: dict = {}
+        for record in records:
+            before = previous.get(record.id)
+            changes = []
+            if record.history_type == "~" and before is not None:
+                for f in fields:
+                    old = _display(before, f, names if f.name != "stage" else stage_names)
+                    new = _display(record, f, names if f.name != "stage" else stage_names)
+                    if old != new:
+                        changes.append(FieldChange(str(f.verbose_name).capitalize(), old, new))
+            previous[record.id] = record
+            if record.history_type == "~" and before is not None and not changes:
+                continue  # a save that changed nothing we show
+            entries.append(
+                HistoryEntry(
+                    when=record.history_date,
+                    who=record.history_user,
+                    kind=(
+                        record.get_kind_display().lower()
+                        if model in (PainPoint, LaneItem)
+                        else kind
+                    ),
+                    item=_label(record, name_of),
+                    action=ACTIONS.get(record.history_type, record.history_type),
+                    reason=record.history_change_reason or "",
+                    changes=changes,
+                )
+            )
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries
+
+
+def people_in(entries: list[HistoryEntry]) -> list:
+    """Everyone who appears in a history, for the person filter."""
+    seen = {e.who.pk: e.who for e in entries if e.who is not None}
+    return sorted(seen.values(), key=lambda u: (u.get_full_name() or u.get_username()).lower())
