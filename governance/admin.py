@@ -1,7 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ReminderLog, Review, ScorecardSnapshot, ScorecardWeights
+from .models import (
+    MapSnapshot,
+    PrioritisationWeights,
+    ReminderLog,
+    Review,
+    ScorecardSnapshot,
+    ScorecardWeights,
+)
 
 
 @admin.register(Review)
@@ -52,3 +59,30 @@ class ReminderLogAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     date_hierarchy = "day"
     search_fields = ("owner__username",)
+
+
+@admin.register(PrioritisationWeights)
+class PrioritisationWeightsAdmin(SimpleHistoryAdmin):
+    """The one row of prioritisation method and weights, with its history. CX leadership
+    uses the portfolio weights page, which runs the same validation and version check."""
+
+    list_display = ("__str__", "method", *PrioritisationWeights.FIELDS, "version", "updated_at")
+    readonly_fields = ("version", "updated_at")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the portfolio always has a method and weights
+
+    def save_model(self, request, obj, form, change):
+        if change:  # whoever has the weights page open now gets a conflict
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(MapSnapshot)
+class MapSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("label", "map", "created_by", "created_at")
+    list_select_related = ("map", "created_by")
+    search_fields = ("label", "map__title")
+    autocomplete_fields = ("map", "created_by")
+    readonly_fields = ("created_at",)
+    date_hierarchy = "created_at"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -17,11 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from journeyhub.pagination import PageNumberPagination
 from maps.api.fields import VisibleMapField
 from maps.api.serializers import UserRefField, drf_errors
 from maps.models import JourneyMapUserObjectPermission
 
-from . import permissions, scoring, services
+from . import permissions, prioritisation, scoring, services
+from .filters import PortfolioFilter
 from .permissions import Action
 
 
@@ -228,3 +231,125 @@ class MapScorecardView(APIView):
             raise NotFound("No such journey map.")
         report = scoring.scorecard_report(journey_map, maps=visible)
         return Response(ScorecardSerializer(report, context={"kpi_trends": report.kpi_trends}).data)
+
+
+# --- the project portfolio ---------------------------------------------------------
+
+
+class FactorSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = RoundedFloatField(digits=4)
+    effect = serializers.CharField(help_text="How it enters the score: ×, ÷, + weight × value.")
+    explanation = serializers.CharField()
+    derived = serializers.BooleanField(help_text="Computed from other fields, not entered.")
+
+
+class BreakdownSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    score = RoundedFloatField(digits=4)
+    formula = serializers.CharField()
+    factors = FactorSerializer(many=True)
+
+
+class MapGapSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="map_id")
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    health = RoundedFloatField()
+    gap = RoundedFloatField(digits=4, help_text="(100 − health) ÷ 100; null: does not count.")
+
+
+class PainShareSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pain_point_id")
+    title = serializers.CharField()
+    map = serializers.IntegerField(source="map_id")
+    severity = serializers.IntegerField()
+    frequency = serializers.IntegerField()
+    value = RoundedFloatField(digits=4, help_text="severity × frequency ÷ 25")
+
+
+class StepRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="step_id")
+    name = serializers.CharField()
+    map = serializers.IntegerField(source="map_id")
+
+
+class OverlapSerializer(serializers.Serializer):
+    project = serializers.IntegerField(source="project_id")
+    title = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class PortfolioEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = RoundedFloatField(digits=4)
+    method = serializers.CharField()
+    id = serializers.IntegerField(source="project_id")
+    title = serializers.CharField()
+    status = serializers.CharField()
+    owner = serializers.CharField(source="owner_name")
+    team = serializers.CharField(source="team_name")
+    start_date = serializers.DateField(allow_null=True)
+    end_date = serializers.DateField(allow_null=True)
+    reach = serializers.IntegerField()
+    impact = serializers.IntegerField()
+    confidence = serializers.IntegerField()
+    effort = serializers.FloatField()
+    health_gap = RoundedFloatField(source="gap", digits=4)
+    pain = RoundedFloatField(digits=4)
+    breakdown = BreakdownSerializer()
+    scores = serializers.SerializerMethodField(help_text="Every method's breakdown.")
+    ranks = serializers.DictField(child=serializers.IntegerField(), help_text="Rank by method.")
+    maps = MapGapSerializer(many=True)
+    steps = StepRefSerializer(many=True)
+    pain_points = PainShareSerializer(many=True)
+    overlaps = OverlapSerializer(many=True)
+
+    @extend_schema_field(serializers.DictField(child=BreakdownSerializer()))
+    def get_scores(self, obj) -> dict:
+        return {m: BreakdownSerializer(b).data for m, b in obj.scores.items()}
+
+
+class PortfolioView(APIView):
+    """``/api/portfolio/``: the ranked portfolio with breakdowns and overlaps."""
+
+    @extend_schema(
+        operation_id="portfolio_list",
+        tags=["projects"],
+        parameters=[
+            OpenApiParameter("method", str, enum=list(prioritisation.METHODS)),
+            OpenApiParameter("q", str, description="Text in title, summary or outcome."),
+            OpenApiParameter("map", str, description="Slug: projects in this map's subtree."),
+            OpenApiParameter("team", int),
+            OpenApiParameter("owner", int),
+            OpenApiParameter("status", str, description="A status, or open."),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: PortfolioEntrySerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        """Projects the user may see, ranked by the organisation's method (or
+        ``method``), each with its score's breakdown, its rank under every method and
+        its overlaps with other active projects."""
+        visible = permissions.visible_projects(request.user)
+        filterset = PortfolioFilter(
+            request.query_params or None, queryset=visible, user=request.user
+        )
+        if filterset.is_bound and not filterset.form.is_valid():
+            raise serializers.ValidationError(filterset.form.errors)
+        method = request.query_params.get("method")
+        if method and method not in prioritisation.METHODS:
+            raise serializers.ValidationError(
+                {"method": [f"Choose one of {', '.join(prioritisation.METHODS)}."]}
+            )
+        ranked = prioritisation.portfolio_rank(
+            projects=filterset.qs if filterset.is_bound else visible,
+            others=visible,
+            visible_maps=permissions.visible_maps(request.user),
+            method=method,
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(ranked.projects, request, view=self)
+        return paginator.get_paginated_response(PortfolioEntrySerializer(page, many=True).data)

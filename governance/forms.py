@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
-from .models import ScorecardWeights
+from maps.models import CXProject, JourneyMap, PainPoint, Step
+
+from . import permissions
+from .models import PrioritisationWeights, ScorecardWeights
 from .services import ROLE_CODENAMES
 
 User = get_user_model()
@@ -103,3 +107,128 @@ class ScorecardWeightsForm(forms.Form):
                 "have a health score."
             )
         return cleaned
+
+
+class PrioritisationWeightsForm(forms.Form):
+    """The ranking method and the weight of each factor (formulas in
+    ``governance/prioritisation.py``)."""
+
+    method = forms.ChoiceField(
+        choices=PrioritisationWeights.Method.choices,
+        label="Rank by",
+        widget=forms.RadioSelect,
+    )
+    health_gap = _weight("Journey health gap (RICE)")
+    pain = _weight("Pain addressed (RICE)")
+    business_value = _weight("Business value (WSJF, value vs effort)")
+    time_criticality = _weight("Time criticality (WSJF)")
+    risk_reduction = _weight("Risk reduction / opportunity enablement (WSJF)")
+    customer_value = _weight("Customer value (value vs effort)")
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ProjectForm(forms.ModelForm):
+    """A CX project and what it addresses. Maps come first: the steps and pain points
+    offered are those of the chosen maps (the user may see them all), so the selects
+    stay small however large the repository."""
+
+    maps = forms.ModelMultipleChoiceField(
+        queryset=JourneyMap.objects.none(),
+        required=False,
+        label="Journey maps",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Choose the maps, then “Show their steps and pain points” to pick those.",
+    )
+    steps = forms.ModelMultipleChoiceField(
+        queryset=Step.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    pain_points = forms.ModelMultipleChoiceField(
+        queryset=PainPoint.objects.none(),
+        required=False,
+        label="Pain points",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+    class Meta:
+        model = CXProject
+        fields = (
+            "title",
+            "summary",
+            "status",
+            "owner",
+            "team",
+            "start_date",
+            "end_date",
+            "reach",
+            "impact",
+            "confidence",
+            "effort",
+            "cost",
+            "outcome",
+        )
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "outcome": forms.Textarea(attrs={"rows": 3}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        labels = {"outcome": "Outcome and learnings"}
+
+    def __init__(self, *args, user, visible_maps, may_reassign: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["maps"].queryset = visible_maps.order_by("tree_id", "lft")
+        self.fields["maps"].label_from_instance = lambda m: "\u2003" * m.level + m.title
+        chosen = self._chosen_map_ids()
+        self.fields["steps"].queryset = (
+            Step.objects.filter(map__in=visible_maps.filter(pk__in=chosen))
+            .select_related("map")
+            .order_by("map__tree_id", "map__lft", "position", "pk")
+        )
+        self.fields["steps"].label_from_instance = lambda s: f"{s.map.title} › {s.name}"
+        self.fields["pain_points"].queryset = (
+            PainPoint.objects.filter(map__in=visible_maps.filter(pk__in=chosen))
+            .select_related("map")
+            .order_by("map__tree_id", "map__lft", "-severity", "title", "pk")
+        )
+        self.fields["pain_points"].label_from_instance = lambda p: (
+            f"{p.map.title} › {p.title} (severity {p.severity}, frequency {p.frequency})"
+        )
+        owner = self.fields["owner"]
+        owner.queryset = User.objects.filter(is_active=True).order_by(
+            "first_name", "last_name", "username"
+        )
+        owner.label_from_instance = lambda u: u.get_full_name() or u.username
+        owner.required = False  # left empty: the current owner (or, new, the author)
+        if not may_reassign:  # only CX leadership hands a project to someone else
+            owner.disabled = True
+            owner.help_text = "CX leadership may hand the project to someone else."
+        team = self.fields["team"]
+        if not permissions.is_leadership(user):
+            team_ids = set(permissions._group_ids(user))
+            if self.instance.team_id:
+                team_ids.add(self.instance.team_id)
+            team.queryset = Group.objects.filter(pk__in=team_ids).order_by("name")
+        else:
+            team.queryset = Group.objects.order_by("name")
+        self.fields["outcome"].help_text = "What happened and what we learned, once done."
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        if owner is None and self.instance.owner_id:
+            return self.instance.owner
+        return owner
+
+    def _chosen_map_ids(self) -> list[int]:
+        if self.is_bound:
+            raw = (
+                self.data.getlist(self.add_prefix("maps")) if hasattr(self.data, "getlist") else []
+            )
+            return [int(v) for v in raw if str(v).isdigit()]
+        initial = self.initial.get("maps")
+        if initial is not None:
+            return [getattr(m, "pk", m) for m in initial]
+        if self.instance.pk:
+            return list(self.instance.maps.values_list("pk", flat=True))
+        return []

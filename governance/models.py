@@ -193,3 +193,140 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.day:%Y-%m-%d} ({self.maps} maps)"
+
+
+class PrioritisationWeights(models.Model):
+    """How the project portfolio is ranked: the method and the weights of each factor.
+
+    One row for the whole organisation (primary key 1, enforced by a constraint), edited
+    by CX leadership and admins; every change is kept in its history. The formulas are
+    in ``governance/prioritisation.py``.
+    """
+
+    SINGLETON_PK = 1
+
+    class Method(models.TextChoices):
+        RICE_HEALTH = "rice_health", "RICE raised by journey health and pain"
+        WSJF = "wsjf", "WSJF (cost of delay ÷ job size)"
+        VALUE_EFFORT = "value_effort", "Value versus effort"
+
+    id = models.PositiveSmallIntegerField(
+        primary_key=True, default=SINGLETON_PK, editable=False, verbose_name="ID"
+    )
+    method = models.CharField(max_length=12, choices=Method.choices, default=Method.RICE_HEALTH)
+    health_gap = models.FloatField(
+        "journey health gap",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        help_text="RICE: how much a weak journey raises the score.",
+    )
+    pain = models.FloatField(
+        "pain points addressed",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        help_text="RICE: how much severe, frequent pain raises the score.",
+    )
+    business_value = models.FloatField(
+        "business value",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        help_text="WSJF and value versus effort.",
+    )
+    time_criticality = models.FloatField(
+        "time criticality",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        help_text="WSJF.",
+    )
+    risk_reduction = models.FloatField(
+        "risk reduction / opportunity enablement",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        help_text="WSJF.",
+    )
+    customer_value = models.FloatField(
+        "customer value",
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        help_text="Value versus effort.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Optimistic lock: bumped by every change."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    FIELDS = (
+        "health_gap",
+        "pain",
+        "business_value",
+        "time_criticality",
+        "risk_reduction",
+        "customer_value",
+    )
+
+    class Meta:
+        verbose_name = "prioritisation weights"
+        verbose_name_plural = "prioritisation weights"
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1),
+                name="prioritisationweights_single_row",
+                violation_error_message=("Only one set of prioritisation weights."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    health_gap__gte=0,
+                    pain__gte=0,
+                    business_value__gte=0,
+                    time_criticality__gte=0,
+                    risk_reduction__gte=0,
+                    customer_value__gte=0,
+                ),
+                name="prioritisationweights_not_negative",
+                violation_error_message="Weights cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=["rice_health", "wsjf", "value_effort"]),
+                name="prioritisationweights_method_valid",
+                violation_error_message="Choose RICE, WSJF or value versus effort.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Prioritisation weights"
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio_weights")
+
+    def validate_unique(self, exclude=None) -> None:
+        if self._state.adding and type(self).objects.filter(pk=self.pk).exists():
+            raise ValidationError("Only one set of prioritisation weights.")
+        super().validate_unique(exclude={*(exclude or ()), "id"})
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+class MapSnapshot(models.Model):
+    """A labelled copy of a map's content at a moment ("after Q3 research")."""
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="snapshots")
+    label = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="map_snapshots",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(help_text="The map's fields and content when it was taken.")
+
+    class Meta:
+        ordering = ["map", "-created_at", "-pk"]
+        indexes = [
+            # a map's snapshots, newest first
+            models.Index(fields=["map", "-created_at"], name="mapsnapshot_map_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.map}: {self.label}"

@@ -10,6 +10,13 @@ urlpatterns = [
     path("<slug:slug>/share/<int:grant_id>/remove/", views.unshare, name="unshare"),
     path("<slug:slug>/review/", views.mark_reviewed, name="review"),
     path("<slug:slug>/history/", views.map_history, name="history"),
+    path("<slug:slug>/snapshots/", views.snapshots, name="snapshots"),
+    path("<slug:slug>/snapshots/<int:snapshot_id>/", views.snapshot_compare, name="snapshot"),
+    path(
+        "<slug:slug>/snapshots/<int:snapshot_id>/restore/",
+        views.snapshot_restore,
+        name="snapshot-restore",
+    ),
     path("<slug:slug>/scorecard/", views_scorecard.scorecard, name="scorecard"),
     path("scorecard/weights/", views_scorecard.scorecard_weights, name="scorecard_weights"),
 ]

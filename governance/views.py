@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from maps.models import JourneyMapUserObjectPermission
 from maps.services import VersionConflict
 
-from . import history, permissions, reviews, services
+from . import history, map_snapshots, permissions, reviews, services
 from .forms import ShareForm, TransferForm
+from .models import MapSnapshot
 from .permissions import Action
 
 
@@ -137,3 +138,77 @@ def map_history(request: HttpRequest, slug: str) -> HttpResponse:
         "governance/history.html",
         {"map": journey_map, "page": page, "people": people, "person": person},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def snapshots(request: HttpRequest, slug: str) -> HttpResponse:
+    """A map's labelled snapshots; editors take a new one."""
+    journey_map = permissions.get_map_for_user(request.user, slug)
+    can_take = permissions.can(request.user, Action.EDIT, journey_map)
+    error = ""
+    if request.method == "POST":
+        if not can_take:
+            raise PermissionDenied(permissions.DENIED_MESSAGES[Action.EDIT])
+        try:
+            snapshot = map_snapshots.snapshot_take(
+                journey_map=journey_map, label=request.POST.get("label", ""), by=request.user
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Saved the snapshot “{snapshot.label}”.")
+            return redirect("governance:snapshots", slug=journey_map.slug)
+    rows = journey_map.snapshots.select_related("created_by").defer("data")
+    return render(
+        request,
+        "governance/snapshots.html",
+        {"map": journey_map, "snapshots": rows, "can_take": can_take, "error": error},
+    )
+
+
+@require_http_methods(["GET"])
+@login_required
+def snapshot_compare(request: HttpRequest, slug: str, snapshot_id: int) -> HttpResponse:
+    journey_map = permissions.get_map_for_user(request.user, slug)
+    snapshot = get_object_or_404(
+        MapSnapshot.objects.select_related("created_by"), pk=snapshot_id, map=journey_map
+    )
+    map_changes, kinds = map_snapshots.compare(snapshot, journey_map)
+    return render(
+        request,
+        "governance/snapshot_compare.html",
+        {
+            "map": journey_map,
+            "snapshot": snapshot,
+            "map_changes": map_changes,
+            "kinds": kinds,
+            "can_restore": permissions.can(request.user, Action.TRANSFER, journey_map),
+        },
+    )
+
+
+@require_POST
+@login_required
+def snapshot_restore(request: HttpRequest, slug: str, snapshot_id: int) -> HttpResponse:
+    """Owner, CX leadership or admin put a snapshot back; the current state is kept as
+    a snapshot first."""
+    journey_map = permissions.get_map_for_user(request.user, slug, action=Action.TRANSFER)
+    snapshot = get_object_or_404(MapSnapshot, pk=snapshot_id, map=journey_map)
+    try:
+        version = int(request.POST.get("map_version", ""))
+        safety, _ = map_snapshots.snapshot_restore(
+            snapshot=snapshot, by=request.user, expected_version=version
+        )
+    except ValueError:
+        messages.error(request, "Nothing restored: the page did not say which version it showed.")
+        return redirect("governance:snapshot", slug=slug, snapshot_id=snapshot.pk)
+    except VersionConflict as exc:
+        messages.error(request, f"Nothing restored. {exc}")
+        return redirect("governance:snapshot", slug=slug, snapshot_id=snapshot.pk)
+    messages.success(
+        request,
+        f"Restored “{snapshot.label}”. The content before it is kept as the snapshot "
+        f"“{safety.label}”.",
+    )
+    return redirect(journey_map)

@@ -6,8 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from governance.api import MapGrantViewSet, MapScorecardView
+from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
 from maps.api import views
+from maps.api.imports import MapMeasurementsImportView
 
 app_name = "api"
 
@@ -29,6 +30,12 @@ router.register("map-grants", MapGrantViewSet, basename="mapgrant")
 urlpatterns = [
     # before the router, whose maps/{id}/ routes belong to the maps app
     path("maps/<int:pk>/scorecard/", MapScorecardView.as_view(), name="map-scorecard"),
+    path(
+        "maps/<int:pk>/measurements/import/",
+        MapMeasurementsImportView.as_view(),
+        name="map-measurements-import",
+    ),
+    path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("", include(router.urls)),
     path("auth/token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from governance import views_portfolio
 from governance.home import home
 
 admin.site.site_header = "JourneyHub administration"
@@ -11,6 +12,13 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("maps/", include("maps.urls")),
     path("maps/", include("governance.urls")),
+    path("portfolio/", views_portfolio.portfolio, name="portfolio"),
+    path("portfolio/export.csv", views_portfolio.portfolio_export, name="portfolio_export"),
+    path("portfolio/weights/", views_portfolio.portfolio_weights, name="portfolio_weights"),
+    path("projects/new/", views_portfolio.project_new, name="project_new"),
+    path("projects/<int:pk>/", views_portfolio.project_detail, name="project_detail"),
+    path("projects/<int:pk>/edit/", views_portfolio.project_edit, name="project_edit"),
+    path("projects/<int:pk>/delete/", views_portfolio.project_delete, name="project_delete"),
     path("api/", include("journeyhub.api_urls")),
     path("admin/", admin.site.urls),
 ]

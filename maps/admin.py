@@ -15,6 +15,7 @@ from guardian.admin import GuardedModelAdminMixin
 from mptt.admin import DraggableMPTTAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import (
     KPI,
     CXProject,
@@ -23,6 +24,7 @@ from .models import (
     JourneyMapUserObjectPermission,
     LaneItem,
     Measurement,
+    MeasurementObservation,
     PainPoint,
     Persona,
     QualitativeFactor,
@@ -260,6 +262,7 @@ class KPIAdmin(BumpsMapVersion, SimpleHistoryAdmin):
         "name",
         "map",
         "perspective",
+        "kind",
         "direction",
         "baseline",
         "target",
@@ -268,7 +271,7 @@ class KPIAdmin(BumpsMapVersion, SimpleHistoryAdmin):
         "source",
     )
     list_select_related = ("map",)
-    list_filter = ("perspective", "direction", "source")
+    list_filter = ("perspective", "kind", "direction", "source")
     search_fields = ("name", "description", "map__title")
     autocomplete_fields = ("map", "step")
     inlines = (MeasurementInline,)
@@ -288,6 +291,29 @@ class MeasurementAdmin(SimpleHistoryAdmin):
     @admin.display(description="map", ordering="kpi__map__title")
     def map_title(self, obj: Measurement) -> str:
         return obj.kpi.map.title
+
+
+@admin.register(MeasurementObservation)
+class MeasurementObservationAdmin(admin.ModelAdmin):
+    """Raw observations; saving or deleting one recomputes its period's value."""
+
+    list_display = ("kpi", "date", "dimension_key", "recorded_by", "recorded_at")
+    list_select_related = ("kpi", "recorded_by")
+    ordering = ("-date", "-pk")  # the indexed date, not the default through KPI
+    list_filter = (("date", admin.DateFieldListFilter),)
+    search_fields = ("kpi__name", "dimension_key")
+    autocomplete_fields = ("kpi",)
+    raw_id_fields = ("recorded_by",)
+
+    def save_model(self, request, obj, form, change):
+        obj.dimension_key = services.dimension_key(obj.dimensions or {})
+        super().save_model(request, obj, form, change)
+        services.periods_recompute(periods={(obj.kpi_id, obj.date)})
+
+    def delete_model(self, request, obj):
+        period = (obj.kpi_id, obj.date)
+        super().delete_model(request, obj)
+        services.periods_recompute(periods={period})
 
 
 @admin.register(QualitativeFactor)

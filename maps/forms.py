@@ -6,6 +6,7 @@ from django import forms
 from django.db import models
 from django.utils.text import slugify
 
+from .kpi_math import COUNT_INPUTS, KIND_INPUTS
 from .lanes import LANES
 from .models import KPI, JourneyMap, LaneItem, PainPoint, Persona, Stage, Step, StepLink
 
@@ -123,6 +124,8 @@ class KPIForm(VersionedForm):
         model = KPI
         fields = (
             "name",
+            "kind",
+            "aggregation",
             "perspective",
             "step",
             "unit",
@@ -194,3 +197,57 @@ EDITOR_FORMS: dict[str, type[VersionedForm]] = {
     "laneitem": LaneItemForm,
     "kpi": KPIForm,
 }
+
+
+class ObservationForm(forms.Form):
+    """One raw observation of a KPI: the date, the inputs of its kind, dimensions.
+    Which input fields it has depends on the KPI's kind (``maps.kpi_math.KIND_INPUTS``)."""
+
+    LABELS = {
+        "value": "Value",
+        "numerator": "Numerator",
+        "denominator": "Denominator",
+        "promoters": "Promoters (9–10)",
+        "passives": "Passives (7–8)",
+        "detractors": "Detractors (0–6)",
+        "very_dissatisfied": "Very dissatisfied (1)",
+        "dissatisfied": "Dissatisfied (2)",
+        "neutral": "Neutral (3)",
+        "satisfied": "Satisfied (4)",
+        "very_satisfied": "Very satisfied (5)",
+        "mean": "Mean score",
+        "respondents": "Respondents",
+    }
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    region = forms.CharField(max_length=100, required=False)
+    channel = forms.CharField(max_length=100, required=False)
+    segment = forms.CharField(max_length=100, required=False)
+
+    def __init__(self, *args, kpi: KPI, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kpi = kpi
+        self.input_names = KIND_INPUTS[kpi.kind]
+        for name in self.input_names:
+            field: forms.Field = (
+                forms.IntegerField(min_value=0) if name in COUNT_INPUTS else forms.FloatField()
+            )
+            field.label = self.LABELS[name]
+            self.fields[name] = field
+        # the inputs first, then the optional dimensions
+        self.order_fields(["date", *self.input_names, "region", "channel", "segment"])
+
+    def observation_row(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "date": data["date"],
+            **{name: data[name] for name in self.input_names},
+            "dimensions": {k: data[k] for k in ("region", "channel", "segment") if data[k]},
+        }
+
+
+class MeasurementsImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="A CSV file, or TheyDo's metrics file (JSON, “THEYDO_METRICS_V1”). "
+        "Nothing is imported if any row has a problem."
+    )

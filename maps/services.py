@@ -9,15 +9,33 @@ overwritten silently.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_update_with_history
 
-from .models import CXProject, JourneyMap, Measurement, PainPoint, Stage, Step, StepLink
+from . import kpi_math
+from .models import (
+    KPI,
+    CXProject,
+    JourneyMap,
+    Measurement,
+    MeasurementObservation,
+    PainPoint,
+    Stage,
+    Step,
+    StepLink,
+)
 
 
 class VersionConflict(Exception):
@@ -232,3 +250,215 @@ def items_reorder(
 def next_position(model: type[models.Model], *, journey_map: JourneyMap) -> int:
     last = model.objects.filter(map=journey_map).aggregate(m=models.Max("position"))["m"]
     return 0 if last is None else last + 1
+
+
+# --- measurements from raw observations -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObservationInput:
+    """One cleaned observation, ready to write (see ``observation_clean``)."""
+
+    kpi: KPI
+    date: dt.date
+    dimensions: dict[str, str]
+    inputs: dict[str, float | int]
+
+    @property
+    def dimension_key(self) -> str:
+        return dimension_key(self.dimensions)
+
+
+def dimension_key(dimensions: dict[str, str]) -> str:
+    """The dimensions as one canonical string: ``channel=web|region=EU``."""
+    return "|".join(f"{key}={dimensions[key]}" for key in sorted(dimensions))
+
+
+def _number(name: str, raw: Any) -> float | int:
+    count = name in kpi_math.COUNT_INPUTS
+    if isinstance(raw, bool):
+        raise ValidationError({name: f"“{raw}” is not a number."})
+    try:
+        number = float(str(raw).strip().replace(",", "")) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        noun = "a whole number" if count else "a number"
+        raise ValidationError({name: f"“{raw}” is not {noun}."}) from None
+    if not math.isfinite(number):
+        raise ValidationError({name: f"“{raw}” is not a finite number."})
+    if count:
+        if not number.is_integer() or number < 0:
+            raise ValidationError({name: f"“{raw}” is not a whole number of at least 0."})
+        return int(number)
+    if name in ("numerator", "denominator", "mean") and number < 0:
+        raise ValidationError({name: f"“{raw}” must be at least 0."})
+    return number
+
+
+def _blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def observation_clean(
+    *, kpi: KPI, date: Any, inputs: Mapping[str, Any], dimensions: Mapping[str, Any] | None = None
+) -> ObservationInput:
+    """Check and convert one observation's raw inputs (strings from CSV, numbers from
+    JSON) for its KPI's kind. Errors are keyed by the field (input) they concern."""
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date.strip()[:10])
+        except ValueError:
+            raise ValidationError({"date": f"“{date}” is not a date (YYYY-MM-DD)."}) from None
+    if not isinstance(date, dt.date):
+        raise ValidationError({"date": "A date (YYYY-MM-DD) is required."})
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    needed = kpi_math.KIND_INPUTS[kpi.kind]
+    kind_label = kpi.get_kind_display().split(" (")[0]
+    for name, raw in inputs.items():
+        if name not in needed and not _blank(raw):
+            raise ValidationError(
+                {
+                    name: f"“{name}” does not apply to {kpi.name} ({kind_label}); "
+                    f"it takes {', '.join(needed)}."
+                }
+            )
+    values: dict[str, float | int] = {}
+    for name in needed:
+        raw = inputs.get(name)
+        if _blank(raw):
+            raise ValidationError({name: f"{kpi.name} ({kind_label}) needs “{name}”."})
+        values[name] = _number(name, raw)
+    problem = kpi_math.input_problem(kpi.kind, values)
+    if problem is not None:
+        raise ValidationError({problem[0]: f"{problem[0]} {problem[1]}."})
+    clean_dimensions: dict[str, str] = {}
+    for key, raw in (dimensions or {}).items():
+        name = str(key).strip().lower()
+        if not DIMENSION_NAME.fullmatch(name):
+            raise ValidationError(
+                {"dimensions": f"“{key}” is not a dimension name (letters, digits, _ or -)."}
+            )
+        if _blank(raw):
+            continue
+        if isinstance(raw, (dict, list)):
+            raise ValidationError({"dimensions": f"The dimension “{key}” must be a text."})
+        text = str(raw).strip()
+        if len(text) > 100 or "|" in text:
+            raise ValidationError(
+                {"dimensions": f"The {name} “{text[:40]}” is too long or contains “|”."}
+            )
+        clean_dimensions[name] = text
+    if len(dimension_key(clean_dimensions)) > 500:
+        raise ValidationError({"dimensions": "Too many dimensions for one observation."})
+    return ObservationInput(kpi=kpi, date=date, dimensions=clean_dimensions, inputs=values)
+
+
+DIMENSION_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+OBSERVATION_UPDATE_FIELDS = [
+    "dimensions",
+    *MeasurementObservation.INPUT_FIELDS,
+    "recorded_by",
+    "recorded_at",
+]
+
+
+def observations_record_many(*, observations: list[ObservationInput], by=None) -> list[Measurement]:
+    """Upsert observations (one per KPI, date and dimensions; a second one replaces the
+    first) and recompute the period value of every (KPI, date) they touch from ALL its
+    observations. Bulk: one upsert, one read and one upsert, batched by the database's
+    parameter limit, whatever the number of rows. Returns the touched measurements.
+
+    Measurements are observations, not authored map content: no map version."""
+    if not observations:
+        return []
+    seen: dict[tuple[int, dt.date, str], int] = {}
+    for index, obs in enumerate(observations):
+        key = (obs.kpi.pk, obs.date, obs.dimension_key)
+        if key in seen:
+            raise ValidationError(
+                f"Observation {index + 1} repeats observation {seen[key] + 1}: the same KPI, "
+                "date and dimensions."
+            )
+        seen[key] = index
+    now = timezone.now()
+    with transaction.atomic():
+        MeasurementObservation.objects.bulk_create(
+            [
+                MeasurementObservation(
+                    kpi=obs.kpi,
+                    date=obs.date,
+                    dimensions=obs.dimensions,
+                    dimension_key=obs.dimension_key,
+                    recorded_by=by if getattr(by, "pk", None) else None,
+                    recorded_at=now,
+                    **{name: obs.inputs.get(name) for name in MeasurementObservation.INPUT_FIELDS},
+                )
+                for obs in observations
+            ],
+            update_conflicts=True,
+            unique_fields=["kpi", "date", "dimension_key"],
+            update_fields=OBSERVATION_UPDATE_FIELDS,
+        )
+        return periods_recompute(periods={(obs.kpi.pk, obs.date) for obs in observations})
+
+
+def observations_record(*, kpi: KPI, rows: list[Mapping[str, Any]], by=None) -> list[Measurement]:
+    """Record raw observations of one KPI: each row a mapping with ``date``, the inputs of
+    the KPI's kind and optional ``dimensions``. Validates every row first (errors name
+    the row: "Row 2: …"), then writes them all or nothing."""
+    cleaned = []
+    for number, row in enumerate(rows, start=1):
+        inputs = {k: v for k, v in row.items() if k not in ("date", "dimensions")}
+        try:
+            cleaned.append(
+                observation_clean(
+                    kpi=kpi, date=row.get("date"), inputs=inputs, dimensions=row.get("dimensions")
+                )
+            )
+        except ValidationError as exc:
+            if len(rows) == 1:
+                raise
+            raise ValidationError(
+                {
+                    field: [f"Row {number}: {message}" for message in messages]
+                    for field, messages in exc.message_dict.items()
+                }
+            ) from exc
+    return observations_record_many(observations=cleaned, by=by)
+
+
+def periods_recompute(*, periods: set[tuple[int, dt.date]]) -> list[Measurement]:
+    """Set each (KPI, date)'s ``Measurement.value`` from all its observations: one read of
+    the KPIs' observations in the dates' range (filtered to the periods here), one bulk
+    upsert of the measurements."""
+    kpi_ids = sorted({kpi_id for kpi_id, _ in periods})
+    dates = [day for _, day in periods]
+    kpis = {
+        row["pk"]: row
+        for row in KPI.objects.filter(pk__in=kpi_ids).values("pk", "kind", "aggregation")
+    }
+    grouped: dict[tuple[int, dt.date], list[dict]] = defaultdict(list)
+    rows = MeasurementObservation.objects.filter(
+        kpi_id__in=kpi_ids, date__gte=min(dates), date__lte=max(dates)
+    ).values("kpi_id", "date", *MeasurementObservation.INPUT_FIELDS)
+    for row in rows:
+        key = (row["kpi_id"], row["date"])
+        if key in periods:
+            grouped[key].append(row)
+    measurements = []
+    for (kpi_id, day), observations in sorted(grouped.items()):
+        kpi = kpis[kpi_id]
+        needed = kpi_math.KIND_INPUTS[kpi["kind"]]
+        # observations of a former kind (the KPI's kind was changed) cannot count
+        usable = [o for o in observations if all(o[name] is not None for name in needed)]
+        if not usable:
+            continue
+        value = kpi_math.period_value(kpi["kind"], usable, aggregation=kpi["aggregation"])
+        measurements.append(Measurement(kpi_id=kpi_id, date=day, value=value))
+    Measurement.objects.bulk_create(
+        measurements,
+        update_conflicts=True,
+        unique_fields=["kpi", "date"],
+        update_fields=["value"],
+    )
+    return measurements

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import editor, views
+from . import editor, measurements_views, views
 
 app_name = "maps"
 
@@ -13,4 +13,14 @@ urlpatterns = [
     path("<slug:slug>/edit/<str:kind>/<int:pk>/", editor.item_form, name="item-edit"),
     path("<slug:slug>/edit/<str:kind>/<int:pk>/delete/", editor.item_delete, name="item-delete"),
     path("<slug:slug>/edit/<str:kind>/reorder/", editor.reorder, name="reorder"),
+    path(
+        "<slug:slug>/kpis/<int:kpi_id>/measurements/",
+        measurements_views.kpi_measurements,
+        name="kpi-measurements",
+    ),
+    path(
+        "<slug:slug>/measurements/import/",
+        measurements_views.import_measurements,
+        name="measurements-import",
+    ),
 ]

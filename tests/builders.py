@@ -6,6 +6,7 @@ import datetime as dt
 
 from guardian.shortcuts import assign_perm
 
+from governance.map_snapshots import snapshot_take
 from governance.models import ReminderLog, Review
 from governance.scoring import scorecard_snapshot_all
 from maps.models import JourneyMap, LaneItem, PainPoint, StepLink, VocabularyTerm
@@ -16,6 +17,7 @@ from tests.factories import (
     KPIFactory,
     LaneItemFactory,
     MeasurementFactory,
+    MeasurementObservationFactory,
     PainPointFactory,
     PersonaFactory,
     QualitativeFactorFactory,
@@ -48,7 +50,8 @@ def build_map_content(journey_map: JourneyMap, *, steps: int = 4, items_per_step
             PainPointFactory(map=journey_map, step=step, kind=kind, severity=1 + (i + j) % 5)
             LaneItemFactory(map=journey_map, step=step, kind=LaneItem.Kind.values[j % 4])
         kpi = KPIFactory(map=journey_map, step=step, name=f"KPI {i}")
-        MeasurementFactory(kpi=kpi, value=55 + i)
+        measurement = MeasurementFactory(kpi=kpi, value=55 + i)
+        MeasurementObservationFactory(kpi=kpi, date=measurement.date, value=55 + i)
     PainPointFactory(map=journey_map, title="Unpinned pain point")
     QualitativeFactorFactory(map=journey_map, name="Ease", rating=4)
     CXProjectFactory(owner=journey_map.owner, maps=[journey_map], steps=made[:1])
@@ -80,6 +83,7 @@ def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[Journ
         assign_perm("view_journeymap", GroupFactory(name="Auditors"), root)
         day = dt.date(2026, 1, 1) + dt.timedelta(days=root.pk)  # unique per root
         ReminderLog.objects.create(owner=owner, day=day, maps=n + 1)
+        snapshot_take(journey_map=journey, label=f"after research {n}", by=owner)
         roots.append(root)
     VocabularyTerm.objects.get_or_create(key="pain_point", defaults={"label": "Friction"})
     scorecard_snapshot_all()  # today's scorecards, as the nightly task stores them

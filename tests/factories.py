@@ -13,6 +13,7 @@ from maps.models import (
     JourneyMap,
     LaneItem,
     Measurement,
+    MeasurementObservation,
     PainPoint,
     Persona,
     QualitativeFactor,
@@ -169,3 +170,12 @@ class CXProjectFactory(factory.django.DjangoModelFactory):
     def pain_points(self, create, extracted, **kwargs):
         if create and extracted:
             self.pain_points.add(*extracted)
+
+
+class MeasurementObservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeasurementObservation
+
+    kpi = factory.SubFactory(KPIFactory)
+    date = dt.date(2026, 1, 31)
+    value = 60.0

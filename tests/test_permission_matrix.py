@@ -19,13 +19,21 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLResolver, get_resolver
 from guardian.shortcuts import assign_perm
 from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
-from governance.models import ReminderLog, Review, ScorecardSnapshot, ScorecardWeights
+from governance.map_snapshots import snapshot_take
+from governance.models import (
+    PrioritisationWeights,
+    ReminderLog,
+    Review,
+    ScorecardSnapshot,
+    ScorecardWeights,
+)
 from maps.models import JourneyMap, VocabularyTerm
 from tests.factories import (
     CXProjectFactory,
@@ -33,6 +41,7 @@ from tests.factories import (
     KPIFactory,
     LaneItemFactory,
     MeasurementFactory,
+    MeasurementObservationFactory,
     PainPointFactory,
     PersonaFactory,
     QualitativeFactorFactory,
@@ -106,6 +115,7 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     item = LaneItemFactory(map=team_map, step=first)
     kpi = KPIFactory(map=team_map, name="Completion rate")
     measurement = MeasurementFactory(kpi=kpi)
+    observation = MeasurementObservationFactory(kpi=kpi, date=measurement.date)
     factor = QualitativeFactorFactory(map=team_map)
     project = CXProjectFactory(owner=owner, team=team, maps=[team_map])
     guest = UserFactory(username="guest")
@@ -113,6 +123,7 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     grant = assign_perm("change_journeymap", guest, team_map)
     group_grant = assign_perm("view_journeymap", GroupFactory(name="Auditors"), team_map)
     review = Review.objects.create(map=team_map, reviewed_by=owner)
+    map_snapshot = snapshot_take(journey_map=team_map, label="after Q3 research", by=owner)
     reminder = ReminderLog.objects.create(owner=owner, day=dt.date(2026, 11, 2), maps=2)
     term = VocabularyTerm.objects.create(key="pain_point", label="Friction")
     token = TokenProxy.objects.get(pk=Token.objects.create(user=admin_user).pk)
@@ -120,6 +131,8 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     weights, _ = ScorecardWeights.objects.get_or_create(pk=1)
     weights.save()  # a history row for the admin's history pages
     snapshot = ScorecardSnapshot.objects.create(map=team_map, date="2026-01-31", health=50)
+    priorities, _ = PrioritisationWeights.objects.get_or_create(pk=1)
+    priorities.save()  # a history row for the admin's history pages
     return {
         "team_map": team_map,
         "draft_map": draft_map,
@@ -131,16 +144,19 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
         "item": item,
         "kpi": kpi,
         "measurement": measurement,
+        "observation": observation,
         "factor": factor,
         "project": project,
         "grant": grant,
         "group_grant": group_grant,
         "review": review,
         "reminder": reminder,
+        "map_snapshot": map_snapshot,
         "term": term,
         "token": token,
         "weights": weights,
         "snapshot": snapshot,
+        "priorities": priorities,
         "users": {"viewer": viewer, "team": team, "other_owner": other_owner, "guest": guest},
     }
 
@@ -339,6 +355,23 @@ def matrix(w) -> dict[str, list[Case]]:
             Case("GET", f"/maps/{draft.slug}/history/", DRAFT_READ_PAGE),
             Case("POST", f"/maps/{m.slug}/history/", everyone(405, anon=302)),
         ],
+        "governance:snapshots": [
+            Case("GET", f"/maps/{m.slug}/snapshots/", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/snapshots/", DRAFT_READ_PAGE),
+            Case("POST", f"/maps/{m.slug}/snapshots/", EDIT_POST, {"label": "Before the workshop"}),
+        ],
+        "governance:snapshot": [
+            Case("GET", f"/maps/{m.slug}/snapshots/{w['map_snapshot'].pk}/", SIGNED_IN_PAGE),
+        ],
+        "governance:snapshot-restore": [
+            Case(
+                "POST",
+                f"/maps/{m.slug}/snapshots/{w['map_snapshot'].pk}/restore/",
+                expect(302, 403, 403, 302, 403, 302, 302),
+                {"map_version": m.version},
+            ),
+            Case("GET", f"/maps/{m.slug}/snapshots/{w['map_snapshot'].pk}/restore/", NOT_POST),
+        ],
         "governance:review": [
             Case(
                 "POST",
@@ -453,6 +486,44 @@ def matrix(w) -> dict[str, list[Case]]:
                 api=True,
             ),
         ],
+        "api:map-measurements-import": [
+            Case(
+                "POST",
+                f"/api/maps/{m.pk}/measurements/import/",
+                expect(401, 403, 200, 200, 403, 403, 200),
+                {
+                    "format": "THEYDO_METRICS_V1",
+                    "metrics": [
+                        {
+                            "importKey": "nps-1",
+                            "name": "NPS",
+                            "type": "NPS",
+                            "dataPoints": [
+                                {
+                                    "dateOfMeasurement": "2026-06-01",
+                                    "promoters": 6,
+                                    "passives": 2,
+                                    "detractors": 2,
+                                }
+                            ],
+                        }
+                    ],
+                },
+                api=True,
+            ),
+            Case(
+                "POST",
+                f"/api/maps/{draft.pk}/measurements/import/",
+                expect(401, 404, 404, 404, 400, 403, 400),  # an empty body: nothing to import
+                api=True,
+            ),
+            Case(
+                "GET",
+                f"/api/maps/{m.pk}/measurements/import/",
+                everyone(405, anon=401),
+                api=True,
+            ),
+        ],
         "api:map-subtree": [
             Case("GET", f"/api/maps/{m.pk}/tree/", API_READ, api=True),
             Case("GET", f"/api/maps/{draft.pk}/tree/", DRAFT_READ_API, api=True),
@@ -476,7 +547,78 @@ def matrix(w) -> dict[str, list[Case]]:
     }
     cases.update(editor_cases(w))
     cases.update(api_resource_cases(w))
+    cases.update(portfolio_cases(w))
     return cases
+
+
+def portfolio_cases(w) -> dict[str, list[Case]]:
+    project, m = w["project"], w["team_map"]  # olivia's, her team's, on her team map
+    project_data = {
+        "title": "Faster checks",
+        "status": "planned",
+        "reach": 10,
+        "impact": 3,
+        "confidence": 50,
+        "effort": 2,
+        "maps": [m.pk],
+    }
+    weights = {
+        "method": "wsjf",
+        "health_gap": 1,
+        "pain": 1,
+        "business_value": 2,
+        "time_criticality": 1,
+        "risk_reduction": 1,
+        "customer_value": 1,
+        "version": w["priorities"].version,
+    }
+    return {
+        "portfolio": [
+            Case("GET", "/portfolio/", SIGNED_IN_PAGE),
+            Case("GET", f"/portfolio/?map={m.slug}&status=open&method=wsjf", SIGNED_IN_PAGE),
+            Case("POST", "/portfolio/", everyone(405, anon=302)),
+        ],
+        "portfolio_export": [Case("GET", "/portfolio/export.csv", SIGNED_IN_PAGE)],
+        "portfolio_weights": [
+            Case("GET", "/portfolio/weights/", SIGNED_IN_PAGE),
+            Case("POST", "/portfolio/weights/", expect(302, 403, 403, 403, 403, 302, 302), weights),
+        ],
+        # vic edits no map, so proposes no project; omar edits his own draft
+        "project_new": [
+            Case("GET", "/projects/new/", expect(302, 403, 200, 200, 200, 200, 200)),
+            Case(
+                "POST",
+                "/projects/new/",
+                expect(302, 403, 302, 302, 302, 302, 302),
+                project_data,
+            ),
+        ],
+        "project_detail": [
+            Case("GET", f"/projects/{project.pk}/", SIGNED_IN_PAGE),
+            Case("POST", f"/projects/{project.pk}/", everyone(405, anon=302)),
+        ],
+        "project_edit": [
+            Case("GET", f"/projects/{project.pk}/edit/", expect(302, 403, 200, 200, 403, 200, 200)),
+            Case(
+                "POST",
+                f"/projects/{project.pk}/edit/",
+                expect(302, 403, 302, 302, 403, 302, 302),
+                project_data,
+            ),
+        ],
+        "project_delete": [
+            Case(
+                "POST",
+                f"/projects/{project.pk}/delete/",
+                expect(302, 403, 403, 302, 403, 302, 302),
+            ),
+            Case("GET", f"/projects/{project.pk}/delete/", everyone(405, anon=302)),
+        ],
+        "api:portfolio": [
+            Case("GET", "/api/portfolio/", API_READ, api=True),
+            Case("POST", "/api/portfolio/", everyone(405, anon=401), api=True),
+        ],
+    }
 
 
 EDIT_PAGE = expect(302, 403, 200, 200, 403, 403, 200)  # the map editor: editors only
@@ -552,6 +694,38 @@ def editor_cases(w) -> dict[str, list[Case]]:
             ),
             Case("GET", f"/maps/{m.slug}/edit/step/reorder/", NOT_POST),
         ],
+        "maps:kpi-measurements": [
+            Case("GET", f"/maps/{m.slug}/kpis/{w['kpi'].pk}/measurements/", EDIT_PAGE),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/kpis/{w['kpi'].pk}/measurements/",
+                EDIT_POST,
+                {"date": "2026-06-01", "value": 42, "region": "North"},
+            ),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/kpis/{w['kpi'].pk}/measurements/",
+                expect(302, 404, 404, 404, 404, 403, 404),  # the KPI is not on the draft
+            ),
+        ],
+        "maps:measurements-import": [
+            Case("GET", f"/maps/{m.slug}/measurements/import/", EDIT_PAGE),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/measurements/import/",
+                EDIT_POST,
+                {
+                    "file": SimpleUploadedFile(
+                        "m.csv", b"kpi,date,value\nCompletion rate,2026-06-01,42\n", "text/csv"
+                    )
+                },
+            ),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/measurements/import/",
+                expect(302, 404, 404, 404, 200, 403, 200),
+            ),
+        ],
     }
 
 
@@ -567,6 +741,7 @@ ADMIN_EXCEPTIONS = {
     "catch-all": (404, 302, 302),  # unknown admin URLs
     # the scorecard always has its one row of quadrant weights
     "admin:governance_scorecardweights_delete": (403, 302, 302),
+    "admin:governance_prioritisationweights_delete": (403, 302, 302),
 }
 
 
@@ -591,6 +766,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.laneitem": w["item"],
         "maps.kpi": w["kpi"],
         "maps.measurement": w["measurement"],
+        "maps.measurementobservation": w["observation"],
         "maps.qualitativefactor": w["factor"],
         "maps.cxproject": w["project"],
         "maps.vocabularyterm": w["term"],
@@ -598,8 +774,10 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.journeymapgroupobjectpermission": w["group_grant"],
         "governance.review": w["review"],
         "governance.reminderlog": w["reminder"],
+        "governance.mapsnapshot": w["map_snapshot"],
         "governance.scorecardweights": w["weights"],
         "governance.scorecardsnapshot": w["snapshot"],
+        "governance.prioritisationweights": w["priorities"],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],

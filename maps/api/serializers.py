@@ -16,6 +16,7 @@ from maps.models import (
     JourneyMap,
     LaneItem,
     Measurement,
+    MeasurementObservation,
     PainPoint,
     Persona,
     QualitativeFactor,
@@ -258,7 +259,19 @@ class LaneItemSerializer(MapVersionMixin, CleanModelSerializer):
 class KPISerializer(MapVersionMixin, CleanModelSerializer):
     map = VisibleMapField()
     step = VisibleStepField(allow_null=True, required=False)
+    comparison = serializers.ChoiceField(
+        choices=KPI.Comparison.choices,
+        required=False,
+        help_text="at_least (higher is better) or at_most (lower is better): the same fact "
+        "as direction; when both are sent, comparison wins.",
+    )
     instruction_fields = ("map_version",)
+
+    def validate(self, attrs):
+        if "comparison" in attrs:
+            at_most = attrs.pop("comparison") == KPI.Comparison.AT_MOST
+            attrs["direction"] = KPI.Direction.LOWER if at_most else KPI.Direction.HIGHER
+        return super().validate(attrs)
 
     class Meta:
         model = KPI
@@ -270,6 +283,10 @@ class KPISerializer(MapVersionMixin, CleanModelSerializer):
             "description",
             "unit",
             "direction",
+            "comparison",
+            "kind",
+            "aggregation",
+            "import_key",
             "baseline",
             "target",
             "perspective",
@@ -296,6 +313,44 @@ class KPIMeasurementSerializer(CleanModelSerializer):
 
     def _clean_exclude(self, candidate) -> list[str]:
         return ["kpi"]
+
+
+class ObservationInSerializer(serializers.Serializer):
+    """One raw observation of a KPI, as ``POST /api/kpis/{id}/measurements/`` takes it:
+    the date, the inputs of the KPI's kind and optional dimensions. A plain ``value``
+    suits value KPIs; the period's value is recomputed from all its observations."""
+
+    date = serializers.DateField()
+    dimensions = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=100),
+        required=False,
+        help_text='e.g. {"region": "EU", "channel": "web", "segment": "SMB"}',
+    )
+    value = serializers.FloatField(required=False, allow_null=True)
+    numerator = serializers.FloatField(required=False, allow_null=True)
+    denominator = serializers.FloatField(required=False, allow_null=True)
+    promoters = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    passives = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    detractors = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    very_dissatisfied = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    dissatisfied = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    neutral = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    satisfied = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    very_satisfied = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    mean = serializers.FloatField(required=False, allow_null=True)
+    respondents = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeasurementObservation
+        fields = ("id", "date", "dimensions", *MeasurementObservation.INPUT_FIELDS, "recorded_at")
+
+
+class MeasurementsImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        required=False, help_text="A CSV or TheyDo metrics (JSON) file, as multipart upload."
+    )
 
 
 class QualitativeFactorSerializer(MapVersionMixin, CleanModelSerializer):

@@ -428,26 +428,32 @@ class KPIViewSet(MapContentViewSet):
     )
     @extend_schema(
         methods=["POST"],
-        request=s.KPIMeasurementSerializer,
+        request=s.ObservationInSerializer,
         responses={201: s.KPIMeasurementSerializer},
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def measurements(self, request: Request, pk=None) -> Response:
-        """The KPI's measurements, newest first; POST records one (a second value for
-        the same date replaces the first)."""
+        """The KPI's period values, newest first. POST records one raw observation (or a
+        list of them): the date, the inputs of the KPI's kind (``value``;
+        ``numerator``/``denominator``; ``promoters``/``passives``/``detractors``; the five
+        CSAT counts; ``mean``/``respondents``) and optional ``dimensions``. A second
+        observation for the same date and dimensions replaces the first; the period's
+        value is recomputed from all of that date's observations (counts pooled, CES
+        weighted by respondents) and returned."""
         kpi = self.get_object()
         if request.method == "POST":
-            payload = s.KPIMeasurementSerializer(data=request.data)
+            many = isinstance(request.data, list)
+            payload = s.ObservationInSerializer(data=request.data, many=many)
             payload.is_valid(raise_exception=True)
+            rows = payload.validated_data if many else [payload.validated_data]
             try:
-                measurement = services.measurement_record(
-                    measurement=Measurement(kpi=kpi, **payload.validated_data), by=request.user
-                )
+                services.observations_record(kpi=kpi, rows=rows, by=request.user)
             except DjangoValidationError as exc:
                 raise django_validation(exc) from exc
-            return Response(
-                s.KPIMeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED
-            )
+            dates = sorted({row["date"] for row in rows})
+            touched = kpi.measurements.filter(date__in=dates).order_by("-date", "pk")
+            data = s.KPIMeasurementSerializer(touched, many=True).data
+            return Response(data if many else data[0], status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(kpi.measurements.order_by("-date", "pk"))
         return self.get_paginated_response(s.KPIMeasurementSerializer(page, many=True).data)
 

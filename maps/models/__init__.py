@@ -11,7 +11,7 @@ from .journeys import (
     Step,
     StepLink,
 )
-from .metrics import KPI, Measurement, QualitativeFactor
+from .metrics import KPI, Measurement, MeasurementObservation, QualitativeFactor
 from .projects import CXProject
 from .vocabulary import VocabularyTerm
 
@@ -24,6 +24,7 @@ __all__ = [
     "JourneyMapUserObjectPermission",
     "LaneItem",
     "Measurement",
+    "MeasurementObservation",
     "PainPoint",
     "Persona",
     "Perspective",

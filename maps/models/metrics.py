@@ -18,6 +18,26 @@ class KPI(TimeStamped):
         HIGHER = "higher", "Higher is better"
         LOWER = "lower", "Lower is better"
 
+    class Comparison(models.TextChoices):
+        """How the target reads; the same fact as ``direction``, in CX teams' words."""
+
+        AT_LEAST = "at_least", "At least the target"
+        AT_MOST = "at_most", "At most the target"
+
+    class Kind(models.TextChoices):
+        """What a measurement carries and how a period's value is computed
+        (``maps.kpi_math``)."""
+
+        VALUE = "value", "Plain value"
+        RATIO = "ratio", "Ratio (numerator ÷ denominator, %)"
+        NPS = "nps", "NPS (promoters, passives, detractors)"
+        CSAT = "csat", "CSAT (five answer counts)"
+        CES = "ces", "CES (mean score with respondents)"
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", "Sum"
+        AVERAGE = "average", "Average"
+
     class Source(models.TextChoices):
         MANUAL = "manual", "Entered by hand"
         ANALYTICS = "analytics", "Journey analytics"
@@ -30,6 +50,20 @@ class KPI(TimeStamped):
     description = models.TextField(blank=True)
     unit = models.CharField(max_length=30, blank=True, help_text="e.g. %, days, €, points")
     direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.VALUE)
+    aggregation = models.CharField(
+        max_length=8,
+        choices=Aggregation.choices,
+        default=Aggregation.AVERAGE,
+        help_text="How a plain value's observations of one period combine (sum or average).",
+    )
+    import_key = models.CharField(
+        max_length=120,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The KPI's key in other tools (TheyDo's importKey); imports match on it.",
+    )
     baseline = models.FloatField(null=True, blank=True)
     target = models.FloatField(null=True, blank=True)
     perspective = models.CharField(
@@ -66,8 +100,26 @@ class KPI(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def comparison(self) -> str:
+        """``at_least`` when higher is better, ``at_most`` when lower is: derived from
+        ``direction`` so the two can never disagree."""
+        return (
+            self.Comparison.AT_MOST
+            if self.direction == self.Direction.LOWER
+            else (self.Comparison.AT_LEAST)
+        )
+
+    @comparison.setter
+    def comparison(self, value: str) -> None:
+        self.direction = (
+            self.Direction.LOWER if value == self.Comparison.AT_MOST else self.Direction.HIGHER
+        )
+
     def clean(self) -> None:
         super().clean()
+        if self.import_key == "":
+            self.import_key = None  # blank keys are "none", not a unique empty string
         errors: dict[str, str] = {}
         if self.step_id and self.map_id and self.step.map_id != self.map_id:
             errors["step"] = f"The step “{self.step}” is on another map."
@@ -112,6 +164,81 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi}: {self.value:g} on {self.date:%Y-%m-%d}"
+
+
+class MeasurementObservation(models.Model):
+    """One raw observation of a KPI for one period and one combination of dimensions
+    (region, channel, segment …): the inputs of the KPI's kind, never a percentage.
+
+    The period's ``Measurement.value`` is recomputed from all observations of that KPI
+    and date by ``maps.services.observations_record`` (counts pooled, CES weighted by
+    respondents), so the scorecard keeps reading one value per KPI and date."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="observations")
+    date = models.DateField()
+    dimensions = models.JSONField(default=dict, blank=True)
+    # the dimensions as one sorted "key=value|…" string: what uniqueness compares
+    dimension_key = models.CharField(max_length=500, blank=True, default="")
+    value = models.FloatField(null=True, blank=True)
+    numerator = models.FloatField(null=True, blank=True)
+    denominator = models.FloatField(null=True, blank=True)
+    promoters = models.PositiveIntegerField(null=True, blank=True)
+    passives = models.PositiveIntegerField(null=True, blank=True)
+    detractors = models.PositiveIntegerField(null=True, blank=True)
+    very_dissatisfied = models.PositiveIntegerField(null=True, blank=True)
+    dissatisfied = models.PositiveIntegerField(null=True, blank=True)
+    neutral = models.PositiveIntegerField(null=True, blank=True)
+    satisfied = models.PositiveIntegerField(null=True, blank=True)
+    very_satisfied = models.PositiveIntegerField(null=True, blank=True)
+    mean = models.FloatField(null=True, blank=True)
+    respondents = models.PositiveIntegerField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    INPUT_FIELDS = (
+        "value",
+        "numerator",
+        "denominator",
+        "promoters",
+        "passives",
+        "detractors",
+        "very_dissatisfied",
+        "dissatisfied",
+        "neutral",
+        "satisfied",
+        "very_satisfied",
+        "mean",
+        "respondents",
+    )
+
+    class Meta:
+        ordering = ["kpi", "-date", "dimension_key", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "date", "dimension_key"],
+                name="observation_unique_per_kpi_date_dimensions",
+                violation_error_message=(
+                    "This KPI already has an observation on this date for these dimensions."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(denominator__isnull=True) | models.Q(denominator__gt=0),
+                name="observation_denominator_positive",
+                violation_error_message="The denominator must be greater than 0.",
+            ),
+        ]
+        # The unique constraint's index (kpi, date, dimension_key) serves the recompute
+        # of a period and the measurements page's observations of recent periods.
+
+    def __str__(self) -> str:
+        where = f" [{self.dimension_key}]" if self.dimension_key else ""
+        return f"{self.kpi}: {self.date:%Y-%m-%d}{where}"
 
 
 class QualitativeFactor(TimeStamped):

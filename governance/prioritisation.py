@@ -1,0 +1,717 @@
+"""Prioritisation of the CX project portfolio: which projects to do first, why, and
+where they collide. Pages, the API and the CSV export only call this module.
+
+Inputs of a project
+    ``reach`` (customers per quarter), ``impact`` (1–5), ``confidence`` (0–100 %),
+    ``effort`` (person-weeks, > 0), and what it addresses: maps, steps, pain points.
+    Only maps (and their steps and pain points) the reader may see count, so a score
+    never reveals the health or the pain of a journey hidden from its reader; CX
+    leadership sees everything, so their ranking is the organisation's.
+
+Journey health gap (``gap``, 0…1)
+    The mean of ``(100 − health) ÷ 100`` over the project's maps that have a health
+    (``governance.scoring.health_by_map``). Maps without a health do not count; no map
+    with a health → gap 0.
+
+Pain addressed (``pain``, ≥ 0)
+    The sum over the pain points the project addresses of ``severity × frequency ÷ 25``
+    (each between 0.04 and 1): addressing more, and worse, pain counts more.
+
+Methods (``PrioritisationWeights.method``, chosen by CX leadership; any page or API
+call may compare with ``?method=``)
+
+RICE raised by journey health (default)
+    ``base = reach × impact × (confidence ÷ 100) ÷ effort``
+    ``score = base × (1 + w_gap × gap) × (1 + w_pain × pain)``
+    Example: reach 1000, impact 3, confidence 80 %, effort 4 → base 600; one map at
+    health 40 → gap 0.6; one pain point 4 × 5 → pain 0.8; weights 1 →
+    600 × 1.6 × 1.8 = 1728.
+
+WSJF (cost of delay ÷ job size)
+    The project model has no WSJF fields, so the three parts of the cost of delay are
+    *derived* from existing data, each on a 0–10 scale, and the breakdown says so:
+    business value ``BV = 2 × impact``; time criticality ``TC = 10 × gap`` (a failing
+    journey costs every day it stays so); risk reduction / opportunity enablement
+    ``RR = 10 × min(1, pain)``. ``cost of delay = w_bv × BV + w_tc × TC + w_rr × RR``;
+    job size = effort. ``score = cost of delay ÷ effort``.
+    Example above: BV 6, TC 6, RR 8 → CoD 20 → 20 ÷ 4 = 5.
+
+Value versus effort
+    Customer value ``CV = 5 × gap + 5 × min(1, pain)`` (0–10, derived: half from the
+    weakness of the journeys touched, half from the pain addressed); business value
+    ``BV = 2 × impact`` (0–10). ``score = (w_cv × CV + w_bv × BV) ÷ effort``.
+    Example above: CV 3 + 4 = 7, BV 6 → 13 ÷ 4 = 3.25.
+
+Ties rank by title, then id. Every method's score is computed for every project, so
+the page can show how each project's rank moves between methods.
+
+Overlaps
+    Two *active* projects (planned or ongoing) overlap when they address the same step,
+    the same pain point, or the same map with overlapping date ranges (a missing start
+    or end date is open-ended: it may overlap anything on that side). Each project is
+    flagged with the other and every reason.
+
+Pain points no project addresses
+    Visible pain points that no project (other than cancelled ones) addresses, ranked
+    by ``severity × frequency × (1 + gap of its map)``: the gaps in the portfolio.
+
+Queries are fixed whatever the number of projects: the weights, the projects to rank,
+the other active projects (for overlaps), one per many-to-many (maps, steps, pain
+points), two for health (``health_by_map`` given the scorecard weights, plus one for
+those weights), one for the unaddressed pain points.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+
+from maps.models import CXProject, JourneyMap, PainPoint
+
+from . import scoring
+from .models import PrioritisationWeights
+
+Method = PrioritisationWeights.Method
+METHODS: tuple[str, ...] = tuple(Method.values)
+ACTIVE = tuple(str(s) for s in CXProject.ACTIVE_STATUSES)
+UNADDRESSED_LIMIT = 25
+
+_PROJECT_FIELDS = (
+    "pk",
+    "title",
+    "status",
+    "owner_id",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "team_id",
+    "team__name",
+    "start_date",
+    "end_date",
+    "reach",
+    "impact",
+    "confidence",
+    "effort",
+    "cost",
+)
+
+
+# --- what a score is made of ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Factor:
+    key: str
+    label: str
+    value: float
+    effect: str  # how it enters the score: "× 1.6", "+ 6", "÷ 4"
+    explanation: str
+    derived: bool = False  # computed from other fields, not entered
+
+
+@dataclass(frozen=True)
+class MapGap:
+    map_id: int
+    title: str
+    slug: str
+    health: float | None
+    gap: float | None  # None: no health, does not count
+
+
+@dataclass(frozen=True)
+class PainShare:
+    pain_point_id: int
+    title: str
+    map_id: int
+    severity: int
+    frequency: int
+
+    @property
+    def value(self) -> float:
+        return self.severity * self.frequency / 25
+
+
+@dataclass(frozen=True)
+class StepRef:
+    step_id: int
+    name: str
+    map_id: int
+
+
+@dataclass
+class Breakdown:
+    method: str
+    score: float
+    factors: list[Factor]
+    formula: str
+
+    @property
+    def method_label(self) -> str:
+        return Method(self.method).label
+
+
+@dataclass
+class Overlap:
+    project_id: int
+    title: str
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProjectScore:
+    project_id: int
+    title: str
+    status: str
+    owner_id: int
+    owner_name: str
+    team_id: int | None
+    team_name: str
+    start_date: date | None
+    end_date: date | None
+    reach: int
+    impact: int
+    confidence: int
+    effort: float
+    cost: float | None
+    maps: list[MapGap]
+    steps: list[StepRef]
+    pain_points: list[PainShare]
+    gap: float
+    pain: float
+    scores: dict[str, Breakdown]  # every method
+    method: str  # the one ranked by
+    ranks: dict[str, int] = field(default_factory=dict)
+    overlaps: list[Overlap] = field(default_factory=list)
+
+    @property
+    def breakdown(self) -> Breakdown:
+        return self.scores[self.method]
+
+    @property
+    def score(self) -> float:
+        return self.breakdown.score
+
+    @property
+    def rank(self) -> int:
+        return self.ranks[self.method]
+
+    @property
+    def status_label(self) -> str:
+        return CXProject.Status(self.status).label
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def rank_changes(self) -> list[tuple[str, str, int]]:
+        """(method, label, rank) for every method, the ranked one first."""
+        order = [self.method, *(m for m in METHODS if m != self.method)]
+        return [(m, Method(m).label, self.ranks[m]) for m in order]
+
+
+@dataclass(frozen=True)
+class UnaddressedPain:
+    pain_point_id: int
+    title: str
+    kind: str
+    severity: int
+    frequency: int
+    map_id: int
+    map_title: str
+    map_slug: str
+    health: float | None
+    gap: float  # 0 without a health
+    priority: float  # severity × frequency × (1 + gap)
+
+
+@dataclass
+class Portfolio:
+    method: str
+    weights: PrioritisationWeights
+    projects: list[ProjectScore]  # ranked, best first
+
+    @property
+    def method_label(self) -> str:
+        return Method(self.method).label
+
+
+# --- weights -------------------------------------------------------------------------
+
+
+def current_weights() -> PrioritisationWeights:
+    """The prioritisation weights (one query); the defaults if none were saved."""
+    return (
+        PrioritisationWeights.objects.filter(pk=PrioritisationWeights.SINGLETON_PK).first()
+        or PrioritisationWeights()
+    )
+
+
+@transaction.atomic
+def prioritisation_weights_update(
+    *, by, expected_version: int, method: str, values: dict[str, float]
+) -> PrioritisationWeights:
+    """Change the method and weights (the caller decides who may). Version-checked: of
+    two leaders saving from the same version, the second is refused and nothing is
+    written."""
+    weights = PrioritisationWeights.objects.select_for_update().filter(
+        pk=PrioritisationWeights.SINGLETON_PK
+    ).first() or PrioritisationWeights(version=1)
+    if weights.version != expected_version:
+        raise ValidationError(
+            {
+                "version": (
+                    "Someone changed the prioritisation weights since you opened them (you "
+                    f"started from version {expected_version}, they are now at version "
+                    f"{weights.version}). Nothing was saved: review them and try again."
+                )
+            }
+        )
+    weights.method = method
+    for name in PrioritisationWeights.FIELDS:
+        setattr(weights, name, values[name])
+    weights.full_clean(validate_unique=False)
+    weights.version += 1
+    if by is not None:
+        weights._history_user = by
+    weights.save()
+    return weights
+
+
+# --- the formulas ------------------------------------------------------------------
+
+
+def _n(value: float) -> str:
+    return scoring.number(round(value, 2))
+
+
+def gap_of(maps: Iterable[MapGap]) -> float:
+    gaps = [m.gap for m in maps if m.gap is not None]
+    return sum(gaps) / len(gaps) if gaps else 0.0
+
+
+def pain_of(pain_points: Iterable[PainShare]) -> float:
+    return sum(p.value for p in pain_points)
+
+
+def _gap_text(maps: list[MapGap], gap: float) -> str:
+    counted = [m for m in maps if m.gap is not None]
+    if not counted:
+        return "No journey it touches has a health score, so the gap is 0."
+    parts = ", ".join(f"{m.title} (health {_n(m.health)} → gap {_n(m.gap)})" for m in counted)
+    skipped = len(maps) - len(counted)
+    tail = (
+        f"; {skipped} map{'s' if skipped != 1 else ''} without health not counted"
+        if skipped
+        else ""
+    )
+    return f"Mean of (100 − health) ÷ 100 over {parts}{tail} = {_n(gap)}."
+
+
+def _pain_text(pain_points: list[PainShare], pain: float) -> str:
+    if not pain_points:
+        return "It addresses no pain point."
+    parts = " + ".join(f"{p.title} ({p.severity}×{p.frequency}÷25)" for p in pain_points)
+    return f"{parts} = {_n(pain)}."
+
+
+def score_rice(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, w) -> Breakdown:
+    confidence = p["confidence"] / 100
+    base = p["reach"] * p["impact"] * confidence / p["effort"]
+    gap_factor = 1 + w.health_gap * gap
+    pain_factor = 1 + w.pain * pain
+    score = base * gap_factor * pain_factor
+    return Breakdown(
+        method=Method.RICE_HEALTH,
+        score=score,
+        formula="reach × impact × confidence ÷ effort × (1 + w_gap × gap) × (1 + w_pain × pain)",
+        factors=[
+            Factor("reach", "Reach", p["reach"], "×", "Customers affected per quarter."),
+            Factor("impact", "Impact", p["impact"], "×", "1 (minimal) to 5 (massive)."),
+            Factor("confidence", "Confidence", confidence, "×", f"{p['confidence']}%."),
+            Factor("effort", "Effort", p["effort"], "÷", "Person-weeks."),
+            Factor("base", "RICE base", base, "=", "reach × impact × confidence ÷ effort."),
+            Factor(
+                "gap",
+                "Journey health gap",
+                gap,
+                f"× {_n(gap_factor)}",
+                f"{gap_text} Raises the score by 1 + {_n(w.health_gap)} × {_n(gap)}.",
+            ),
+            Factor(
+                "pain",
+                "Pain addressed",
+                pain,
+                f"× {_n(pain_factor)}",
+                f"{pain_text} Raises the score by 1 + {_n(w.pain)} × {_n(pain)}.",
+            ),
+        ],
+    )
+
+
+def score_wsjf(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, w) -> Breakdown:
+    bv, tc, rr = 2 * p["impact"], 10 * gap, 10 * min(1.0, pain)
+    cod = w.business_value * bv + w.time_criticality * tc + w.risk_reduction * rr
+    score = cod / p["effort"]
+    return Breakdown(
+        method=Method.WSJF,
+        score=score,
+        formula=(
+            "(w_bv × business value + w_tc × time criticality + w_rr × risk reduction) ÷ effort"
+        ),
+        factors=[
+            Factor(
+                "business_value",
+                "Business value",
+                bv,
+                f"+ {_n(w.business_value)} × {_n(bv)}",
+                f"Derived: 2 × impact ({p['impact']}).",
+                derived=True,
+            ),
+            Factor(
+                "time_criticality",
+                "Time criticality",
+                tc,
+                f"+ {_n(w.time_criticality)} × {_n(tc)}",
+                f"Derived: 10 × journey health gap. {gap_text}",
+                derived=True,
+            ),
+            Factor(
+                "risk_reduction",
+                "Risk reduction / opportunity enablement",
+                rr,
+                f"+ {_n(w.risk_reduction)} × {_n(rr)}",
+                f"Derived: 10 × min(1, pain addressed). {pain_text}",
+                derived=True,
+            ),
+            Factor("cost_of_delay", "Cost of delay", cod, "=", "The weighted sum above."),
+            Factor("effort", "Job size", p["effort"], "÷", "Effort in person-weeks."),
+        ],
+    )
+
+
+def score_value_effort(
+    p: dict, gap: float, pain: float, gap_text: str, pain_text: str, w
+) -> Breakdown:
+    cv = 5 * gap + 5 * min(1.0, pain)
+    bv = 2 * p["impact"]
+    value = w.customer_value * cv + w.business_value * bv
+    score = value / p["effort"]
+    return Breakdown(
+        method=Method.VALUE_EFFORT,
+        score=score,
+        formula="(w_cv × customer value + w_bv × business value) ÷ effort",
+        factors=[
+            Factor(
+                "customer_value",
+                "Customer value",
+                cv,
+                f"+ {_n(w.customer_value)} × {_n(cv)}",
+                f"Derived: 5 × gap + 5 × min(1, pain). {gap_text} {pain_text}",
+                derived=True,
+            ),
+            Factor(
+                "business_value",
+                "Business value",
+                bv,
+                f"+ {_n(w.business_value)} × {_n(bv)}",
+                f"Derived: 2 × impact ({p['impact']}).",
+                derived=True,
+            ),
+            Factor("value", "Value", value, "=", "The weighted sum above."),
+            Factor("effort", "Effort", p["effort"], "÷", "Person-weeks."),
+        ],
+    )
+
+
+SCORERS = {
+    Method.RICE_HEALTH: score_rice,
+    Method.WSJF: score_wsjf,
+    Method.VALUE_EFFORT: score_value_effort,
+}
+
+
+# --- overlaps ----------------------------------------------------------------------
+
+
+def _dates_overlap(a: ProjectScore, b: ProjectScore) -> bool:
+    a_start, a_end = a.start_date or date.min, a.end_date or date.max
+    b_start, b_end = b.start_date or date.min, b.end_date or date.max
+    return a_start <= b_end and b_start <= a_end
+
+
+def find_overlaps(projects: list[ProjectScore]) -> None:
+    """Flag every pair of active projects that collide, on both, with the reasons."""
+    active = [p for p in projects if p.is_active]
+    reasons: dict[tuple[int, int], list[str]] = defaultdict(list)
+
+    def flag(a: ProjectScore, b: ProjectScore, why: str) -> None:
+        reasons[tuple(sorted((a.project_id, b.project_id)))].append(why)
+
+    def pairs(groups: dict[int, list[ProjectScore]]):
+        for members in groups.values():
+            for i, a in enumerate(members):
+                for b in members[i + 1 :]:
+                    yield a, b
+
+    by_step: dict[int, list[ProjectScore]] = defaultdict(list)
+    by_pain: dict[int, list[ProjectScore]] = defaultdict(list)
+    by_map: dict[int, list[ProjectScore]] = defaultdict(list)
+    step_names, pain_titles, map_titles = {}, {}, {}
+    for p in active:
+        for s in p.steps:
+            by_step[s.step_id].append(p)
+            step_names[s.step_id] = s.name
+        for pp in p.pain_points:
+            by_pain[pp.pain_point_id].append(p)
+            pain_titles[pp.pain_point_id] = pp.title
+        for m in p.maps:
+            by_map[m.map_id].append(p)
+            map_titles[m.map_id] = m.title
+    for step_id, members in by_step.items():
+        for a, b in pairs({step_id: members}):
+            flag(a, b, f"same step: {step_names[step_id]}")
+    for pain_id, members in by_pain.items():
+        for a, b in pairs({pain_id: members}):
+            flag(a, b, f"same pain point: {pain_titles[pain_id]}")
+    for map_id, members in by_map.items():
+        # sweep by start date: only projects still running can overlap the next one
+        ordered = sorted(members, key=lambda p: (p.start_date or date.min, p.project_id))
+        running: list[ProjectScore] = []
+        for b in ordered:
+            b_start = b.start_date or date.min
+            running = [a for a in running if (a.end_date or date.max) >= b_start]
+            for a in running:
+                if _dates_overlap(a, b):
+                    flag(a, b, f"same map in overlapping dates: {map_titles[map_id]}")
+            running.append(b)
+    by_id = {p.project_id: p for p in active}
+    for (a_id, b_id), why in reasons.items():
+        a, b = by_id[a_id], by_id[b_id]
+        a.overlaps.append(Overlap(b.project_id, b.title, list(why)))
+        b.overlaps.append(Overlap(a.project_id, a.title, list(why)))
+    for p in active:
+        p.overlaps.sort(key=lambda o: (o.title, o.project_id))
+
+
+# --- the portfolio -------------------------------------------------------------------
+
+
+def _owner_name(row: dict) -> str:
+    full = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+    return full or row["owner__username"]
+
+
+def _load_links(project_ids_qs: QuerySet, visible_map_ids: QuerySet | None):
+    """Maps, steps and pain points of the projects, limited to visible maps: three
+    queries whatever the number of projects."""
+    maps_through = CXProject.maps.through.objects.filter(cxproject_id__in=project_ids_qs)
+    steps_through = CXProject.steps.through.objects.filter(cxproject_id__in=project_ids_qs)
+    pains_through = CXProject.pain_points.through.objects.filter(cxproject_id__in=project_ids_qs)
+    if visible_map_ids is not None:
+        maps_through = maps_through.filter(journeymap_id__in=visible_map_ids)
+        steps_through = steps_through.filter(step__map_id__in=visible_map_ids)
+        pains_through = pains_through.filter(painpoint__map_id__in=visible_map_ids)
+    maps: dict[int, list[dict]] = defaultdict(list)
+    for row in maps_through.order_by("journeymap__tree_id", "journeymap__lft").values(
+        "cxproject_id", "journeymap_id", "journeymap__title", "journeymap__slug"
+    ):
+        maps[row["cxproject_id"]].append(row)
+    steps: dict[int, list[StepRef]] = defaultdict(list)
+    for row in steps_through.order_by("step__map_id", "step__position", "step_id").values(
+        "cxproject_id", "step_id", "step__name", "step__map_id"
+    ):
+        steps[row["cxproject_id"]].append(
+            StepRef(row["step_id"], row["step__name"], row["step__map_id"])
+        )
+    pains: dict[int, list[PainShare]] = defaultdict(list)
+    for row in pains_through.order_by("painpoint__title", "painpoint_id").values(
+        "cxproject_id",
+        "painpoint_id",
+        "painpoint__title",
+        "painpoint__map_id",
+        "painpoint__severity",
+        "painpoint__frequency",
+    ):
+        pains[row["cxproject_id"]].append(
+            PainShare(
+                row["painpoint_id"],
+                row["painpoint__title"],
+                row["painpoint__map_id"],
+                row["painpoint__severity"],
+                row["painpoint__frequency"],
+            )
+        )
+    return maps, steps, pains
+
+
+def _rank(projects: list[ProjectScore], method: str) -> list[ProjectScore]:
+    return sorted(projects, key=lambda p: (-p.scores[method].score, p.title, p.project_id))
+
+
+def portfolio_rank(
+    *,
+    projects: QuerySet[CXProject],
+    others: QuerySet[CXProject] | None = None,
+    visible_maps: QuerySet[JourneyMap] | None = None,
+    method: str | None = None,
+    weights: PrioritisationWeights | None = None,
+    health: dict[int, float | None] | None = None,
+) -> Portfolio:
+    """Score and rank ``projects`` by ``method`` (the saved one by default), with every
+    method's score and rank, and the overlaps of active ones among ``projects`` and
+    ``others`` (e.g. every visible project, when ``projects`` is a filtered view).
+
+    ``visible_maps`` limits the maps, steps and pain points that count to those the
+    reader may see (None: all). Fixed number of queries (see the module docstring).
+    """
+    if weights is None:
+        weights = current_weights()
+    method = method if method in METHODS else weights.method
+    visible_ids = None if visible_maps is None else visible_maps.values("pk")
+    rows = list(projects.order_by().values(*_PROJECT_FIELDS))
+    ranked_ids = {row["pk"] for row in rows}
+    extra: list[dict] = []
+    scope = projects.order_by().values("pk")
+    if others is not None:
+        extra_qs = others.filter(status__in=ACTIVE).exclude(pk__in=projects.values("pk"))
+        extra = list(extra_qs.order_by().values(*_PROJECT_FIELDS))
+        scope = (projects.order_by() | extra_qs.order_by()).values("pk")
+    maps, steps, pains = _load_links(scope, visible_ids)
+    if health is None:
+        touched = {m["journeymap_id"] for links in maps.values() for m in links}
+        health = {
+            pk: card.health
+            for pk, card in scoring.health_by_map(
+                touched, weights=scoring.current_weights()
+            ).items()
+        }
+    scored: list[ProjectScore] = []
+    for row in [*rows, *extra]:
+        pk = row["pk"]
+        map_gaps = []
+        for m in maps.get(pk, []):
+            h = health.get(m["journeymap_id"])
+            map_gaps.append(
+                MapGap(
+                    m["journeymap_id"],
+                    m["journeymap__title"],
+                    m["journeymap__slug"],
+                    h,
+                    None if h is None else (100 - h) / 100,
+                )
+            )
+        pain_points = pains.get(pk, [])
+        gap, pain = gap_of(map_gaps), pain_of(pain_points)
+        gap_text, pain_text = _gap_text(map_gaps, gap), _pain_text(pain_points, pain)
+        scored.append(
+            ProjectScore(
+                project_id=pk,
+                title=row["title"],
+                status=row["status"],
+                owner_id=row["owner_id"],
+                owner_name=_owner_name(row),
+                team_id=row["team_id"],
+                team_name=row["team__name"] or "",
+                start_date=row["start_date"],
+                end_date=row["end_date"],
+                reach=row["reach"],
+                impact=row["impact"],
+                confidence=row["confidence"],
+                effort=row["effort"],
+                cost=None if row["cost"] is None else float(row["cost"]),
+                maps=map_gaps,
+                steps=steps.get(pk, []),
+                pain_points=pain_points,
+                gap=gap,
+                pain=pain,
+                scores={
+                    m: SCORERS[m](row, gap, pain, gap_text, pain_text, weights) for m in METHODS
+                },
+                method=method,
+            )
+        )
+    find_overlaps(scored)
+    ranked = [p for p in scored if p.project_id in ranked_ids]
+    for m in METHODS:
+        for position, p in enumerate(_rank(ranked, m), start=1):
+            p.ranks[m] = position
+    return Portfolio(method=method, weights=weights, projects=_rank(ranked, method))
+
+
+def unaddressed_pain_points(
+    *,
+    pain_points: QuerySet[PainPoint],
+    limit: int = UNADDRESSED_LIMIT,
+) -> list[UnaddressedPain]:
+    """The pain points of ``pain_points`` (those the reader may see) that no project
+    other than a cancelled one addresses, ranked by severity × frequency × (1 + gap).
+    Three queries: the pain points, then health (KPIs, ratings) given the weights —
+    four with the scorecard weights."""
+    rows = list(
+        pain_points.exclude(
+            pk__in=CXProject.pain_points.through.objects.exclude(
+                cxproject__status=CXProject.Status.CANCELLED
+            ).values("painpoint_id")
+        )
+        .order_by()
+        .values("pk", "title", "kind", "severity", "frequency", "map_id", "map__title", "map__slug")
+    )
+    cards = scoring.health_by_map(
+        {row["map_id"] for row in rows}, weights=scoring.current_weights()
+    )
+    found = []
+    for row in rows:
+        health = cards[row["map_id"]].health
+        gap = 0.0 if health is None else (100 - health) / 100
+        found.append(
+            UnaddressedPain(
+                pain_point_id=row["pk"],
+                title=row["title"],
+                kind=row["kind"],
+                severity=row["severity"],
+                frequency=row["frequency"],
+                map_id=row["map_id"],
+                map_title=row["map__title"],
+                map_slug=row["map__slug"],
+                health=health,
+                gap=gap,
+                priority=row["severity"] * row["frequency"] * (1 + gap),
+            )
+        )
+    found.sort(key=lambda u: (-u.priority, u.title, u.pain_point_id))
+    return found[:limit]
+
+
+# --- the impact-versus-effort chart --------------------------------------------------
+
+QUADRANTS = {
+    "quick_win": "Quick wins",
+    "big_bet": "Big bets",
+    "maybe": "Maybes",
+    "time_sink": "Time sinks",
+}
+HIGH_IMPACT_FROM = 3  # impact 3–5 is high, 1–2 low
+
+
+def effort_split(projects: list[ProjectScore]) -> float:
+    """The median effort: the line between low and high effort."""
+    efforts = sorted(p.effort for p in projects)
+    if not efforts:
+        return 1.0
+    mid = len(efforts) // 2
+    return efforts[mid] if len(efforts) % 2 else (efforts[mid - 1] + efforts[mid]) / 2
+
+
+def quadrant_of(project: ProjectScore, split: float) -> str:
+    high = project.impact >= HIGH_IMPACT_FROM
+    low_effort = project.effort <= split
+    if high:
+        return "quick_win" if low_effort else "big_bet"
+    return "maybe" if low_effort else "time_sink"

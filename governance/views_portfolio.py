@@ -1,0 +1,428 @@
+"""Browser pages of the project portfolio: the ranking (with chart, gaps and CSV
+export), the prioritisation weights, and each CX project's page, create and edit.
+Numbers and rules come from ``governance.prioritisation``; policy from
+``governance.permissions``. These views only load, authorise and render."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from maps.models import CXProject, PainPoint
+from maps.services import project_save
+
+from . import permissions, prioritisation
+from .filters import PortfolioFilter
+from .forms import PrioritisationWeightsForm, ProjectForm
+from .models import PrioritisationWeights
+from .permissions import Action
+from .views_scorecard import _add_errors
+
+PER_PAGE = 50
+CHART_MAX = 100  # bubbles: the best-ranked projects of the filtered set
+WEIGHTS_DENIED = "Only CX leadership and admins may change the prioritisation weights."
+CREATE_DENIED = "Journey owners, their teams and CX leadership create projects."
+
+SORTS = {
+    "rank": lambda p: (p.rank,),
+    "title": lambda p: (p.title.lower(), p.project_id),
+    "status": lambda p: (p.status, p.rank),
+    "owner": lambda p: (p.owner_name.lower(), p.rank),
+    "team": lambda p: (p.team_name.lower(), p.rank),
+    "start": lambda p: (p.start_date is None, p.start_date, p.rank),
+    "end": lambda p: (p.end_date is None, p.end_date, p.rank),
+    "effort": lambda p: (p.effort, p.rank),
+}
+SORT_LABELS = {
+    "rank": "Rank",
+    "title": "Project",
+    "status": "Status",
+    "owner": "Owner",
+    "team": "Team",
+    "start": "Start",
+    "end": "End",
+    "effort": "Effort",
+}
+
+
+# --- the gate ------------------------------------------------------------------------
+
+
+def get_project_for_user(user, pk: int, *, action: Action | str = Action.VIEW) -> CXProject:
+    """Load a project: 404 if the user may not see it, 403 if they may see it but not act."""
+    project = (
+        permissions.visible_projects(user).select_related("owner", "team").filter(pk=pk).first()
+    )
+    if project is None:
+        raise Http404("No such project.")
+    if Action(action) != Action.VIEW and not permissions.can(user, action, project):
+        raise PermissionDenied(permissions.denied_message(action, project))
+    return project
+
+
+# --- the portfolio -------------------------------------------------------------------
+
+
+def _method(request: HttpRequest) -> str | None:
+    value = request.GET.get("method", "")
+    return value if value in prioritisation.METHODS else None
+
+
+def _ranked(request: HttpRequest) -> tuple[PortfolioFilter, prioritisation.Portfolio]:
+    """The filtered, ranked portfolio the user may see."""
+    user = request.user
+    visible = permissions.visible_projects(user)
+    filterset = PortfolioFilter(request.GET or None, queryset=visible, user=user)
+    projects = filterset.qs if filterset.is_bound and filterset.form.is_valid() else visible
+    if filterset.is_bound and not filterset.form.is_valid():
+        projects = visible.none()
+    portfolio = prioritisation.portfolio_rank(
+        projects=projects,
+        others=visible,
+        visible_maps=permissions.visible_maps(user),
+        method=_method(request),
+    )
+    return filterset, portfolio
+
+
+def _chart_data(projects: list[prioritisation.ProjectScore]) -> dict:
+    """What static/js/portfolio.js draws; the page lists the same points as links."""
+    charted = projects[:CHART_MAX]
+    split = prioritisation.effort_split(charted)
+    top_reach = max((p.reach for p in charted), default=0) or 1
+    return {
+        "effortSplit": split,
+        "impactSplit": prioritisation.HIGH_IMPACT_FROM - 0.5,
+        "quadrants": prioritisation.QUADRANTS,
+        "statuses": dict(CXProject.Status.choices),
+        "points": [
+            {
+                "id": p.project_id,
+                "title": p.title,
+                "x": p.effort,
+                "y": p.impact,
+                "r": round(4 + 14 * (p.reach / top_reach) ** 0.5, 1),
+                "reach": p.reach,
+                "status": p.status,
+                "rank": p.rank,
+                "score": round(p.score, 2),
+                "url": reverse("project_detail", args=[p.project_id]),
+            }
+            for p in charted
+        ],
+    }
+
+
+def _querystring(request: HttpRequest, *drop: str) -> str:
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+@require_GET
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    filterset, ranked = _ranked(request)
+    sort = request.GET.get("sort", "rank")
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    if key not in SORTS:
+        key, descending = "rank", False
+    rows = sorted(ranked.projects, key=SORTS[key], reverse=descending)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    split = prioritisation.effort_split(ranked.projects[:CHART_MAX])
+    charted = [
+        (p, prioritisation.QUADRANTS[prioritisation.quadrant_of(p, split)])
+        for p in ranked.projects[:CHART_MAX]
+    ]
+    pain_scope = permissions.visible_content(request.user, PainPoint.objects.all())
+    subtree = filterset.subtree_maps()
+    if subtree is not None:
+        pain_scope = pain_scope.filter(map__in=subtree)
+    gaps = prioritisation.unaddressed_pain_points(pain_points=pain_scope)
+    sort_links = []
+    base = _querystring(request, "sort", "page")
+    for name, label in SORT_LABELS.items():
+        next_sort = f"-{name}" if key == name and not descending else name
+        sort_links.append(
+            {
+                "name": name,
+                "label": label,
+                "href": f"?{base + '&' if base else ''}sort={next_sort}",
+                "current": key == name,
+                "descending": descending,
+            }
+        )
+    return render(
+        request,
+        "governance/portfolio.html",
+        {
+            "filter": filterset,
+            "form": filterset.prepare_form(),
+            "portfolio": ranked,
+            "page": page,
+            "count": len(rows),
+            "sort_links": sort_links,
+            "querystring": _querystring(request, "page"),
+            "export_query": _querystring(request, "page", "sort"),
+            "method_links": [
+                (m, prioritisation.Method(m).label, f"?{_querystring(request, 'method', 'page')}")
+                for m in prioritisation.METHODS
+            ],
+            "chart_data": _chart_data(ranked.projects),
+            "charted": charted,
+            "chart_max": CHART_MAX,
+            "effort_split": split,
+            "gaps": gaps,
+            "may_change_weights": permissions.can_change_weights(request.user),
+            "can_create": permissions.can_create_project(request.user),
+        },
+    )
+
+
+CSV_COLUMNS = (
+    "rank",
+    "score",
+    "method",
+    "project_id",
+    "title",
+    "status",
+    "owner",
+    "team",
+    "journeys",
+    "start_date",
+    "end_date",
+    "reach",
+    "impact",
+    "confidence",
+    "effort",
+    "health_gap",
+    "pain",
+    "rank_rice_health",
+    "rank_wsjf",
+    "rank_value_effort",
+    "overlaps",
+)
+
+
+@require_GET
+@login_required
+def portfolio_export(request: HttpRequest) -> HttpResponse:
+    """The ranked table as CSV, with the page's filters and method."""
+    _, ranked = _ranked(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="portfolio.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for p in ranked.projects:
+        writer.writerow(
+            [
+                p.rank,
+                f"{p.score:.2f}",
+                ranked.method,
+                p.project_id,
+                p.title,
+                p.status,
+                p.owner_name,
+                p.team_name,
+                "; ".join(m.title for m in p.maps),
+                p.start_date.isoformat() if p.start_date else "",
+                p.end_date.isoformat() if p.end_date else "",
+                p.reach,
+                p.impact,
+                p.confidence,
+                p.effort,
+                f"{p.gap:.4f}",
+                f"{p.pain:.4f}",
+                *(p.ranks[m] for m in prioritisation.METHODS),
+                "; ".join(f"{o.title} ({', '.join(o.reasons)})" for o in p.overlaps),
+            ]
+        )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def portfolio_weights(request: HttpRequest) -> HttpResponse:
+    """Everyone signed in sees the method and weights; CX leadership and admins change
+    them."""
+    may_change = permissions.can_change_weights(request.user)
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied(WEIGHTS_DENIED)
+    weights = prioritisation.current_weights()
+    if request.method == "POST":
+        form = PrioritisationWeightsForm(request.POST)
+        if form.is_valid():
+            try:
+                prioritisation.prioritisation_weights_update(
+                    by=request.user,
+                    expected_version=form.cleaned_data["version"],
+                    method=form.cleaned_data["method"],
+                    values={n: form.cleaned_data[n] for n in PrioritisationWeights.FIELDS},
+                )
+            except ValidationError as exc:
+                if "version" in exc.message_dict:
+                    data = request.POST.copy()
+                    data["version"] = str(prioritisation.current_weights().version)
+                    form = PrioritisationWeightsForm(data)
+                    form.is_valid()
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request, "Saved the prioritisation weights; the ranking uses them now."
+                )
+                return redirect("portfolio_weights")
+    else:
+        form = PrioritisationWeightsForm(
+            initial={**weights.as_dict(), "method": weights.method, "version": weights.version}
+        )
+    history = weights.history.select_related("history_user").order_by("-history_date")[:10]
+    return render(
+        request,
+        "governance/portfolio_weights.html",
+        {
+            "form": form,
+            "weights": weights,
+            "may_change": may_change,
+            "history": history,
+            "rows": [
+                (weights._meta.get_field(n).verbose_name, weights._meta.get_field(n).help_text, v)
+                for n, v in weights.as_dict().items()
+            ],
+        },
+    )
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+def _status_history(project: CXProject) -> list[dict]:
+    """Each change of status, oldest first, with who and when (one query)."""
+    entries = list(
+        project.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    changes, previous = [], None
+    for entry in entries:
+        if entry.status != previous:
+            user = entry.history_user
+            changes.append(
+                {
+                    "status": CXProject.Status(entry.status).label,
+                    "from": None if previous is None else CXProject.Status(previous).label,
+                    "when": entry.history_date,
+                    "who": (user.get_full_name() or user.username) if user else "",
+                }
+            )
+            previous = entry.status
+    return list(reversed(changes))
+
+
+@require_GET
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, pk)
+    visible_maps = permissions.visible_maps(request.user)
+    ranked = prioritisation.portfolio_rank(
+        projects=CXProject.objects.filter(pk=project.pk),
+        others=permissions.visible_projects(request.user),
+        visible_maps=visible_maps,
+        method=_method(request),
+    )
+    score = ranked.projects[0]
+    return render(
+        request,
+        "governance/project_detail.html",
+        {
+            "project": project,
+            "score": score,
+            "method": ranked.method,
+            "steps": score.steps,
+            "maps": score.maps,
+            "pain_points": score.pain_points,
+            "history": _status_history(project),
+            "can_edit": permissions.can(request.user, Action.EDIT, project),
+            "can_delete": permissions.can(request.user, Action.DELETE, project),
+        },
+    )
+
+
+def _project_form_page(request: HttpRequest, project: CXProject | None) -> HttpResponse:
+    user = request.user
+    visible_maps = permissions.visible_maps(user)
+    creating = project is None
+    instance = project or CXProject(owner=user)
+    kwargs = {
+        "user": user,
+        "visible_maps": visible_maps,
+        "may_reassign": permissions.is_leadership(user),
+        "instance": instance,
+    }
+    if creating:
+        kwargs["initial"] = {"owner": user.pk}
+        # "+ CX project" on a map page starts the project on that map
+        preset = request.GET.get("map", "")
+        if preset.isdigit() and visible_maps.filter(pk=int(preset)).exists():
+            kwargs["initial"]["maps"] = [int(preset)]
+    if request.method == "POST":
+        form = ProjectForm(request.POST, **kwargs)
+        refresh = "refresh" in request.POST
+        if not refresh and form.is_valid():
+            saved_instance = form.save(commit=False)
+            try:
+                saved = project_save(
+                    project=saved_instance,
+                    maps=list(form.cleaned_data["maps"]),
+                    steps=list(form.cleaned_data["steps"]),
+                    pain_points=list(form.cleaned_data["pain_points"]),
+                    by=user,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                verb = "Created" if creating else "Saved"
+                messages.success(request, f"{verb} “{saved.title}”.")
+                return redirect("project_detail", pk=saved.pk)
+        elif refresh:
+            form.errors.clear()  # choosing maps is not a failed save
+    else:
+        form = ProjectForm(**kwargs)
+    return render(
+        request,
+        "governance/project_form.html",
+        {"form": form, "project": project, "creating": creating},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_new(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_create_project(request.user):
+        raise PermissionDenied(CREATE_DENIED)
+    return _project_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, pk, action=Action.EDIT)
+    return _project_form_page(request, project)
+
+
+@require_POST
+@login_required
+def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project_for_user(request.user, pk, action=Action.DELETE)
+    title = project.title
+    project._history_user = request.user
+    project.delete()
+    messages.success(request, f"Deleted “{title}”.")
+    return redirect("portfolio")

@@ -1,0 +1,118 @@
+"""CX leadership ranks the portfolio in a real browser (issue 7): filter to a journey's
+subtree, open a project from the bubble chart, change a weight; a viewer cannot."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from governance.models import PrioritisationWeights
+from tests.factories import (
+    CXProjectFactory,
+    JourneyMapFactory,
+    KPIFactory,
+    MeasurementFactory,
+    PainPointFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def portfolio(owner, team, other_owner, leader):
+    PrioritisationWeights.objects.get_or_create(pk=1)
+    journey = JourneyMapFactory(title="Onboard", slug="onboard", owner=owner, team=team)
+    task = JourneyMapFactory(title="Verify", slug="verify", owner=owner, parent=journey)
+    other = JourneyMapFactory(title="Pay", slug="pay", owner=other_owner)
+    MeasurementFactory(kpi=KPIFactory(map=journey, baseline=0, target=100), value=40)
+    pain = PainPointFactory(map=task, title="Selfie fails", severity=4, frequency=5)
+    CXProjectFactory(
+        title="Faster onboarding",
+        owner=owner,
+        team=team,
+        status="ongoing",
+        maps=[journey],
+        effort=8,
+        impact=4,
+    )
+    fix = CXProjectFactory(
+        title="Selfie fix",
+        owner=owner,
+        status="planned",
+        maps=[task],
+        pain_points=[pain],
+        effort=2,
+        impact=5,
+        reach=5000,
+    )
+    CXProjectFactory(title="Pay later", owner=other_owner, maps=[other], effort=3, impact=2)
+    return {"fix": fix}
+
+
+def test_leadership_filters_opens_a_project_from_the_chart_and_changes_a_weight(
+    sign_in, live_server, portfolio, screenshot
+):
+    page = sign_in("leader")
+    page.get_by_role("link", name="Portfolio", exact=True).click()
+    expect(page.get_by_role("heading", name="Project portfolio")).to_be_visible()
+    page.get_by_label("Journey (and below)").select_option(label="Onboard")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"map=onboard"))
+    table = page.locator(".pf-table")
+    expect(table.get_by_role("link", name="Selfie fix")).to_be_visible()
+    expect(table.get_by_role("link", name="Pay later")).to_have_count(0)
+    expect(page.locator("#portfolio-chart")).to_be_visible()
+    page.wait_for_function("document.getElementById('portfolio-chart').portfolioChart")
+    screenshot(page, "portfolio", full_page=True)
+
+    # click the bubble of "Selfie fix" where Chart.js drew it
+    box = page.locator("#portfolio-chart").bounding_box()
+    x, y = page.evaluate(
+        """(title) => {
+          const chart = document.getElementById('portfolio-chart').portfolioChart;
+          for (let d = 0; d < chart.data.datasets.length; d++) {
+            const i = chart.data.datasets[d].data.findIndex(p => p.title === title);
+            if (i >= 0) { const el = chart.getDatasetMeta(d).data[i]; return [el.x, el.y]; }
+          }
+          return null;
+        }""",
+        "Selfie fix",
+    )
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    expect(page).to_have_url(f"{live_server.url}/projects/{portfolio['fix'].pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Selfie fix")
+    expect(page.get_by_text("Pain addressed").first).to_be_visible()
+
+    # change a weight: WSJF with business value counting double
+    page.goto(f"{live_server.url}/portfolio/weights/")
+    page.get_by_label("WSJF (cost of delay ÷ job size)").check()
+    page.get_by_label("Business value (WSJF, value vs effort)").fill("2")
+    page.get_by_role("button", name="Save weights").click()
+    expect(page.get_by_text("Saved the prioritisation weights")).to_be_visible()
+    weights = PrioritisationWeights.objects.get()
+    assert weights.method == "wsjf" and weights.business_value == 2
+    page.goto(f"{live_server.url}/portfolio/")
+    expect(page.get_by_text("Ranked by WSJF")).to_be_visible()
+
+
+def test_a_viewer_cannot_change_the_weights(sign_in, live_server, portfolio, viewer):
+    page = sign_in("vic")
+    page.goto(f"{live_server.url}/portfolio/weights/")
+    expect(page.get_by_role("heading", name="How projects are ranked")).to_be_visible()
+    expect(page.get_by_role("button", name="Save weights")).to_have_count(0)
+    expect(page.get_by_text("Only CX leadership and admins change")).to_be_visible()
+    status = page.evaluate(
+        """async () => {
+          const token = document.body.getAttribute('hx-headers');
+          const csrf = JSON.parse(token)['X-CSRFToken'];
+          const body = new URLSearchParams({method: 'wsjf', version: '1', health_gap: '1',
+            pain: '1', business_value: '9', time_criticality: '1', risk_reduction: '1',
+            customer_value: '1', csrfmiddlewaretoken: csrf});
+          const r = await fetch('/portfolio/weights/', {method: 'POST', body});
+          return r.status;
+        }"""
+    )
+    assert status == 403
+    assert PrioritisationWeights.objects.get().business_value == 1
