@@ -80,7 +80,11 @@ def _ranked(request: HttpRequest) -> tuple[PortfolioFilter, prioritisation.Portf
     """The filtered, ranked portfolio the user may see."""
     user = request.user
     visible = permissions.visible_projects(user)
-    filterset = PortfolioFilter(request.GET or None, queryset=visible, user=user)
+    # Leadership ranks what is still to do: open projects unless another status is asked for
+    # ("Any status" sends an empty value and shows done and cancelled work too).
+    data = request.GET.copy()
+    data.setdefault("status", "open")
+    filterset = PortfolioFilter(data, queryset=visible, user=user)
     projects = filterset.qs if filterset.is_bound and filterset.form.is_valid() else visible
     if filterset.is_bound and not filterset.form.is_valid():
         projects = visible.none()

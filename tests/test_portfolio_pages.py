@@ -78,17 +78,17 @@ ALL = ("Faster onboarding", "Selfie fix", "Pay later", "Close faster", "Old onbo
 class TestPortfolioPage:
     def test_it_ranks_what_the_user_may_see(self, client, portfolio, viewer, leader):
         client.force_login(viewer)
-        html = client.get("/portfolio/").text
+        html = client.get("/portfolio/?status=").text
         assert "Close faster" not in html  # only touches omar's draft
         assert html.index("Faster onboarding") < html.index("Pay later")
         client.force_login(leader)
-        assert titles_in(client.get("/portfolio/").text, *ALL) == list(ALL)
+        assert titles_in(client.get("/portfolio/?status=").text, *ALL) == list(ALL)
 
     def test_the_subtree_filter_keeps_projects_touching_the_journey_or_below(
         self, client, portfolio, leader
     ):
         client.force_login(leader)
-        html = client.get("/portfolio/?map=onboard").text
+        html = client.get("/portfolio/?status=&map=onboard").text
         assert titles_in(html, *ALL) == ["Faster onboarding", "Selfie fix", "Old onboarding"]
         # the gaps follow the subtree too: Pay's pain point is not listed
         assert "Card declined" not in html
@@ -98,7 +98,7 @@ class TestPortfolioPage:
         self, client, portfolio, viewer, draft_map
     ):
         client.force_login(viewer)
-        html = client.get(f"/portfolio/?map={draft_map.slug}").text
+        html = client.get(f"/portfolio/?status=&map={draft_map.slug}").text
         assert titles_in(html, *ALL) == []
 
     def test_status_team_owner_and_text_filters(self, client, portfolio, leader, team, owner):
@@ -106,12 +106,14 @@ class TestPortfolioPage:
         assert titles_in(client.get("/portfolio/?status=done").text, *ALL) == ["Old onboarding"]
         open_html = client.get("/portfolio/?status=open").text
         assert "Old onboarding" not in titles_in(open_html, *ALL)
-        assert titles_in(client.get(f"/portfolio/?team={team.pk}").text, *ALL) == [
+        assert titles_in(client.get(f"/portfolio/?status=&team={team.pk}").text, *ALL) == [
             "Faster onboarding"
         ]
-        mine = titles_in(client.get(f"/portfolio/?owner={owner.pk}").text, *ALL)
+        mine = titles_in(client.get(f"/portfolio/?status=&owner={owner.pk}").text, *ALL)
         assert "Pay later" not in mine and "Selfie fix" in mine
-        assert titles_in(client.get("/portfolio/?q=learnt").text, *ALL) == ["Old onboarding"]
+        assert titles_in(client.get("/portfolio/?status=&q=learnt").text, *ALL) == [
+            "Old onboarding"
+        ]
 
     def test_ranks_are_computed_over_the_filtered_set(self, client, portfolio, leader):
         client.force_login(leader)
@@ -120,14 +122,14 @@ class TestPortfolioPage:
 
     def test_it_sorts_by_a_column(self, client, portfolio, leader):
         client.force_login(leader)
-        rows = client.get("/portfolio/?sort=title").context["page"].object_list
+        rows = client.get("/portfolio/?status=&sort=title").context["page"].object_list
         assert [p.title for p in rows] == sorted(ALL)
-        rows = client.get("/portfolio/?sort=-title").context["page"].object_list
+        rows = client.get("/portfolio/?status=&sort=-title").context["page"].object_list
         assert [p.title for p in rows] == sorted(ALL, reverse=True)
 
     def test_the_breakdown_and_overlaps_are_on_the_page(self, client, portfolio, leader):
         client.force_login(leader)
-        html = client.get("/portfolio/").text
+        html = client.get("/portfolio/?status=").text
         assert "<details" in html and "RICE base" in html
         # ongoing "Faster onboarding" (no dates) and planned "Selfie fix" share no map:
         # no overlap; a second active project on Onboard would be flagged
@@ -135,7 +137,7 @@ class TestPortfolioPage:
         CXProjectFactory(
             title="Onboarding v2", owner=leader, status="planned", maps=[portfolio["journey"]]
         )
-        html = client.get("/portfolio/").text
+        html = client.get("/portfolio/?status=").text
         assert "same map in overlapping dates: Onboard" in html
 
     def test_comparing_methods_does_not_change_the_saved_one(self, client, portfolio, leader):
@@ -162,7 +164,7 @@ class TestPortfolioPage:
 
     def test_it_has_no_inline_scripts_or_styles(self, client, portfolio, leader):
         client.force_login(leader)
-        html = client.get("/portfolio/").text
+        html = client.get("/portfolio/?status=").text
         assert "style=" not in html
         assert "<script>" not in html
 
@@ -170,7 +172,7 @@ class TestPortfolioPage:
 class TestExport:
     def test_the_csv_is_the_ranked_table_with_the_same_filters(self, client, portfolio, leader):
         client.force_login(leader)
-        response = client.get("/portfolio/export.csv?map=onboard")
+        response = client.get("/portfolio/export.csv?status=&map=onboard")
         assert response["Content-Type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
         # Selfie fix: 1000 × 3 × 0.8 ÷ 4 = 600, its map has no health (gap 0), pain
@@ -189,7 +191,7 @@ class TestExport:
 
     def test_a_viewer_exports_only_what_they_see(self, client, portfolio, viewer):
         client.force_login(viewer)
-        text = client.get("/portfolio/export.csv").content.decode()
+        text = client.get("/portfolio/export.csv?status=").content.decode()
         assert "Close faster" not in text and "Pay later" in text
 
 
@@ -382,7 +384,7 @@ class TestPortfolioAPI:
         )
         api = APIClient()
         api.force_authenticate(leader)
-        body = api.get("/api/portfolio/").json()
+        body = api.get("/api/portfolio/?status=").json()
         assert body["results"][0]["title"] == "Selfie fix"  # 1080, see TestExport
         first = body["results"][1]
         assert first["rank"] == 2 and first["title"] == "Faster onboarding"
@@ -464,14 +466,14 @@ def test_the_portfolio_page_runs_the_same_queries_for_3_or_5000_projects(
     bulk_portfolio(owner=owner, maps=budget_world, count=3)
     client.force_login(owner)
     with CaptureQueriesContext(connection) as small:
-        assert client.get("/portfolio/").status_code == 200
+        assert client.get("/portfolio/?status=").status_code == 200
     bulk_portfolio(owner=owner, maps=budget_world, count=4997)
     # session, user, groups, leadership check, weights, ranked projects, other active
     # projects, maps/steps/pain points of both, scorecard weights, KPIs, ratings,
     # unaddressed pain points + their health (weights, KPIs, ratings), the filter's
     # map/team/owner choices — none depends on the number of projects
     with django_assert_max_num_queries(len(small.captured_queries)):
-        response = client.get("/portfolio/")
+        response = client.get("/portfolio/?status=")  # every status: all 5,000
     assert response.context["count"] == 5000
     assert len(small.captured_queries) <= 25
 
@@ -483,9 +485,21 @@ def test_the_portfolio_api_runs_the_same_queries_for_3_or_5000_projects(
     api.force_authenticate(owner)
     bulk_portfolio(owner=owner, maps=budget_world, count=3)
     with CaptureQueriesContext(connection) as small:
-        assert api.get("/api/portfolio/").status_code == 200
+        assert api.get("/api/portfolio/?status=").status_code == 200
     bulk_portfolio(owner=owner, maps=budget_world, count=4997)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        body = api.get("/api/portfolio/").json()
+        body = api.get("/api/portfolio/?status=").json()
     assert body["count"] == 5000
     assert len(small.captured_queries) <= 15
+
+
+def test_the_portfolio_ranks_open_projects_unless_asked_otherwise(client, leader, owner):
+    from tests.factories import CXProjectFactory
+
+    CXProjectFactory(owner=owner, title="Still to do", status="planned")
+    CXProjectFactory(owner=owner, title="Finished long ago", status="done")
+    client.force_login(leader)
+    default = client.get("/portfolio/").text
+    assert "Still to do" in default and "Finished long ago" not in default
+    everything = client.get("/portfolio/?status=").text
+    assert "Finished long ago" in everything
