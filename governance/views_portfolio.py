@@ -218,6 +218,35 @@ CSV_COLUMNS = (
 )
 
 
+def _export_rows(ranked) -> list[list]:
+    rows = []
+    for p in ranked.projects:
+        rows.append(
+            [
+                p.rank,
+                round(p.score, 2),
+                ranked.method,
+                p.project_id,
+                p.title,
+                p.status,
+                p.owner_name,
+                p.team_name,
+                "; ".join(m.title for m in p.maps),
+                p.start_date,
+                p.end_date,
+                p.reach,
+                p.impact,
+                p.confidence,
+                p.effort,
+                round(p.gap, 4),
+                round(p.pain, 4),
+                *(p.ranks[m] for m in prioritisation.METHODS),
+                "; ".join(f"{o.title} ({', '.join(o.reasons)})" for o in p.overlaps),
+            ]
+        )
+    return rows
+
+
 @require_GET
 @login_required
 def portfolio_export(request: HttpRequest) -> HttpResponse:
@@ -227,30 +256,30 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="portfolio.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for p in ranked.projects:
-        writer.writerow(
-            [
-                p.rank,
-                f"{p.score:.2f}",
-                ranked.method,
-                p.project_id,
-                p.title,
-                p.status,
-                p.owner_name,
-                p.team_name,
-                "; ".join(m.title for m in p.maps),
-                p.start_date.isoformat() if p.start_date else "",
-                p.end_date.isoformat() if p.end_date else "",
-                p.reach,
-                p.impact,
-                p.confidence,
-                p.effort,
-                f"{p.gap:.4f}",
-                f"{p.pain:.4f}",
-                *(p.ranks[m] for m in prioritisation.METHODS),
-                "; ".join(f"{o.title} ({', '.join(o.reasons)})" for o in p.overlaps),
-            ]
-        )
+    for row in _export_rows(ranked):
+        row[1] = f"{row[1]:.2f}"
+        row[15], row[16] = f"{row[15]:.4f}", f"{row[16]:.4f}"
+        writer.writerow(["" if value is None else value for value in row])
+    return response
+
+
+@require_GET
+@login_required
+def portfolio_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same ranked table as an Excel workbook (openpyxl), numbers kept as numbers."""
+    from openpyxl import Workbook
+
+    _, ranked = _ranked(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Portfolio")
+    sheet.append(CSV_COLUMNS)
+    for row in _export_rows(ranked):
+        sheet.append(row)
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="portfolio.xlsx"'
+    workbook.save(response)
     return response
 
 

@@ -14,6 +14,9 @@ urlpatterns = [
     path("maps/", include("governance.urls")),
     path("portfolio/", views_portfolio.portfolio, name="portfolio"),
     path("portfolio/export.csv", views_portfolio.portfolio_export, name="portfolio_export"),
+    path(
+        "portfolio/export.xlsx", views_portfolio.portfolio_export_xlsx, name="portfolio_export_xlsx"
+    ),
     path("portfolio/weights/", views_portfolio.portfolio_weights, name="portfolio_weights"),
     path("projects/new/", views_portfolio.project_new, name="project_new"),
     path("projects/<int:pk>/", views_portfolio.project_detail, name="project_detail"),

@@ -579,6 +579,7 @@ def portfolio_cases(w) -> dict[str, list[Case]]:
             Case("POST", "/portfolio/", everyone(405, anon=302)),
         ],
         "portfolio_export": [Case("GET", "/portfolio/export.csv", SIGNED_IN_PAGE)],
+        "portfolio_export_xlsx": [Case("GET", "/portfolio/export.xlsx", SIGNED_IN_PAGE)],
         "portfolio_weights": [
             Case("GET", "/portfolio/weights/", SIGNED_IN_PAGE),
             Case("POST", "/portfolio/weights/", expect(302, 403, 403, 403, 403, 302, 302), weights),

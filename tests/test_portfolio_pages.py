@@ -503,3 +503,24 @@ def test_the_portfolio_ranks_open_projects_unless_asked_otherwise(client, leader
     assert "Still to do" in default and "Finished long ago" not in default
     everything = client.get("/portfolio/?status=").text
     assert "Finished long ago" in everything
+
+
+def test_the_excel_export_holds_the_same_ranked_rows(client, leader, owner):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.factories import CXProjectFactory
+
+    CXProjectFactory(owner=owner, title="Big one", status="planned", reach=9000, effort=2)
+    CXProjectFactory(owner=owner, title="Small one", status="idea", reach=100, effort=8)
+    client.force_login(leader)
+    csv_rows = client.get("/portfolio/export.csv").content.decode().splitlines()
+    response = client.get("/portfolio/export.xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("rank", "score", "method", "project_id", "title")
+    assert [r[4] for r in rows[1:]] == ["Big one", "Small one"]
+    assert isinstance(rows[1][1], int | float)  # numbers stay numbers
+    assert len(rows) == len(csv_rows)
