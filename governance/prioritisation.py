@@ -68,14 +68,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 
 from maps.models import CXProject, JourneyMap, PainPoint
 
 from . import scoring
 from .models import PrioritisationWeights
+from .weights import singleton_get, singleton_update
 
 Method = PrioritisationWeights.Method
 METHODS: tuple[str, ...] = tuple(Method.values)
@@ -247,41 +246,20 @@ class Portfolio:
 
 def current_weights() -> PrioritisationWeights:
     """The prioritisation weights (one query); the defaults if none were saved."""
-    return (
-        PrioritisationWeights.objects.filter(pk=PrioritisationWeights.SINGLETON_PK).first()
-        or PrioritisationWeights()
-    )
+    return singleton_get(PrioritisationWeights)
 
 
-@transaction.atomic
 def prioritisation_weights_update(
     *, by, expected_version: int, method: str, values: dict[str, float]
 ) -> PrioritisationWeights:
-    """Change the method and weights (the caller decides who may). Version-checked: of
-    two leaders saving from the same version, the second is refused and nothing is
-    written."""
-    weights = PrioritisationWeights.objects.select_for_update().filter(
-        pk=PrioritisationWeights.SINGLETON_PK
-    ).first() or PrioritisationWeights(version=1)
-    if weights.version != expected_version:
-        raise ValidationError(
-            {
-                "version": (
-                    "Someone changed the prioritisation weights since you opened them (you "
-                    f"started from version {expected_version}, they are now at version "
-                    f"{weights.version}). Nothing was saved: review them and try again."
-                )
-            }
-        )
-    weights.method = method
-    for name in PrioritisationWeights.FIELDS:
-        setattr(weights, name, values[name])
-    weights.full_clean(validate_unique=False)
-    weights.version += 1
-    if by is not None:
-        weights._history_user = by
-    weights.save()
-    return weights
+    """Change the method and weights (the caller decides who may); version-checked."""
+    return singleton_update(
+        PrioritisationWeights,
+        by=by,
+        expected_version=expected_version,
+        values={"method": method, **{n: values[n] for n in PrioritisationWeights.FIELDS}},
+        noun="prioritisation weights",
+    )
 
 
 # --- the formulas ------------------------------------------------------------------

@@ -56,7 +56,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber, TruncMonth
@@ -66,6 +65,7 @@ from maps.models import KPI, JourneyMap, Measurement, Perspective, QualitativeFa
 from maps.services import content_save
 
 from .models import ScorecardSnapshot, ScorecardWeights
+from .weights import singleton_get, singleton_update
 
 HEALTHY_FROM = 70.0
 AT_RISK_FROM = 40.0
@@ -509,9 +509,7 @@ def score_map(
 
 def current_weights() -> ScorecardWeights:
     """The quadrant weights (one query); the defaults if nobody has saved any yet."""
-    return ScorecardWeights.objects.filter(pk=ScorecardWeights.SINGLETON_PK).first() or (
-        ScorecardWeights()
-    )
+    return singleton_get(ScorecardWeights)
 
 
 def _ids(map_ids: Iterable[int]) -> list[int]:
@@ -851,36 +849,18 @@ def scorecard_backfill(*, months: int, today: date | None = None) -> list[date]:
     return dates
 
 
-@transaction.atomic
 def scorecard_weights_update(
     *, by, expected_version: int, values: dict[str, float]
 ) -> ScorecardWeights:
-    """Change the quadrant weights (CX leadership and admins decide who may call this).
-
-    Version-checked like map edits: of two leaders saving from the same version, the
-    second is refused with a ValidationError naming the version, and nothing is written.
-    """
-    weights = ScorecardWeights.objects.select_for_update().filter(
-        pk=ScorecardWeights.SINGLETON_PK
-    ).first() or ScorecardWeights(version=1)
-    if weights.version != expected_version:
-        raise ValidationError(
-            {
-                "version": (
-                    "Someone changed the weights since you opened them (you started from "
-                    f"version {expected_version}, they are now at version {weights.version}). "
-                    "Nothing was saved: review the current weights and try again."
-                )
-            }
-        )
-    for name in ScorecardWeights.FIELDS:
-        setattr(weights, name, values[name])
-    weights.full_clean(validate_unique=False)
-    weights.version += 1
-    if by is not None:
-        weights._history_user = by
-    weights.save()
-    return weights
+    """Change the quadrant weights (CX leadership and admins decide who may call this);
+    version-checked like map edits."""
+    return singleton_update(
+        ScorecardWeights,
+        by=by,
+        expected_version=expected_version,
+        values={name: values[name] for name in ScorecardWeights.FIELDS},
+        noun="weights",
+    )
 
 
 def factor_rate(
