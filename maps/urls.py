@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import editor, measurements_views, views
+from . import editor, events_views, measurements_views, views
 
 app_name = "maps"
 
@@ -22,5 +22,11 @@ urlpatterns = [
         "<slug:slug>/measurements/import/",
         measurements_views.import_measurements,
         name="measurements-import",
+    ),
+    path("<slug:slug>/events/", events_views.events, name="events"),
+    path(
+        "<slug:slug>/events/<int:import_id>/",
+        events_views.event_import,
+        name="event-import",
     ),
 ]

@@ -2,6 +2,7 @@
 
 from .common import Evidence, Perspective
 from .content import LaneItem, PainPoint
+from .events import EventImport
 from .journeys import (
     JourneyMap,
     JourneyMapGroupObjectPermission,
@@ -18,6 +19,7 @@ from .vocabulary import VocabularyTerm
 __all__ = [
     "KPI",
     "CXProject",
+    "EventImport",
     "Evidence",
     "JourneyMap",
     "JourneyMapGroupObjectPermission",
