@@ -24,6 +24,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py seed_demo_events --if-empty
 	$(BIN)/python manage.py snapshot_scorecards --backfill-months 12
 
 run: seed

@@ -19,6 +19,7 @@ from . import services
 from .models import (
     KPI,
     CXProject,
+    EventImport,
     JourneyMap,
     JourneyMapGroupObjectPermission,
     JourneyMapUserObjectPermission,
@@ -379,3 +380,18 @@ class JourneyMapGroupGrantAdmin(admin.ModelAdmin):
     list_select_related = ("content_object", "group", "permission", "permission__content_type")
     search_fields = ("content_object__title", "group__name")
     autocomplete_fields = ("content_object", "group")
+
+
+@admin.register(EventImport)
+class EventImportAdmin(admin.ModelAdmin):
+    """Event-log imports: a record of what was uploaded and what it produced. Importing
+    happens on the map's events page or with ``manage.py import_events``."""
+
+    list_display = ("map", "status", "progress", "events", "cases", "uploaded_by", "created_at")
+    list_select_related = ("map", "uploaded_by")
+    list_filter = ("status",)
+    ordering = ("-created_at", "-pk")
+    search_fields = ("map__title", "file")
+    autocomplete_fields = ("map",)
+    raw_id_fields = ("uploaded_by",)
+    readonly_fields = ("created_at", "started_at", "finished_at")

@@ -16,6 +16,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from mptt.utils import get_cached_trees
 
+from .analytics import funnel_for_map
 from .lanes import LANES, LaneSpec
 from .models import (
     KPI,
@@ -177,6 +178,7 @@ class MapGrid:
     emotion_points: list[tuple[int, int, Step]]
     stages: list[Stage]
     show_emotion: bool = True
+    has_funnel: bool = False
     column_width: int = STEP_COLUMN_WIDTH
 
     @property
@@ -280,8 +282,12 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
     )
     sub_maps = list(children.select_related("owner").order_by("title"))
 
+    # The latest event-log analytics of the map, if any (one query).
+    funnel = {f.step_id: f for f in funnel_for_map(journey_map)}
+
     # Template-friendly attributes: what each step column shows in its header.
     for step in steps:
+        step.funnel = funnel.get(step.pk)
         step.outgoing = links_out.get(step.pk, [])
         step.zoom_maps = [m for m in sub_maps if m.parent_step_id == step.pk]
 
@@ -321,6 +327,7 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         emotion_points=emotion_points,
         stages=stages,
         show_emotion="emotion" not in hidden,
+        has_funnel=bool(funnel),
     )
 
 

@@ -9,7 +9,7 @@ from guardian.shortcuts import assign_perm
 from governance.map_snapshots import snapshot_take
 from governance.models import ReminderLog, Review
 from governance.scoring import scorecard_snapshot_all
-from maps.models import JourneyMap, LaneItem, PainPoint, StepLink, VocabularyTerm
+from maps.models import EventImport, JourneyMap, LaneItem, PainPoint, StepLink, VocabularyTerm
 from tests.factories import (
     CXProjectFactory,
     GroupFactory,
@@ -84,6 +84,9 @@ def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[Journ
         day = dt.date(2026, 1, 1) + dt.timedelta(days=root.pk)  # unique per root
         ReminderLog.objects.create(owner=owner, day=day, maps=n + 1)
         snapshot_take(journey_map=journey, label=f"after research {n}", by=owner)
+        EventImport.objects.create(  # the file name only: nothing on disk
+            map=journey, uploaded_by=owner, file=f"event-logs/log-{n}.csv", status="done"
+        )
         roots.append(root)
     VocabularyTerm.objects.get_or_create(key="pain_point", defaults={"label": "Friction"})
     scorecard_snapshot_all()  # today's scorecards, as the nightly task stores them

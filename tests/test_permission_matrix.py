@@ -34,7 +34,7 @@ from governance.models import (
     ScorecardSnapshot,
     ScorecardWeights,
 )
-from maps.models import JourneyMap, VocabularyTerm
+from maps.models import EventImport, JourneyMap, VocabularyTerm
 from tests.factories import (
     CXProjectFactory,
     GroupFactory,
@@ -133,6 +133,10 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     snapshot = ScorecardSnapshot.objects.create(map=team_map, date="2026-01-31", health=50)
     priorities, _ = PrioritisationWeights.objects.get_or_create(pk=1)
     priorities.save()  # a history row for the admin's history pages
+    # a finished import; the file name only (nothing on disk)
+    event_import = EventImport.objects.create(
+        map=team_map, uploaded_by=owner, file="event-logs/log.csv", status="done", progress=100
+    )
     return {
         "team_map": team_map,
         "draft_map": draft_map,
@@ -157,6 +161,7 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
         "weights": weights,
         "snapshot": snapshot,
         "priorities": priorities,
+        "event_import": event_import,
         "users": {"viewer": viewer, "team": team, "other_owner": other_owner, "guest": guest},
     }
 
@@ -727,6 +732,22 @@ def editor_cases(w) -> dict[str, list[Case]]:
                 expect(302, 404, 404, 404, 200, 403, 200),
             ),
         ],
+        # event logs: the map's editors; an upload without a file re-renders the form
+        # (successful uploads are tested in test_event_analytics, with a temporary MEDIA_ROOT)
+        "maps:events": [
+            Case("GET", f"/maps/{m.slug}/events/", EDIT_PAGE),
+            Case("POST", f"/maps/{m.slug}/events/", expect(302, 403, 200, 200, 403, 403, 200)),
+            Case("GET", f"/maps/{draft.slug}/events/", expect(302, 404, 404, 404, 200, 403, 200)),
+        ],
+        "maps:event-import": [
+            Case("GET", f"/maps/{m.slug}/events/{w['event_import'].pk}/", EDIT_PAGE),
+            Case("POST", f"/maps/{m.slug}/events/{w['event_import'].pk}/", NOT_POST),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/events/{w['event_import'].pk}/",
+                expect(302, 404, 404, 404, 404, 403, 404),  # the import is not on the draft
+            ),
+        ],
     }
 
 
@@ -779,6 +800,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "governance.scorecardweights": w["weights"],
         "governance.scorecardsnapshot": w["snapshot"],
         "governance.prioritisationweights": w["priorities"],
+        "maps.eventimport": w["event_import"],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],

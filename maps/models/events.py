@@ -1,0 +1,73 @@
+"""Event-log imports: one uploaded log of a map's customer journeys, processed by
+``maps.analytics`` in a Celery task, with its progress and the figures it produced."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .journeys import JourneyMap
+
+
+class EventImport(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="event_imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file = models.FileField(upload_to="event-logs/%Y/%m/")
+    period = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The date the figures are recorded on; empty: the first day of the month "
+        "of the log's last event.",
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Bytes read, in %.")
+    events = models.PositiveIntegerField(default=0)
+    cases = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["map", "-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100),
+                name="eventimport_progress_range",
+                violation_error_message="Progress must be between 0 and 100.",
+            ),
+        ]
+        indexes = [
+            # the events page's past imports and the funnel's "latest done import of a map"
+            models.Index(
+                fields=["map", "status", "-created_at"], name="eventimport_map_status_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.map}: {self.file_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("maps:event-import", args=[self.map.slug, self.pk])
+
+    @property
+    def file_name(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
