@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from maps.models import CXProject, PainPoint
 from maps.services import project_save
@@ -450,10 +450,13 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _project_form_page(request, project)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST deletes (the history keeps the project's record)."""
     project = get_project_for_user(request.user, pk, action=Action.DELETE)
+    if request.method == "GET":
+        return render(request, "governance/project_delete.html", {"project": project})
     title = project.title
     project._history_user = request.user
     project.delete()

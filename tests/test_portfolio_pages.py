@@ -524,3 +524,16 @@ def test_the_excel_export_holds_the_same_ranked_rows(client, leader, owner):
     assert [r[4] for r in rows[1:]] == ["Big one", "Small one"]
     assert isinstance(rows[1][1], int | float)  # numbers stay numbers
     assert len(rows) == len(csv_rows)
+
+
+def test_deleting_a_project_asks_first(client, owner):
+    from maps.models import CXProject
+    from tests.factories import CXProjectFactory
+
+    project = CXProjectFactory(owner=owner, title="Dead end")
+    client.force_login(owner)
+    page = client.get(f"/projects/{project.pk}/delete/").text
+    assert "Delete “Dead end”?" in page and "cancelled" in page
+    assert CXProject.objects.filter(pk=project.pk).exists()
+    client.post(f"/projects/{project.pk}/delete/")
+    assert not CXProject.objects.filter(pk=project.pk).exists()
