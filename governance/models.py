@@ -39,6 +39,16 @@ class Review(models.Model):
         return f"{self.map} reviewed {self.reviewed_at:%Y-%m-%d}"
 
 
+def weight_field(label: str, help_text: str = "") -> models.FloatField:
+    """A weight of a single-row settings model: 1 by default, never negative."""
+    return models.FloatField(
+        label,
+        default=1.0,
+        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        help_text=help_text,
+    )
+
+
 class ScorecardWeights(models.Model):
     """How much each quadrant of the balanced scorecard counts towards journey health.
 
@@ -51,26 +61,10 @@ class ScorecardWeights(models.Model):
     id = models.PositiveSmallIntegerField(
         primary_key=True, default=SINGLETON_PK, editable=False, verbose_name="ID"
     )
-    quantitative_business = models.FloatField(
-        "quantitative, business",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-    )
-    quantitative_customer = models.FloatField(
-        "quantitative, customer",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-    )
-    qualitative_business = models.FloatField(
-        "qualitative, business",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-    )
-    qualitative_customer = models.FloatField(
-        "qualitative, customer",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-    )
+    quantitative_business = weight_field("quantitative, business")
+    quantitative_customer = weight_field("quantitative, customer")
+    qualitative_business = weight_field("qualitative, business")
+    qualitative_customer = weight_field("qualitative, customer")
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Optimistic lock: bumped by every change."
     )
@@ -214,42 +208,16 @@ class PrioritisationWeights(models.Model):
         primary_key=True, default=SINGLETON_PK, editable=False, verbose_name="ID"
     )
     method = models.CharField(max_length=12, choices=Method.choices, default=Method.RICE_HEALTH)
-    health_gap = models.FloatField(
-        "journey health gap",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-        help_text="RICE: how much a weak journey raises the score.",
+    health_gap = weight_field(
+        "journey health gap", "RICE: how much a weak journey raises the score."
     )
-    pain = models.FloatField(
-        "pain points addressed",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-        help_text="RICE: how much severe, frequent pain raises the score.",
+    pain = weight_field(
+        "pain points addressed", "RICE: how much severe, frequent pain raises the score."
     )
-    business_value = models.FloatField(
-        "business value",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-        help_text="WSJF and value versus effort.",
-    )
-    time_criticality = models.FloatField(
-        "time criticality",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-        help_text="WSJF.",
-    )
-    risk_reduction = models.FloatField(
-        "risk reduction / opportunity enablement",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-        help_text="WSJF.",
-    )
-    customer_value = models.FloatField(
-        "customer value",
-        default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
-        help_text="Value versus effort.",
-    )
+    business_value = weight_field("business value", "WSJF and value versus effort.")
+    time_criticality = weight_field("time criticality", "WSJF.")
+    risk_reduction = weight_field("risk reduction / opportunity enablement", "WSJF.")
+    customer_value = weight_field("customer value", "Value versus effort.")
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Optimistic lock: bumped by every change."
     )

@@ -214,8 +214,24 @@ class FactorScore:
         return (self.rating - 1) * 25.0
 
 
+class HealthStatus:
+    """``status`` and ``status_label`` of whatever ``_status_score`` a result has."""
+
+    @property
+    def _status_score(self) -> float | None:
+        return self.health
+
+    @property
+    def status(self) -> str:
+        return health_status(self._status_score)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
 @dataclass
-class QuadrantScore:
+class QuadrantScore(HealthStatus):
     key: str
     kind: str
     perspective: str
@@ -235,30 +251,18 @@ class QuadrantScore:
         return self.score is not None and self.weight > 0
 
     @property
-    def status(self) -> str:
-        return health_status(self.score)
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+    def _status_score(self) -> float | None:
+        return self.score
 
 
 @dataclass
-class MapScorecard:
+class MapScorecard(HealthStatus):
     map_id: int
     health: float | None
     explanation: str
     quadrants: list[QuadrantScore]
     weights: dict[str, float]
     as_of: date | None = None
-
-    @property
-    def status(self) -> str:
-        return health_status(self.health)
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
 
     @property
     def kpis(self) -> list[KPIScore]:
@@ -273,7 +277,7 @@ class MapScorecard:
 
 
 @dataclass(frozen=True)
-class SubMapHealth:
+class SubMapHealth(HealthStatus):
     map_id: int
     title: str
     slug: str
@@ -281,29 +285,13 @@ class SubMapHealth:
     level: int
     health: float | None
 
-    @property
-    def status(self) -> str:
-        return health_status(self.health)
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
 
 @dataclass
-class Rollup:
+class Rollup(HealthStatus):
     health: float | None
     explanation: str
     maps: list[SubMapHealth]  # every visible map below, in tree order
     children: list[SubMapHealth]  # the direct sub-maps among them
-
-    @property
-    def status(self) -> str:
-        return health_status(self.health)
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
 
     @property
     def scored_count(self) -> int:

@@ -83,11 +83,10 @@ from typing import IO, Any, NamedTuple
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .imports import MAX_PROBLEMS, ImportRefused
+from .imports import MAX_PROBLEMS, ImportRefused, kpis_save_imported
 from .models import KPI, EventImport, JourneyMap, Step
-from .services import ObservationInput, map_touch, observations_record_many
+from .services import ObservationInput, observations_record_many
 
 logger = logging.getLogger(__name__)
 
@@ -496,20 +495,13 @@ def analytics_record(
         elif before != tuple(getattr(kpi, f) for f in DEFINITION_FIELDS):
             updated.append(kpi)
     with transaction.atomic():
-        if created:
-            bulk_create_with_history(created, KPI, default_user=by)
-            # bulk_create_with_history does not set pks on SQLite: read them back
-            fresh = dict(
-                KPI.objects.filter(import_key__in=[k.import_key for k in created]).values_list(
-                    "import_key", "pk"
-                )
-            )
-            for kpi in created:
-                kpi.pk = kpi.id = fresh[kpi.import_key]
-        if updated:
-            bulk_update_with_history(updated, KPI, [f for f in DEFINITION_FIELDS], default_user=by)
-        if created or updated:
-            map_touch(journey_map_id=journey_map.pk)  # KPI definitions are map content
+        kpis_save_imported(
+            journey_map=journey_map,
+            created=created,
+            updated=updated,
+            fields=DEFINITION_FIELDS,
+            by=by,
+        )
         observations = [
             ObservationInput(
                 kpi=kpis[spec.import_key], date=period, dimensions={}, inputs=spec.inputs

@@ -100,6 +100,29 @@ class ImportResult:
         return text + "."
 
 
+def kpis_save_imported(
+    *, journey_map, created: list[KPI], updated: list[KPI], fields: tuple[str, ...], by
+) -> None:
+    """Write the KPIs an import created or changed, in bulk and with history. Call
+    inside the import's transaction. Created KPIs get their pks (matched by import key)."""
+    if created:
+        bulk_create_with_history(created, KPI, default_user=by)
+        # bulk_create_with_history does not set pks on SQLite: read them back
+        fresh = dict(
+            KPI.objects.filter(import_key__in=[k.import_key for k in created]).values_list(
+                "import_key", "pk"
+            )
+        )
+        for kpi in created:
+            kpi.pk = kpi.id = fresh[kpi.import_key]
+    if updated:
+        bulk_update_with_history(updated, KPI, list(fields), default_user=by)
+    if created or updated:
+        # KPI definitions are map content: editors holding the old version must get a
+        # conflict rather than overwrite them
+        map_touch(journey_map_id=journey_map.pk)
+
+
 def _describe(exc: ValidationError, where: str, column_names: dict[str, str] | None = None):
     names = column_names or {}
     problems = []
@@ -433,27 +456,13 @@ def theydo_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResul
     if problems:
         raise ImportRefused(problems)
     with transaction.atomic():
-        if created:
-            bulk_create_with_history(created, KPI, default_user=by)
-            # bulk_create_with_history does not set pks on SQLite: read them back
-            fresh = dict(
-                KPI.objects.filter(import_key__in=[k.import_key for k in created]).values_list(
-                    "import_key", "pk"
-                )
-            )
-            for kpi in created:
-                kpi.pk = kpi.id = fresh[kpi.import_key]
-        if updated:
-            bulk_update_with_history(
-                updated,
-                KPI,
-                ["name", "kind", "target", "direction", "import_key", "unit"],
-                default_user=by,
-            )
-        if created or updated:
-            # the KPI definitions are map content: editors holding the old version must
-            # get a conflict rather than overwrite them
-            map_touch(journey_map_id=journey_map.pk)
+        kpis_save_imported(
+            journey_map=journey_map,
+            created=created,
+            updated=updated,
+            fields=("name", "kind", "target", "direction", "import_key", "unit"),
+            by=by,
+        )
         measurements = observations_record_many(observations=observations, by=by)
     return ImportResult(
         format="theydo",
