@@ -314,6 +314,9 @@ class PortfolioEntrySerializer(serializers.Serializer):
 class PortfolioView(APIView):
     """``/api/portfolio/``: the ranked portfolio with breakdowns and overlaps."""
 
+    # paginated like every list: the schema reads this to document count/next/results
+    pagination_class = PageNumberPagination
+
     @extend_schema(
         operation_id="portfolio_list",
         tags=["projects"],
@@ -350,6 +353,6 @@ class PortfolioView(APIView):
             visible_maps=permissions.visible_maps(request.user),
             method=method,
         )
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(ranked.projects, request, view=self)
         return paginator.get_paginated_response(PortfolioEntrySerializer(page, many=True).data)

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q
 
+from journeyhub.api.filters import BoundedFilterSet
 from maps.models import CXProject, JourneyMap
 
 from . import permissions
@@ -15,7 +16,7 @@ from . import permissions
 SUBTREE_CHOICE_MAX_LEVEL = 1  # the map select lists lifecycles and journeys; ?map= takes any
 
 
-class PortfolioFilter(filters.FilterSet):
+class PortfolioFilter(BoundedFilterSet):
     q = filters.CharFilter(method="search", label="Search")
     map = filters.CharFilter(
         method="in_subtree",

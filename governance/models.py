@@ -12,6 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from maps.models import JourneyMap
+from maps.models.common import finite, finite_constraint
 
 
 class Review(models.Model):
@@ -44,7 +45,7 @@ def weight_field(label: str, help_text: str = "") -> models.FloatField:
     return models.FloatField(
         label,
         default=1.0,
-        validators=[MinValueValidator(0.0, "Weights cannot be negative.")],
+        validators=[MinValueValidator(0.0, "Weights cannot be negative."), *finite("A weight")],
         help_text=help_text,
     )
 
@@ -110,6 +111,15 @@ class ScorecardWeights(models.Model):
                     "At least one quadrant must have a weight above 0, or no journey "
                     "could have a health score."
                 ),
+            ),
+            *(
+                finite_constraint(name, "A weight")
+                for name in (
+                    "quantitative_business",
+                    "quantitative_customer",
+                    "qualitative_business",
+                    "qualitative_customer",
+                )
             ),
         ]
 
@@ -259,6 +269,17 @@ class PrioritisationWeights(models.Model):
                 condition=models.Q(method__in=["rice_health", "wsjf", "value_effort"]),
                 name="prioritisationweights_method_valid",
                 violation_error_message="Choose RICE, WSJF or value versus effort.",
+            ),
+            *(
+                finite_constraint(name, "A weight")
+                for name in (
+                    "health_gap",
+                    "pain",
+                    "business_value",
+                    "time_criticality",
+                    "risk_reduction",
+                    "customer_value",
+                )
             ),
         ]
 

@@ -186,11 +186,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "journeyhub.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "journeyhub.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies: bounded size, depth and integer digits, finite numbers (a 400 or 413
+    # naming the JSON path); Django's own refusals of a request body answer JSON too
+    "DEFAULT_PARSER_CLASSES": [
+        "journeyhub.api.parsers.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "journeyhub.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "JourneyHub API",

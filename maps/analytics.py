@@ -84,8 +84,15 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from .imports import MAX_PROBLEMS, ImportRefused, kpis_save_imported
+from .imports import (
+    ImportRefused,
+    Problems,
+    csv_problem,
+    encoding_problem,
+    kpis_save_imported,
+)
 from .models import KPI, EventImport, JourneyMap, Step
+from .models.common import EARLIEST_YEAR, MAX_YEARS_AHEAD
 from .services import ObservationInput, observations_record_many
 
 logger = logging.getLogger(__name__)
@@ -94,6 +101,7 @@ CASE_COLUMNS = ("case_id", "customer_id")
 STEP_COLUMNS = ("step_key", "step")
 COMPLETED = "completed"
 MAX_CHANNELS = 50  # distinct channels counted; more are lumped together as "other"
+MAX_LINE_BYTES = 1024 * 1024  # a longer line is not an event: refuse it, never hold it
 
 ProgressCallback = Callable[[int], None]
 
@@ -102,15 +110,46 @@ ProgressCallback = Callable[[int], None]
 
 
 def _lines(stream: IO, counter: list[int]) -> Iterator[str]:
-    """The stream's lines as text, counting bytes read in ``counter[0]`` (for progress)."""
-    first = True
-    for raw in stream:
+    """The stream's lines as text, counting bytes read in ``counter[0]`` (for progress).
+    A line is read up to ``MAX_LINE_BYTES`` (a binary file without line breaks is
+    refused, not loaded); one that is not UTF-8 is refused naming its line."""
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
         counter[0] += len(raw)
-        line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        if first:
+        if len(raw) > MAX_LINE_BYTES:
+            raise ImportRefused(
+                [
+                    f"line {number}: longer than {MAX_LINE_BYTES // 2**20} MB; an event log has "
+                    "one short event per line (is this a CSV file?)"
+                ]
+            )
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                problem = encoding_problem(raw, "the file" if number == 1 else "the line")
+                raise ImportRefused([f"line {number}: {problem}"]) from None
+        else:
+            line = raw
+        if "\x00" in line:
+            raise ImportRefused([f"line {number}: the file is binary (a NUL byte), not CSV text"])
+        if number == 1:
             line = line.removeprefix("\ufeff")
-            first = False
         yield line
+
+
+def _rows(reader, problems: Problems) -> Iterator[list[str]]:
+    """The reader's rows; a line the csv module refuses (a cell over 128 KB, a NUL byte)
+    ends the reading with a problem naming it."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.add(csv_problem(exc, reader.line_num))
+            return
 
 
 def _parse_timestamp(text: str) -> float | None:
@@ -235,6 +274,8 @@ def _header(reader) -> tuple[dict[str, int], str, str]:
         names = [name.strip().lower() for name in next(reader)]
     except StopIteration:
         raise ImportRefused(["line 1: the file is empty; it needs a header line"]) from None
+    except csv.Error as exc:
+        raise ImportRefused([csv_problem(exc, 1)]) from None
     columns = {name: index for index, name in enumerate(names) if name}
     problems = []
     case = next((c for c in CASE_COLUMNS if c in columns), None)
@@ -283,7 +324,7 @@ def events_analyse(
 
     tally = _Tally(len(steps))
     channels: Counter[str] = Counter()
-    problems: list[str] = []
+    problems = Problems()
     seen_cases: dict[str, int] = {}  # case id → the line it started on
     current: str | None = None
     events: list[tuple[float, int]] = []
@@ -292,7 +333,10 @@ def events_analyse(
     first = last = None
     decile = 0
     known = ", ".join(index) if len(index) <= 30 else ", ".join(list(index)[:30]) + " …"
-    for row in reader:
+    latest_year = timezone.localdate().year + MAX_YEARS_AHEAD
+    earliest = dt.datetime(EARLIEST_YEAR, 1, 1, tzinfo=dt.UTC).timestamp()
+    latest = dt.datetime(latest_year + 1, 1, 1, tzinfo=dt.UTC).timestamp()
+    for row in _rows(reader, problems):
         line = reader.line_num
         if on_progress and size and read[0] * 10 // size > decile:
             decile = min(read[0] * 10 // size, 10)
@@ -300,34 +344,40 @@ def events_analyse(
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < width:
-            problems.append(f"line {line}: {len(row)} cells, the header has at least {width}")
+            problems.add(f"line {line}: {len(row)} cells, the header has at least {width}")
             continue
         case = row[c_case].strip()
         key = row[c_step].strip()
         moment = _parse_timestamp(row[c_time])
         bad = False
         if not case:
-            problems.append(f"line {line}, column {case_name}: empty")
+            problems.add(f"line {line}, column {case_name}: empty")
             bad = True
         step = index.get(key)
         if step is None:
-            problems.append(
-                f"line {line}, column {step_name}: “{key}” is not a step key of "
+            problems.add(
+                f"line {line}, column {step_name}: “{key[:80]}” is not a step key of "
                 f"“{journey_map}” (known: {known})"
                 if key
                 else f"line {line}, column {step_name}: empty"
             )
             bad = True
         if moment is None:
-            problems.append(
-                f"line {line}, column timestamp: “{row[c_time].strip()}” is not an ISO 8601 "
+            problems.add(
+                f"line {line}, column timestamp: “{row[c_time].strip()[:80]}” is not an ISO 8601 "
                 "timestamp (e.g. 2026-05-03T09:15:00Z)"
+            )
+            bad = True
+        elif not earliest <= moment < latest:  # year 9999 would become the period's date
+            problems.add(
+                f"line {line}, column timestamp: “{row[c_time].strip()}” is not plausible: "
+                f"it must be between {EARLIEST_YEAR} and {latest_year}"
             )
             bad = True
         if case and case != current:
             if case in seen_cases:
-                problems.append(
-                    f"line {line}, column {case_name}: the events of case “{case}” started on "
+                problems.add(
+                    f"line {line}, column {case_name}: the events of case “{case[:80]}” started on "
                     f"line {seen_cases[case]} and were interrupted by other cases; keep each "
                     "case's events together (sort the file by case id)"
                 )
@@ -337,7 +387,8 @@ def events_analyse(
                     tally.add_case(events, completed)
                 seen_cases[case] = line
                 current, events, completed = case, [], False
-        if len(problems) > MAX_PROBLEMS:
+        if problems.full:  # a streamed log may be huge: stop, and say where
+            problems.unfinished_after = f"line {line}"
             break
         if bad or problems:
             continue  # keep checking; nothing will be written
@@ -353,7 +404,7 @@ def events_analyse(
         first = moment if first is None or moment < first else first
         last = moment if last is None or moment > last else last
     if problems:
-        raise ImportRefused(problems)
+        raise problems.refused()
     if events:
         tally.add_case(events, completed)
     if not count:

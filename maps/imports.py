@@ -2,15 +2,19 @@
 (``"format": "THEYDO_METRICS_V1"``). Documented in ``docs/metrics-import.md``.
 
 All or nothing: every row is checked first — problems are collected with the line
-(CSV) or JSON path (TheyDo) they come from — and only a file without any problem is
-written, in one transaction with bulk operations (``maps.services``).
+(CSV) or JSON path (TheyDo) they come from, the first ``MAX_PROBLEMS`` kept and the rest
+counted (``Problems``) — and only a file without any problem is written, in one
+transaction with bulk operations (``maps.services``). Hostile files get the same
+treatment: JSON is read by ``journeyhub.api.safe_json`` (depth, integer digits, finite
+numbers), a CSV cell over the csv module's 128 KB limit or a NUL byte names its line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +22,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from journeyhub.api import safe_json
+
 from . import kpi_math
 from .models import KPI, JourneyMap
+from .models.common import MAX_MAGNITUDE
 from .services import ObservationInput, map_touch, observation_clean, observations_record_many
 
 THEYDO_FORMAT = "THEYDO_METRICS_V1"
 CSV_DIMENSIONS = ("region", "channel", "segment")
-MAX_PROBLEMS = 20  # a file with more problems lists the first ones only
+MAX_PROBLEMS = 50  # a file with more problems lists the first ones and counts the rest
 
 #: TheyDo metric types → JourneyHub KPI kinds
 THEYDO_TYPES = {
@@ -69,14 +76,61 @@ THEYDO_COMPARISONS = {
 }
 
 
-class ImportRefused(Exception):
-    """The file has problems; nothing was written. ``problems`` name line or path."""
+class Problems:
+    """The problems of one import: the first ``limit`` messages are kept, the others only
+    counted, so a file with a problem in each of its 100,000 rows costs 50 messages of
+    memory, not 100,000. ``refused()`` is the exception that reports them."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems[:MAX_PROBLEMS]
-        more = len(problems) - len(self.problems)
-        text = "; ".join(self.problems) + (f"; and {more} more" if more > 0 else "")
-        super().__init__(f"Nothing was imported: {text}.")
+    def __init__(self, limit: int = MAX_PROBLEMS):
+        self.limit = limit
+        self.messages: list[str] = []
+        self.count = 0
+        self.unfinished_after: str | None = None  # where checking stopped early
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.messages) < self.limit:
+            self.messages.append(message)
+
+    def extend(self, messages: Iterable[str]) -> None:
+        for message in messages:
+            self.add(message)
+
+    @property
+    def full(self) -> bool:
+        """As many kept as will be shown: a streaming reader may stop checking here."""
+        return self.count >= self.limit
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def listed(self) -> list[str]:
+        more = self.count - len(self.messages)
+        tail = []
+        if self.unfinished_after:
+            tail = [f"… checking stopped after {self.unfinished_after}"]
+        elif more > 0:
+            tail = [f"… and {more} more problem{'s' if more != 1 else ''}"]
+        return self.messages + tail
+
+    def refused(self) -> ImportRefused:
+        return ImportRefused(self)
+
+
+class ImportRefused(Exception):
+    """The file has problems; nothing was written. ``problems`` name line or path (at
+    most ``MAX_PROBLEMS`` of them, then a "… and N more" line)."""
+
+    def __init__(self, problems: list[str] | Problems):
+        if not isinstance(problems, Problems):
+            collected = Problems()
+            collected.extend(problems)
+            problems = collected
+        self.problems = problems.listed()
+        super().__init__(f"Nothing was imported: {'; '.join(self.problems)}.")
 
 
 @dataclass
@@ -135,13 +189,24 @@ def _describe(exc: ValidationError, where: str, column_names: dict[str, str] | N
     return problems
 
 
+def encoding_problem(content: bytes, where: str = "the file") -> str:
+    """Why bytes that failed to decode as UTF-8 are not our text, in the user's terms."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"{where} is UTF-16 text: save it as UTF-8 (CSV UTF-8 in spreadsheets)"
+    if b"\x00" in content[:4096]:
+        return f"{where} is binary, not UTF-8 text"
+    return f"{where} is not UTF-8 text"
+
+
 def _decode(content: bytes | str) -> str:
     if isinstance(content, str):
         return content
     try:
         return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRefused(["the file is not UTF-8 text"]) from None
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        problem = encoding_problem(content)
+        raise ImportRefused([f"line {line}: {problem}" if line > 1 else problem]) from None
 
 
 def measurements_import(*, journey_map: JourneyMap, content: bytes | str, by=None) -> ImportResult:
@@ -152,13 +217,25 @@ def measurements_import(*, journey_map: JourneyMap, content: bytes | str, by=Non
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise ImportRefused(
-                [f"the JSON is not valid (line {exc.lineno}, column {exc.colno}: {exc.msg})"]
-            ) from None
+            data = safe_json.loads(stripped)
+        except safe_json.JSONRefused as exc:
+            raise ImportRefused([str(exc)]) from None
         return theydo_import(journey_map=journey_map, data=data, by=by)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportRefused([f"line {line}: the file is binary (a NUL byte), not CSV text"])
     return csv_import(journey_map=journey_map, text=text, by=by)
+
+
+def _record(observations, by) -> list:
+    """Write checked observations; a period value the checks could not foresee (a sum
+    beyond 10^15) still refuses the file instead of failing."""
+    try:
+        return observations_record_many(observations=observations, by=by)
+    except ValidationError as exc:
+        raise ImportRefused(
+            [message for messages in exc.message_dict.values() for message in messages]
+        ) from None
 
 
 # --- CSV ---------------------------------------------------------------------------
@@ -169,7 +246,11 @@ def csv_import(*, journey_map: JourneyMap, text: str, by=None) -> ImportResult:
     inputs of the KPI's kind, optional ``region``, ``channel``, ``segment``. Line 1 is
     the header; a problem names its line and column."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise ImportRefused([csv_problem(exc, 1)]) from None
+    header = [(name or "").strip().lower() for name in (fieldnames or [])]
     if not header:
         raise ImportRefused(["line 1: the file is empty; it needs a header line"])
     reader.fieldnames = header
@@ -190,18 +271,18 @@ def csv_import(*, journey_map: JourneyMap, text: str, by=None) -> ImportResult:
     by_key = {kpi.import_key.lower(): kpi for kpi in kpis if kpi.import_key}
     by_name = {kpi.name.lower(): kpi for kpi in kpis}
     observations: list[ObservationInput] = []
-    problems: list[str] = []
+    problems = Problems()
     seen: dict[tuple[int, Any, str], int] = {}
-    for line_number, values in _rows_with_lines(reader):
+    for line_number, values in _rows_with_lines(reader, problems):
         where = f"line {line_number}"
         if None in values:  # more cells than header columns
-            problems.append(f"{where}: more cells than the header has columns")
+            problems.add(f"{where}: more cells than the header has columns")
             continue
         name = (values.get("kpi") or "").strip()
         kpi = by_key.get(name.lower()) or by_name.get(name.lower())
         if kpi is None:
-            problems.append(
-                f"{where}, column kpi: “{name}” is not a KPI of “{journey_map}” "
+            problems.add(
+                f"{where}, column kpi: “{name[:80]}” is not a KPI of “{journey_map}” "
                 "(give its name or import key)"
                 if name
                 else f"{where}, column kpi: empty"
@@ -219,25 +300,44 @@ def csv_import(*, journey_map: JourneyMap, text: str, by=None) -> ImportResult:
             continue
         key = (kpi.pk, obs.date, obs.dimension_key)
         if key in seen:
-            problems.append(
+            problems.add(
                 f"{where}: repeats line {seen[key]} (same KPI, date and region/channel/segment)"
             )
             continue
         seen[key] = line_number
-        observations.append(obs)
-        if len(problems) > MAX_PROBLEMS:
-            break
+        if not problems:  # a refused file's rows are only checked, not kept
+            observations.append(obs)
     if problems:
-        raise ImportRefused(problems)
+        raise problems.refused()
     if not observations:
         raise ImportRefused(["the file has no data lines below its header"])
-    measurements = observations_record_many(observations=observations, by=by)
+    measurements = _record(observations, by)
     return ImportResult(format="csv", observations=len(observations), periods=len(measurements))
 
 
-def _rows_with_lines(reader: csv.DictReader):
-    """(the line a row ends on, the row), skipping lines of empty cells."""
-    for row in reader:
+def csv_problem(exc: csv.Error, line: int) -> str:
+    """A csv module error in words: a cell over its 128 KB limit, a NUL byte …"""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        limit = csv.field_size_limit()
+        return f"line {line}: a cell is longer than {limit // 1024} KB"
+    if "NUL" in text:
+        return f"line {line}: the file is binary (a NUL byte), not CSV text"
+    return f"line {line}: not readable as CSV ({text})"
+
+
+def _rows_with_lines(reader: csv.DictReader, problems: Problems) -> Iterator[tuple[int, dict]]:
+    """(the line a row ends on, the row), skipping lines of empty cells. A line the csv
+    module cannot read ends the reading with a problem naming it."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # the DictReader's own line_num lags behind its csv reader's on an error
+            problems.add(csv_problem(exc, reader.reader.line_num))
+            return
         if None in row or any(isinstance(v, str) and v.strip() for v in row.values()):
             yield reader.line_num, row
 
@@ -245,11 +345,17 @@ def _rows_with_lines(reader: csv.DictReader):
 # --- TheyDo ------------------------------------------------------------------------
 
 
-def _theydo_number(raw: Any, path: str, problems: list[str]) -> float | None:
+def _theydo_number(raw: Any, path: str, problems: Problems) -> float | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        problems.append(f"{path}: “{raw}” is not a number")
+        problems.add(f"{path}: “{str(raw)[:40]}” is not a number")
+        return None
+    if isinstance(raw, int) and abs(raw) > MAX_MAGNITUDE:  # float(10**400) overflows
+        problems.add(f"{path}: the number is beyond 10^15")
+        return None
+    if not math.isfinite(raw):
+        problems.add(f"{path}: the number is not finite")
         return None
     return float(raw)
 
@@ -262,44 +368,49 @@ class _Metric:
     kind: str
     target: float | None
     comparison: str | None
-    points: list[tuple[str, dict]]  # (path, data point)
+    points: list[Any]  # the data points, as in the file (paths are made when needed)
+
+    def paths(self) -> Iterator[tuple[str, Any]]:
+        for j, point in enumerate(self.points):
+            yield f"{self.path}.dataPoints[{j}]", point
 
 
-def _theydo_metrics(data: Any, problems: list[str]) -> list[_Metric]:
+def _theydo_metrics(data: Any, problems: Problems) -> list[_Metric]:
     if not isinstance(data, dict):
-        problems.append("$: the file must be a JSON object")
+        problems.add("$: the file must be a JSON object")
         return []
     if data.get("format") != THEYDO_FORMAT:
-        problems.append(f"format: expected “{THEYDO_FORMAT}”, found “{data.get('format')}”")
+        problems.add(f"format: expected “{THEYDO_FORMAT}”, found “{str(data.get('format'))[:40]}”")
         return []
     metrics = data.get("metrics")
     if not isinstance(metrics, list):
-        problems.append("metrics: must be a list")
+        problems.add("metrics: must be a list")
         return []
     parsed = []
     keys_seen: dict[str, str] = {}
     for i, metric in enumerate(metrics):
         path = f"metrics[{i}]"
         if not isinstance(metric, dict):
-            problems.append(f"{path}: must be an object")
+            problems.add(f"{path}: must be an object")
             continue
         key = metric.get("importKey")
         if not isinstance(key, str) or not key.strip() or len(key.strip()) > 120:
-            problems.append(f"{path}.importKey: required, a text of at most 120 characters")
+            problems.add(f"{path}.importKey: required, a text of at most 120 characters")
             continue
         key = key.strip()
         if key in keys_seen:
-            problems.append(f"{path}.importKey: “{key}” is also {keys_seen[key]}")
+            problems.add(f"{path}.importKey: “{key}” is also {keys_seen[key]}")
             continue
         keys_seen[key] = path
         name = metric.get("name")
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 160:
-            problems.append(f"{path}.name: required, a text of at most 160 characters")
+            problems.add(f"{path}.name: required, a text of at most 160 characters")
             continue
         kind = THEYDO_TYPES.get(str(metric.get("type", "")).upper())
         if kind is None:
-            problems.append(
-                f"{path}.type: “{metric.get('type')}” is not one of {', '.join(THEYDO_TYPES)}"
+            problems.add(
+                f"{path}.type: “{str(metric.get('type'))[:40]}” is not one of "
+                f"{', '.join(THEYDO_TYPES)}"
             )
             continue
         operator = metric.get("targetComparisonOperator")
@@ -307,15 +418,15 @@ def _theydo_metrics(data: Any, problems: list[str]) -> list[_Metric]:
         if operator not in (None, ""):
             comparison = THEYDO_COMPARISONS.get(str(operator).upper())
             if comparison is None:
-                problems.append(
-                    f"{path}.targetComparisonOperator: “{operator}” is not understood "
+                problems.add(
+                    f"{path}.targetComparisonOperator: “{str(operator)[:40]}” is not understood "
                     "(use GREATER_THAN_OR_EQUAL or LESS_THAN_OR_EQUAL)"
                 )
                 continue
         target = _theydo_number(metric.get("target"), f"{path}.target", problems)
         points = metric.get("dataPoints", [])
         if not isinstance(points, list):
-            problems.append(f"{path}.dataPoints: must be a list")
+            problems.add(f"{path}.dataPoints: must be a list")
             continue
         parsed.append(
             _Metric(
@@ -325,14 +436,14 @@ def _theydo_metrics(data: Any, problems: list[str]) -> list[_Metric]:
                 kind=kind,
                 target=target,
                 comparison=comparison,
-                points=[(f"{path}.dataPoints[{j}]", p) for j, p in enumerate(points)],
+                points=points,
             )
         )
     return parsed
 
 
 def _theydo_kpis(
-    journey_map: JourneyMap, metrics: list[_Metric], problems: list[str]
+    journey_map: JourneyMap, metrics: list[_Metric], problems: Problems
 ) -> tuple[dict[str, KPI], list[KPI], list[KPI]]:
     """The KPI of every metric — matched by import key, else adopted by name on this map,
     else new — with the definitions from the file. Two queries, no writes."""
@@ -351,7 +462,7 @@ def _theydo_kpis(
     for metric in metrics:
         kpi = existing.get(metric.import_key)
         if kpi is not None and kpi.map_id != journey_map.pk:
-            problems.append(
+            problems.add(
                 f"{metric.path}.importKey: “{metric.import_key}” is a KPI of another map "
                 f"(“{kpi.map}”)"
             )
@@ -392,7 +503,7 @@ def _theydo_kpis(
     for metric in metrics:
         kpi = kpis.get(metric.import_key)
         if kpi is not None and (names.count(kpi.name.lower()) > 1 or kpi.name.lower() in taken):
-            problems.append(f"{metric.path}.name: “{kpi.name}” is already a KPI name on this map")
+            problems.add(f"{metric.path}.name: “{kpi.name}” is already a KPI name on this map")
     return kpis, created, updated
 
 
@@ -401,10 +512,10 @@ def theydo_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResul
     replaces their data points instead of duplicating), new ones created on
     ``journey_map``. A problem names its JSON path, e.g.
     ``metrics[1].dataPoints[0].dateOfMeasurement``."""
-    problems: list[str] = []
+    problems = Problems()
     metrics = _theydo_metrics(data, problems)
     if problems:
-        raise ImportRefused(problems)
+        raise problems.refused()
     kpis, created, updated = _theydo_kpis(journey_map, metrics, problems)
     observations: list[ObservationInput] = []
     seen: dict[tuple[str, Any, str], str] = {}
@@ -412,13 +523,13 @@ def theydo_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResul
         kpi = kpis.get(metric.import_key)
         if kpi is None:
             continue
-        for path, point in metric.points:
+        for path, point in metric.paths():
             if not isinstance(point, dict):
-                problems.append(f"{path}: must be an object")
+                problems.add(f"{path}: must be an object")
                 continue
             raw_date = point.get("dateOfMeasurement")
             if not isinstance(raw_date, str) or not raw_date.strip():
-                problems.append(f"{path}.dateOfMeasurement: required (YYYY-MM-DD)")
+                problems.add(f"{path}.dateOfMeasurement: required (YYYY-MM-DD)")
                 continue
             unknown = [
                 k
@@ -426,11 +537,12 @@ def theydo_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResul
                 if k not in THEYDO_INPUTS and k not in ("dateOfMeasurement", "dimensions")
             ]
             if unknown:
-                problems.append(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
+                shown = ", ".join(str(k)[:40] for k in sorted(unknown)[:10])
+                problems.add(f"{path}: unknown field(s) {shown}")
                 continue
             dimensions = point.get("dimensions") or {}
             if not isinstance(dimensions, dict):
-                problems.append(f"{path}.dimensions: must be an object")
+                problems.add(f"{path}.dimensions: must be an object")
                 continue
             inputs = {THEYDO_INPUTS[k]: v for k, v in point.items() if k in THEYDO_INPUTS}
             camel = {v: k for k, v in THEYDO_INPUTS.items() if k != "average"}
@@ -443,18 +555,17 @@ def theydo_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResul
             except ValidationError as exc:
                 for key, messages in exc.message_dict.items():
                     for message in messages:
-                        problems.append(f"{path}.{names.get(key, key)}: {message}")
+                        problems.add(f"{path}.{names.get(key, key)}: {message}")
                 continue
             key = (metric.import_key, obs.date, obs.dimension_key)
             if key in seen:
-                problems.append(f"{path}: repeats {seen[key]} (same date and dimensions)")
+                problems.add(f"{path}: repeats {seen[key]} (same date and dimensions)")
                 continue
             seen[key] = path
-            observations.append(obs)
-        if len(problems) > MAX_PROBLEMS:
-            break
+            if not problems:  # a refused file's points are only checked, not kept
+                observations.append(obs)
     if problems:
-        raise ImportRefused(problems)
+        raise problems.refused()
     with transaction.atomic():
         kpis_save_imported(
             journey_map=journey_map,
@@ -463,7 +574,7 @@ def theydo_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResul
             fields=("name", "kind", "target", "direction", "import_key", "unit"),
             by=by,
         )
-        measurements = observations_record_many(observations=observations, by=by)
+        measurements = _record(observations, by)
     return ImportResult(
         format="theydo",
         observations=len(observations),

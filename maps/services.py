@@ -36,6 +36,7 @@ from .models import (
     Step,
     StepLink,
 )
+from .models.common import MAX_MAGNITUDE, date_problem
 
 
 class VersionConflict(Exception):
@@ -274,21 +275,37 @@ def dimension_key(dimensions: dict[str, str]) -> str:
     return "|".join(f"{key}={dimensions[key]}" for key in sorted(dimensions))
 
 
+#: the largest count of people an observation may carry (a PositiveIntegerField)
+MAX_COUNT = 2_147_483_647
+
+
+def _shown(raw: Any) -> str:
+    """``raw`` for a message: a 5,000-digit number is named by its start and length."""
+    text = str(raw) if not isinstance(raw, int) or raw.bit_length() < 10_000 else "a huge number"
+    return text if len(text) <= 24 else f"{text[:12]}… ({len(text)} characters)"
+
+
 def _number(name: str, raw: Any) -> float | int:
     count = name in kpi_math.COUNT_INPUTS
     if isinstance(raw, bool):
         raise ValidationError({name: f"“{raw}” is not a number."})
     try:
         number = float(str(raw).strip().replace(",", "")) if isinstance(raw, str) else float(raw)
+    except OverflowError:  # float(10**400)
+        number = math.inf
     except (TypeError, ValueError):
         noun = "a whole number" if count else "a number"
-        raise ValidationError({name: f"“{raw}” is not {noun}."}) from None
-    if not math.isfinite(number):
-        raise ValidationError({name: f"“{raw}” is not a finite number."})
+        raise ValidationError({name: f"“{_shown(raw)}” is not {noun}."}) from None
     if count:
-        if not number.is_integer() or number < 0:
-            raise ValidationError({name: f"“{raw}” is not a whole number of at least 0."})
+        if math.isfinite(number) and number > MAX_COUNT:
+            raise ValidationError({name: f"“{_shown(raw)}” is more than {MAX_COUNT}."})
+        if not math.isfinite(number) or not number.is_integer() or number < 0:
+            raise ValidationError({name: f"“{_shown(raw)}” is not a whole number of at least 0."})
         return int(number)
+    if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
+        raise ValidationError(
+            {name: f"“{_shown(raw)}” is not a finite number between −10^15 and 10^15."}
+        )
     if name in ("numerator", "denominator", "mean") and number < 0:
         raise ValidationError({name: f"“{raw}” must be at least 0."})
     return number
@@ -312,6 +329,9 @@ def observation_clean(
         raise ValidationError({"date": "A date (YYYY-MM-DD) is required."})
     if isinstance(date, dt.datetime):
         date = date.date()
+    problem = date_problem(date)
+    if problem:
+        raise ValidationError({"date": problem})
     needed = kpi_math.KIND_INPUTS[kpi.kind]
     kind_label = kpi.get_kind_display().split(" (")[0]
     for name, raw in inputs.items():
@@ -331,6 +351,18 @@ def observation_clean(
     problem = kpi_math.input_problem(kpi.kind, values)
     if problem is not None:
         raise ValidationError({problem[0]: f"{problem[0]} {problem[1]}."})
+    if kpi.kind == KPI.Kind.RATIO:
+        # a pooled ratio is never above its largest part (Σn ÷ Σd ≤ max n ÷ d), so
+        # checking each observation keeps every period value finite
+        share = kpi_math.ratio(values["numerator"], values["denominator"])
+        if not math.isfinite(share) or share > MAX_MAGNITUDE:
+            raise ValidationError(
+                {
+                    "denominator": f"denominator {_shown(values['denominator'])} is too small "
+                    f"for numerator {_shown(values['numerator'])}: the ratio would be beyond "
+                    "10^15 %."
+                }
+            )
     clean_dimensions: dict[str, str] = {}
     for key, raw in (dimensions or {}).items():
         name = str(key).strip().lower()
@@ -454,6 +486,10 @@ def periods_recompute(*, periods: set[tuple[int, dt.date]]) -> list[Measurement]
         if not usable:
             continue
         value = kpi_math.period_value(kpi["kind"], usable, aggregation=kpi["aggregation"])
+        if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:  # a sum of huge values
+            raise ValidationError(
+                {"value": f"The {kpi['aggregation']} of the values on {day} is beyond 10^15."}
+            )
         measurements.append(Measurement(kpi_id=kpi_id, date=day, value=value))
     Measurement.objects.bulk_create(
         measurements,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
+from journeyhub.api.filters import BoundedFilterSet
 from maps.models import (
     KPI,
     CXProject,
@@ -18,7 +19,7 @@ from maps.models import (
 )
 
 
-class JourneyMapFilter(filters.FilterSet):
+class JourneyMapFilter(BoundedFilterSet):
     owner = filters.CharFilter(field_name="owner__username")
     persona = filters.CharFilter(field_name="persona__slug")
     level = filters.NumberFilter()
@@ -29,19 +30,19 @@ class JourneyMapFilter(filters.FilterSet):
         fields = ("status", "owner", "team", "persona", "parent", "level")
 
 
-class StageFilter(filters.FilterSet):
+class StageFilter(BoundedFilterSet):
     class Meta:
         model = Stage
         fields = ("map",)
 
 
-class StepFilter(filters.FilterSet):
+class StepFilter(BoundedFilterSet):
     class Meta:
         model = Step
         fields = ("map", "stage", "channel", "evidence", "is_moment_of_truth", "is_recurring")
 
 
-class StepLinkFilter(filters.FilterSet):
+class StepLinkFilter(BoundedFilterSet):
     map = filters.NumberFilter(field_name="from_step__map")
 
     class Meta:
@@ -49,7 +50,7 @@ class StepLinkFilter(filters.FilterSet):
         fields = ("map", "from_step", "to_step", "kind")
 
 
-class PainPointFilter(filters.FilterSet):
+class PainPointFilter(BoundedFilterSet):
     min_severity = filters.NumberFilter(field_name="severity", lookup_expr="gte")
 
     class Meta:
@@ -57,19 +58,19 @@ class PainPointFilter(filters.FilterSet):
         fields = ("map", "step", "kind", "severity", "frequency", "evidence")
 
 
-class LaneItemFilter(filters.FilterSet):
+class LaneItemFilter(BoundedFilterSet):
     class Meta:
         model = LaneItem
         fields = ("map", "step", "kind", "evidence")
 
 
-class KPIFilter(filters.FilterSet):
+class KPIFilter(BoundedFilterSet):
     class Meta:
         model = KPI
         fields = ("map", "step", "perspective", "source", "direction")
 
 
-class MeasurementFilter(filters.FilterSet):
+class MeasurementFilter(BoundedFilterSet):
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
 
@@ -78,13 +79,13 @@ class MeasurementFilter(filters.FilterSet):
         fields = ("kpi", "date_from", "date_to")
 
 
-class QualitativeFactorFilter(filters.FilterSet):
+class QualitativeFactorFilter(BoundedFilterSet):
     class Meta:
         model = QualitativeFactor
         fields = ("map", "perspective", "rating")
 
 
-class CXProjectFilter(filters.FilterSet):
+class CXProjectFilter(BoundedFilterSet):
     owner = filters.CharFilter(field_name="owner__username")
     map = filters.NumberFilter(field_name="maps", distinct=True)
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import permissions
 from governance.permissions import Action
+from journeyhub.api.parsers import GuardedJSONParser
 from maps.imports import ImportRefused, measurements_import, theydo_import
 from maps.models import JourneyMap
 
@@ -30,13 +31,19 @@ class CSVBodyParser(BaseParser):
         return {"csv": stream.read(MAX_UPLOAD_BYTES + 1) if stream is not None else b""}
 
 
+class ImportJSONParser(GuardedJSONParser):
+    """A TheyDo file sent as the JSON body: as large as an uploaded file may be."""
+
+    max_bytes = MAX_UPLOAD_BYTES
+
+
 class MapMeasurementsImportView(APIView):
     """Import measurements into the map's KPIs from a CSV file or TheyDo's metrics
     file (``"format": "THEYDO_METRICS_V1"``): upload it as ``file`` (multipart), send
     the TheyDo JSON as the body, or send the CSV as a ``text/csv`` body. Any bad row
     answers 400 with its line or JSON path, and nothing is written."""
 
-    parser_classes = (JSONParser, MultiPartParser, CSVBodyParser)
+    parser_classes = (ImportJSONParser, MultiPartParser, CSVBodyParser)
 
     @extend_schema(
         request=s.MeasurementsImportSerializer,

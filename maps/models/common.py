@@ -2,8 +2,93 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+
+#: The largest magnitude a stored number may have. Far above any KPI, count or cost a
+#: CX team records, far below float overflow: sums and ratios of stored numbers stay
+#: finite, so no page or API answer can ever meet ``inf`` or ``NaN``.
+MAX_MAGNITUDE = 1e15
+#: Dates of measurements, observations and projects: nothing before this year ...
+EARLIEST_YEAR = 1900
+#: ... and nothing more than this many years ahead of today.
+MAX_YEARS_AHEAD = 10
+
+
+@deconstructible
+class FiniteNumberValidator:
+    """A finite number of at most ``MAX_MAGNITUDE``; the message names the field."""
+
+    def __init__(self, label: str = "This value"):
+        self.label = label
+
+    def __call__(self, value) -> None:
+        if value is None:
+            return
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            number = math.inf
+        if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
+            raise ValidationError(
+                f"{self.label} must be a finite number between −10^15 and 10^15.",
+                code="not_finite",
+            )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, FiniteNumberValidator) and other.label == self.label
+
+
+def finite(label: str) -> list:
+    return [FiniteNumberValidator(label)]
+
+
+def finite_constraint(field: str, label: str) -> models.CheckConstraint:
+    """The database's copy of ``FiniteNumberValidator``: refuses ±inf on SQLite and
+    PostgreSQL (and NaN on PostgreSQL; SQLite stores NaN as NULL, which a NOT NULL
+    column refuses), whatever path writes the row."""
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__isnull": True})
+        | models.Q(**{f"{field}__gte": -MAX_MAGNITUDE, f"{field}__lte": MAX_MAGNITUDE}),
+        name=f"%(class)s_{field}_finite",
+        violation_error_message=f"{label} must be a finite number between −10^15 and 10^15.",
+    )
+
+
+def date_problem(value: dt.date | None, label: str = "The date") -> str | None:
+    """Why ``value`` is not a plausible date (before 1900, or more than ten years ahead),
+    or None. Year 9999 and the like are typing slips, and break date arithmetic."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    latest = timezone.localdate().year + MAX_YEARS_AHEAD
+    if value.year < EARLIEST_YEAR or value.year > latest:
+        return (
+            f"{label} {value:%Y-%m-%d} is not plausible: it must be between "
+            f"{EARLIEST_YEAR} and {latest}."
+        )
+    return None
+
+
+@deconstructible
+class PlausibleDateValidator:
+    def __init__(self, label: str = "The date"):
+        self.label = label
+
+    def __call__(self, value) -> None:
+        problem = date_problem(value, self.label)
+        if problem:
+            raise ValidationError(problem, code="implausible_date")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PlausibleDateValidator) and other.label == self.label
 
 
 def between(label: str, low: int, high: int, unit: str = "") -> list:

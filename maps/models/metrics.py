@@ -9,7 +9,14 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .common import Perspective, TimeStamped, one_to_five
+from .common import (
+    Perspective,
+    PlausibleDateValidator,
+    TimeStamped,
+    finite,
+    finite_constraint,
+    one_to_five,
+)
 from .journeys import JourneyMap, Step
 
 
@@ -64,15 +71,18 @@ class KPI(TimeStamped):
         blank=True,
         help_text="The KPI's key in other tools (TheyDo's importKey); imports match on it.",
     )
-    baseline = models.FloatField(null=True, blank=True)
-    target = models.FloatField(null=True, blank=True)
+    baseline = models.FloatField(null=True, blank=True, validators=finite("The baseline"))
+    target = models.FloatField(null=True, blank=True, validators=finite("The target"))
     perspective = models.CharField(
         max_length=10, choices=Perspective.choices, default=Perspective.CUSTOMER
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     weight = models.FloatField(
         default=1.0,
-        validators=[MinValueValidator(0.0001, "Weight must be greater than 0.")],
+        validators=[
+            MinValueValidator(0.0001, "Weight must be greater than 0."),
+            *finite("The weight"),
+        ],
         help_text="Weight within its scorecard quadrant.",
     )
     history = HistoricalRecords()
@@ -91,6 +101,9 @@ class KPI(TimeStamped):
                 name="kpi_weight_positive",
                 violation_error_message="Weight must be greater than 0.",
             ),
+            finite_constraint("baseline", "The baseline"),
+            finite_constraint("target", "The target"),
+            finite_constraint("weight", "The weight"),
         ]
         indexes = [
             # scorecard quadrants: a map's KPIs by perspective
@@ -142,8 +155,8 @@ class KPI(TimeStamped):
 
 class Measurement(models.Model):
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements")
-    date = models.DateField()
-    value = models.FloatField()
+    date = models.DateField(validators=[PlausibleDateValidator()])
+    value = models.FloatField(validators=finite("The value"))
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -154,7 +167,8 @@ class Measurement(models.Model):
                 fields=["kpi", "date"],
                 name="measurement_unique_per_kpi_date",
                 violation_error_message="This KPI already has a measurement on this date.",
-            )
+            ),
+            finite_constraint("value", "The value"),
         ]
         # The unique constraint's index (kpi, date) serves "latest value" and trends.
         indexes = [
@@ -175,13 +189,13 @@ class MeasurementObservation(models.Model):
     respondents), so the scorecard keeps reading one value per KPI and date."""
 
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="observations")
-    date = models.DateField()
+    date = models.DateField(validators=[PlausibleDateValidator()])
     dimensions = models.JSONField(default=dict, blank=True)
     # the dimensions as one sorted "key=value|…" string: what uniqueness compares
     dimension_key = models.CharField(max_length=500, blank=True, default="")
-    value = models.FloatField(null=True, blank=True)
-    numerator = models.FloatField(null=True, blank=True)
-    denominator = models.FloatField(null=True, blank=True)
+    value = models.FloatField(null=True, blank=True, validators=finite("The value"))
+    numerator = models.FloatField(null=True, blank=True, validators=finite("The numerator"))
+    denominator = models.FloatField(null=True, blank=True, validators=finite("The denominator"))
     promoters = models.PositiveIntegerField(null=True, blank=True)
     passives = models.PositiveIntegerField(null=True, blank=True)
     detractors = models.PositiveIntegerField(null=True, blank=True)
@@ -190,7 +204,7 @@ class MeasurementObservation(models.Model):
     neutral = models.PositiveIntegerField(null=True, blank=True)
     satisfied = models.PositiveIntegerField(null=True, blank=True)
     very_satisfied = models.PositiveIntegerField(null=True, blank=True)
-    mean = models.FloatField(null=True, blank=True)
+    mean = models.FloatField(null=True, blank=True, validators=finite("The mean"))
     respondents = models.PositiveIntegerField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -231,6 +245,10 @@ class MeasurementObservation(models.Model):
                 condition=models.Q(denominator__isnull=True) | models.Q(denominator__gt=0),
                 name="observation_denominator_positive",
                 violation_error_message="The denominator must be greater than 0.",
+            ),
+            *(
+                finite_constraint(name, f"The {name}")
+                for name in ("value", "numerator", "denominator", "mean")
             ),
         ]
         # The unique constraint's index (kpi, date, dimension_key) serves the recompute

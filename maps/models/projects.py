@@ -9,7 +9,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .common import TimeStamped, between, one_to_five
+from .common import (
+    PlausibleDateValidator,
+    TimeStamped,
+    between,
+    finite,
+    finite_constraint,
+    one_to_five,
+)
 from .content import PainPoint
 from .journeys import JourneyMap, Step
 
@@ -33,8 +40,12 @@ class CXProject(TimeStamped):
     team = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
     )
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(
+        null=True, blank=True, validators=[PlausibleDateValidator("The start date")]
+    )
+    end_date = models.DateField(
+        null=True, blank=True, validators=[PlausibleDateValidator("The end date")]
+    )
     maps = models.ManyToManyField(JourneyMap, blank=True, related_name="projects")
     steps = models.ManyToManyField(Step, blank=True, related_name="projects")
     pain_points = models.ManyToManyField(PainPoint, blank=True, related_name="projects")
@@ -49,7 +60,10 @@ class CXProject(TimeStamped):
     )
     effort = models.FloatField(
         default=1.0,
-        validators=[MinValueValidator(0.1, "Effort must be at least 0.1 person-weeks.")],
+        validators=[
+            MinValueValidator(0.1, "Effort must be at least 0.1 person-weeks."),
+            *finite("Effort"),
+        ],
         help_text="Person-weeks.",
     )
     cost = models.DecimalField(
@@ -81,6 +95,7 @@ class CXProject(TimeStamped):
                 name="cxproject_effort_positive",
                 violation_error_message="Effort must be greater than 0 person-weeks.",
             ),
+            finite_constraint("effort", "Effort"),
             models.CheckConstraint(
                 condition=models.Q(cost__isnull=True) | models.Q(cost__gte=0),
                 name="cxproject_cost_not_negative",
