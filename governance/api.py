@@ -24,7 +24,7 @@ from maps.api.serializers import UserRefField, drf_errors
 from maps.models import JourneyMapUserObjectPermission
 
 from . import permissions, prioritisation, scoring, services
-from .filters import PortfolioFilter
+from .filters import MapGrantFilter, PortfolioFilter
 from .permissions import Action
 
 
@@ -53,7 +53,7 @@ class MapGrantViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = MapGrantSerializer
-    filterset_fields = ("content_object",)
+    filterset_class = MapGrantFilter
     ordering = ("pk",)
 
     def get_queryset(self):

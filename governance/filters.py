@@ -9,7 +9,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q
 
 from journeyhub.api.filters import BoundedFilterSet
-from maps.models import CXProject, JourneyMap
+from maps.api.filters import VisibleChoicesFilterSet
+from maps.models import CXProject, JourneyMap, JourneyMapUserObjectPermission
 
 from . import permissions
 
@@ -120,3 +121,11 @@ class PortfolioFilter(BoundedFilterSet):
     @property
     def is_active(self) -> bool:
         return self.is_bound and self.form.is_valid() and any(self.form.cleaned_data.values())
+
+
+class MapGrantFilter(VisibleChoicesFilterSet):
+    """``?content_object=<map id>`` of the grants API: only visible maps are valid choices."""
+
+    class Meta:
+        model = JourneyMapUserObjectPermission
+        fields = ("content_object",)

@@ -10,13 +10,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from journeyhub.redirects import safe_next
 from maps.models import JourneyMapUserObjectPermission
+from maps.selectors import map_crumbs
 from maps.services import VersionConflict
 
 from . import history, map_snapshots, permissions, reviews, services
 from .forms import ShareForm, TransferForm
 from .models import MapSnapshot
 from .permissions import Action
+
+
+def _crumbs(request: HttpRequest, journey_map) -> list:
+    """The map's ancestors for the breadcrumbs: hidden ones as a neutral gap."""
+    return map_crumbs(journey_map, visible=permissions.visible_maps(request.user))
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -116,7 +123,7 @@ def mark_reviewed(request: HttpRequest, slug: str) -> HttpResponse:
         f"Marked “{journey_map}” as reviewed. Next review due "
         f"{journey_map.review_due_at:%-d %b %Y}.",
     )
-    return redirect(request.POST.get("next") or journey_map.get_absolute_url())
+    return redirect(safe_next(request, journey_map.get_absolute_url()))
 
 
 HISTORY_PER_PAGE = 50
@@ -136,7 +143,13 @@ def map_history(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "governance/history.html",
-        {"map": journey_map, "page": page, "people": people, "person": person},
+        {
+            "map": journey_map,
+            "crumbs": _crumbs(request, journey_map),
+            "page": page,
+            "people": people,
+            "person": person,
+        },
     )
 
 
@@ -163,7 +176,13 @@ def snapshots(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "governance/snapshots.html",
-        {"map": journey_map, "snapshots": rows, "can_take": can_take, "error": error},
+        {
+            "map": journey_map,
+            "crumbs": _crumbs(request, journey_map),
+            "snapshots": rows,
+            "can_take": can_take,
+            "error": error,
+        },
     )
 
 

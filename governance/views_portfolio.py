@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from journeyhub.exports import csv_cell, xlsx_row
 from maps.models import CXProject, PainPoint
 from maps.services import project_save
 
@@ -259,7 +260,7 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
     for row in _export_rows(ranked):
         row[1] = f"{row[1]:.2f}"
         row[15], row[16] = f"{row[15]:.4f}", f"{row[16]:.4f}"
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(row)
     return response
 
 
@@ -274,7 +275,7 @@ def portfolio_export_xlsx(request: HttpRequest) -> HttpResponse:
     sheet = workbook.create_sheet("Portfolio")
     sheet.append(CSV_COLUMNS)
     for row in _export_rows(ranked):
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     response = HttpResponse(
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from maps.models import JourneyMap, QualitativeFactor
+from maps.selectors import map_crumbs
 from maps.services import VersionConflict
 
 from . import permissions, scoring
@@ -146,7 +147,7 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
         "governance/scorecard.html",
         {
             "map": journey_map,
-            "ancestors": list(journey_map.get_ancestors()),
+            "crumbs": map_crumbs(journey_map, visible=permissions.visible_maps(request.user)),
             "report": report,
             "card": report.scorecard,
             "kpi_rows": kpi_rows,

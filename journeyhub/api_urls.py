@@ -1,16 +1,26 @@
 """The REST API under /api/: one router for both apps, schema and docs."""
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
+from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.imports import MapMeasurementsImportView
 
 app_name = "api"
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """DRF's token endpoint with the ``token`` limit per client IP (journeyhub/throttling.py)."""
+
+    throttle_classes = (ScopedThrottle,)  # DRF's own view turns throttling off
+    throttle_scope = "token"
+
 
 router = DefaultRouter()
 router.include_format_suffixes = False  # one URL per resource: JSON by content negotiation
@@ -37,12 +47,16 @@ urlpatterns = [
     ),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("", include(router.urls)),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # the docs are a page: anonymous visitors are sent to sign in, not given a 401
+    # the docs are a page: anonymous visitors are sent to sign in, not given a 401. The
+    # split view loads its start-up script from ?script (no inline script); Swagger UI's
+    # page keeps an inline <style> and draws icons as data: images, allowed here only.
     path(
         "docs/",
-        login_required(SpectacularSwaggerView.as_view(url_name="api:schema")),
+        csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})(
+            login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))
+        ),
         name="docs",
     ),
 ]

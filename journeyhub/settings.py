@@ -9,6 +9,7 @@ backend. Production sets ``SECRET_KEY``, ``DEBUG=false``, ``ALLOWED_HOSTS``,
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,12 +75,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "csp",
+    "axes",
     "maps",
     "governance",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # last, as django-axes asks: turns a locked-out sign-in into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "journeyhub.urls"
@@ -135,6 +141,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
+    # first: refuses sign-in attempts while a username + IP is locked out (django-axes)
+    "axes.backends.AxesStandaloneBackend",
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -205,6 +213,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Journey maps, their content, KPIs and CX projects.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # journeyhub/throttling.py; the limits are documented in the README
+    "DEFAULT_THROTTLE_CLASSES": [
+        "journeyhub.throttling.ScopedThrottle",
+        "journeyhub.throttling.WriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("JOURNEYHUB_THROTTLE_TOKEN", "10/minute"),
+        "imports": os.environ.get("JOURNEYHUB_THROTTLE_IMPORTS", "30/hour"),
+        "writes": os.environ.get("JOURNEYHUB_THROTTLE_WRITES", "600/minute"),
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -222,6 +240,8 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
+    # no third-party validator badge (it would send the schema URL out; CSP blocks it)
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 CELERY_ACCEPT_CONTENT = ["json"]
 # With a broker, `celery -A journeyhub beat` runs these (eagerly they never run on their own).
 CELERY_BEAT_SCHEDULE = {
@@ -229,6 +249,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.send_review_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+# --- Content-Security-Policy (django-csp): only this site's own scripts, styles, images
+# and fonts; no inline script or style anywhere (json_script data blocks are not run).
+# Swagger UI at /api/docs/ relaxes styles and data: images for itself (api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one
+# username from one IP, that pair is locked out for AXES_COOLOFF_MINUTES (a 429 page).
+# Behind a reverse proxy, set AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER
+# so the client's address is read, not the proxy's.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "journeyhub.views.locked_out"  # the friendly lockout page
+
     "snapshot-scorecards-nightly": {
         "task": "governance.tasks.snapshot_scorecards",
         "schedule": crontab(hour=1, minute=30),

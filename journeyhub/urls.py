@@ -4,6 +4,10 @@ from django.urls import include, path
 from governance import views_portfolio
 from governance.home import home
 
+# friendly error pages that keep the navigation and say why (journeyhub/views.py)
+handler403 = "journeyhub.views.permission_denied"
+handler404 = "journeyhub.views.page_not_found"
+
 admin.site.site_header = "JourneyHub administration"
 admin.site.site_title = "JourneyHub admin"
 

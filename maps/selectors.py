@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from mptt.utils import get_cached_trees
 
 from .analytics import funnel_for_map
@@ -131,6 +132,39 @@ def with_paths(page, visible: QuerySet[JourneyMap]) -> list[JourneyMap]:
     return page
 
 
+@dataclass(frozen=True)
+class Crumb:
+    """One ancestor in a breadcrumb trail. A hidden ancestor is a neutral gap: no
+    title, no slug, no link (``title`` and ``url`` are None)."""
+
+    title: str | None = None
+    url: str | None = None
+
+    @property
+    def hidden(self) -> bool:
+        return self.title is None
+
+
+def map_crumbs(journey_map: JourneyMap, *, visible: QuerySet[JourneyMap]) -> list[Crumb]:
+    """The ancestors of a map, top first, for breadcrumbs (one query, none for a
+    top-level map): those in ``visible`` by title and link, the others as one gap per
+    run of hidden ancestors, so a draft the reader cannot open never shows its title."""
+    if journey_map.parent_id is None:
+        return []
+    rows = (
+        journey_map.get_ancestors()
+        .annotate(shown=Exists(visible.filter(pk=OuterRef("pk"))))
+        .values_list("title", "slug", "shown")
+    )
+    crumbs: list[Crumb] = []
+    for title, slug, shown in rows:
+        if shown:
+            crumbs.append(Crumb(title=title, url=reverse("maps:detail", kwargs={"slug": slug})))
+        elif not crumbs or not crumbs[-1].hidden:
+            crumbs.append(Crumb())
+    return crumbs
+
+
 def _sort_by_journey_order(nodes: list[JourneyMap]) -> None:
     """Siblings follow the steps of their parent they zoom into, then their titles."""
     for node in nodes:
@@ -170,7 +204,6 @@ class Lane:
 @dataclass
 class MapGrid:
     journey_map: JourneyMap
-    ancestors: list[JourneyMap]
     stage_groups: list[StageGroup]
     steps: list[Step]
     lanes: list[Lane]
@@ -240,7 +273,6 @@ def _spread(items, steps_index: dict[int, int], n_steps: int) -> tuple[list, lis
 
 def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapGrid:
     """A map laid out with steps as columns and lanes as rows (about ten queries, fixed)."""
-    ancestors = list(journey_map.get_ancestors())
     stages = list(Stage.objects.filter(map=journey_map))
     steps = list(Step.objects.filter(map=journey_map).order_by(*STEP_ORDER))
     stage_by_id = {stage.pk: stage for stage in stages}
@@ -319,7 +351,6 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
     ]
     return MapGrid(
         journey_map=journey_map,
-        ancestors=ancestors,
         stage_groups=groups,
         steps=steps,
         lanes=lanes,

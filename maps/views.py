@@ -14,7 +14,13 @@ from governance.scoring import health_by_map
 
 from .editor import grid_context
 from .filters import RepositoryFilter
-from .selectors import map_for_display, repository_tree, search_results, with_paths
+from .selectors import (
+    map_crumbs,
+    map_for_display,
+    repository_tree,
+    search_results,
+    with_paths,
+)
 
 RESULTS_PER_PAGE = 50
 
@@ -79,4 +85,10 @@ def map_detail(request: HttpRequest, slug: str) -> HttpResponse:
     journey_map = map_for_display(permissions.visible_maps(request.user), slug)
     if journey_map is None:
         raise Http404("No such journey map.")
-    return render(request, "maps/map_detail.html", grid_context(request, journey_map))
+    context = grid_context(request, journey_map)
+    # only ancestors the reader may open show by title; "zooms into" needs the parent
+    context["crumbs"] = crumbs = map_crumbs(
+        journey_map, visible=permissions.visible_maps(request.user)
+    )
+    context["parent_visible"] = bool(crumbs) and not crumbs[-1].hidden
+    return render(request, "maps/map_detail.html", context)

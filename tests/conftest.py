@@ -75,3 +75,17 @@ def draft_map(other_owner):
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness is for production, not for the test suite."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_lockout_or_throttling(settings):
+    """Sign-in lockout (django-axes) and API throttles are for attackers, not for the
+    suite: tests/test_throttling.py switches them back on for itself."""
+    settings.AXES_ENABLED = False
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            scope: "1000000/minute"
+            for scope in settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        },
+    }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django_filters.filters import QuerySetRequestMixin
 
+from governance import permissions
 from journeyhub.api.filters import BoundedFilterSet
 from maps.models import (
     KPI,
@@ -19,7 +21,24 @@ from maps.models import (
 )
 
 
-class JourneyMapFilter(BoundedFilterSet):
+class VisibleChoicesFilterSet(BoundedFilterSet):
+    """Choices of maps and of map content (``?map=``, ``?step=`` …) are only what the user
+    may see, so a hidden id answers the same 400 as a missing one and confirms nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        for f in self.filters.values():
+            queryset = getattr(f, "queryset", None) if isinstance(f, QuerySetRequestMixin) else None
+            if queryset is None or callable(queryset):
+                continue
+            if queryset.model is JourneyMap:
+                f.queryset = permissions.visible_maps(user, queryset)
+            elif any(field.name == "map" for field in queryset.model._meta.fields):
+                f.queryset = permissions.visible_content(user, queryset)
+
+
+class JourneyMapFilter(VisibleChoicesFilterSet):
     owner = filters.CharFilter(field_name="owner__username")
     persona = filters.CharFilter(field_name="persona__slug")
     level = filters.NumberFilter()
@@ -30,19 +49,19 @@ class JourneyMapFilter(BoundedFilterSet):
         fields = ("status", "owner", "team", "persona", "parent", "level")
 
 
-class StageFilter(BoundedFilterSet):
+class StageFilter(VisibleChoicesFilterSet):
     class Meta:
         model = Stage
         fields = ("map",)
 
 
-class StepFilter(BoundedFilterSet):
+class StepFilter(VisibleChoicesFilterSet):
     class Meta:
         model = Step
         fields = ("map", "stage", "channel", "evidence", "is_moment_of_truth", "is_recurring")
 
 
-class StepLinkFilter(BoundedFilterSet):
+class StepLinkFilter(VisibleChoicesFilterSet):
     map = filters.NumberFilter(field_name="from_step__map")
 
     class Meta:
@@ -50,7 +69,7 @@ class StepLinkFilter(BoundedFilterSet):
         fields = ("map", "from_step", "to_step", "kind")
 
 
-class PainPointFilter(BoundedFilterSet):
+class PainPointFilter(VisibleChoicesFilterSet):
     min_severity = filters.NumberFilter(field_name="severity", lookup_expr="gte")
 
     class Meta:
@@ -58,19 +77,19 @@ class PainPointFilter(BoundedFilterSet):
         fields = ("map", "step", "kind", "severity", "frequency", "evidence")
 
 
-class LaneItemFilter(BoundedFilterSet):
+class LaneItemFilter(VisibleChoicesFilterSet):
     class Meta:
         model = LaneItem
         fields = ("map", "step", "kind", "evidence")
 
 
-class KPIFilter(BoundedFilterSet):
+class KPIFilter(VisibleChoicesFilterSet):
     class Meta:
         model = KPI
         fields = ("map", "step", "perspective", "source", "direction")
 
 
-class MeasurementFilter(BoundedFilterSet):
+class MeasurementFilter(VisibleChoicesFilterSet):
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
 
@@ -79,13 +98,13 @@ class MeasurementFilter(BoundedFilterSet):
         fields = ("kpi", "date_from", "date_to")
 
 
-class QualitativeFactorFilter(BoundedFilterSet):
+class QualitativeFactorFilter(VisibleChoicesFilterSet):
     class Meta:
         model = QualitativeFactor
         fields = ("map", "perspective", "rating")
 
 
-class CXProjectFilter(BoundedFilterSet):
+class CXProjectFilter(VisibleChoicesFilterSet):
     owner = filters.CharFilter(field_name="owner__username")
     map = filters.NumberFilter(field_name="maps", distinct=True)
 

@@ -44,6 +44,7 @@ class MapMeasurementsImportView(APIView):
     answers 400 with its line or JSON path, and nothing is written."""
 
     parser_classes = (ImportJSONParser, MultiPartParser, CSVBodyParser)
+    throttle_scope = "imports"  # journeyhub.throttling: its own, lower limit
 
     @extend_schema(
         request=s.MeasurementsImportSerializer,

@@ -31,6 +31,8 @@ from .fields import (
     VisiblePainPointField,
     VisibleStageField,
     VisibleStepField,
+    project_map_ids,
+    visible_map_ids,
 )
 
 User = get_user_model()
@@ -380,6 +382,15 @@ class PersonaSerializer(CleanModelSerializer):
         fields = ("id", "name", "slug", "description")
 
 
+class _ProjectListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        # one visibility query for the whole page, from the prefetched links
+        projects = list(data.all() if hasattr(data, "all") else data)
+        ids = set().union(*(project_map_ids(p) for p in projects)) if projects else set()
+        self.context["visible_map_ids"] = visible_map_ids(self.context.get("request"), ids)
+        return super().to_representation(projects)
+
+
 class CXProjectSerializer(CleanModelSerializer):
     owner = UserRefField(required=False, help_text="Username; defaults to you.")
     team = serializers.PrimaryKeyRelatedField(
@@ -414,3 +425,16 @@ class CXProjectSerializer(CleanModelSerializer):
         )
         read_only_fields = ("created_at", "updated_at")
         clean_exclude = ("owner",)
+        list_serializer_class = _ProjectListSerializer
+
+    def to_representation(self, instance):
+        """Links to maps, steps and pain points on maps the reader cannot see are left
+        out, so a project never lists a hidden draft's ids."""
+        data = super().to_representation(instance)
+        visible = self.context.get("visible_map_ids")
+        if visible is None:  # one project, not a list
+            visible = visible_map_ids(self.context.get("request"), project_map_ids(instance))
+        data["maps"] = [m.pk for m in instance.maps.all() if m.pk in visible]
+        data["steps"] = [step.pk for step in instance.steps.all() if step.map_id in visible]
+        data["pain_points"] = [p.pk for p in instance.pain_points.all() if p.map_id in visible]
+        return data
