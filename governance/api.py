@@ -71,12 +71,13 @@ class MapGrantViewSet(
                 journey_map=journey_map,
                 user=serializer.validated_data["user"],
                 role=serializer.validated_data["role"],
+                by=self.request.user,
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(drf_errors(exc)) from exc
 
     def perform_destroy(self, instance):
-        services.map_unshare(grant=instance)
+        services.map_unshare(grant=instance, by=self.request.user)
 
 
 # --- the balanced scorecard ---------------------------------------------------------

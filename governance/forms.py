@@ -176,7 +176,9 @@ class ProjectForm(forms.ModelForm):
         }
         labels = {"outcome": "Outcome and learnings"}
 
-    def __init__(self, *args, user, visible_maps, may_reassign: bool, **kwargs):
+    def __init__(
+        self, *args, user, visible_maps, may_reassign: bool, may_change_team: bool, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["maps"].queryset = visible_maps.order_by("tree_id", "lft")
         self.fields["maps"].label_from_instance = lambda m: "\u2003" * m.level + m.title
@@ -212,6 +214,9 @@ class ProjectForm(forms.ModelForm):
             team.queryset = Group.objects.filter(pk__in=team_ids).order_by("name")
         else:
             team.queryset = Group.objects.order_by("name")
+        if not may_change_team:  # the field policy: the owner chooses the project's team
+            team.disabled = True
+            team.help_text = "The project's owner or CX leadership may change its team."
         self.fields["outcome"].help_text = "What happened and what we learned, once done."
 
     def clean_owner(self):

@@ -31,6 +31,7 @@ from maps.models import (
     StepLink,
 )
 from maps.services import map_bump_version
+from maps.tree import lock_for_tree_write
 
 from .models import MapSnapshot
 
@@ -170,6 +171,9 @@ def snapshot_restore(
 ) -> tuple[MapSnapshot, JourneyMap]:
     """Put the map's content back as the snapshot has it. The current state is first
     saved as a snapshot of its own; returns that safety snapshot and the map."""
+    journey_map = JourneyMap.objects.get(pk=snapshot.map_id)
+    # restoring the title may move the map among its siblings: a tree write
+    lock_for_tree_write(journey_map, journey_map.parent, root_level=journey_map.parent_id is None)
     journey_map = JourneyMap.objects.select_for_update().get(pk=snapshot.map_id)
     safety = MapSnapshot.objects.create(
         map=journey_map,

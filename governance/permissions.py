@@ -34,13 +34,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from maps.content import map_of
 from maps.models import (
     CXProject,
     JourneyMap,
     JourneyMapGroupObjectPermission,
     JourneyMapUserObjectPermission,
 )
-from maps.services import map_of
 
 EDIT_CODENAME = "change_journeymap"
 VIEW_CODENAME = "view_journeymap"

@@ -11,6 +11,8 @@ from maps.models import JourneyMap, JourneyMapUserObjectPermission
 from maps.services import map_bump_version
 
 from . import tasks
+from .field_policy import check_action, check_changes
+from .permissions import Action
 
 User = get_user_model()
 
@@ -26,6 +28,7 @@ def map_transfer_ownership(
         raise ValidationError({"owner": f"{new_owner.get_username()} is not an active user."})
     if new_owner.pk == journey_map.owner_id:
         raise ValidationError({"owner": f"{new_owner.get_username()} already owns this map."})
+    check_changes(by, journey_map, {"owner": new_owner})
     previous_owner_id = journey_map.owner_id
     map_bump_version(journey_map=journey_map, expected_version=expected_version)
     journey_map.owner = new_owner
@@ -44,8 +47,12 @@ def map_transfer_ownership(
 
 
 @transaction.atomic
-def map_share(*, journey_map: JourneyMap, user, role: str) -> JourneyMapUserObjectPermission:
+def map_share(
+    *, journey_map: JourneyMap, user, role: str, by=None
+) -> JourneyMapUserObjectPermission:
     """Grant ``user`` the editor or viewer role on the map and everything beneath it."""
+    if by is not None:
+        check_changes(by, JourneyMapUserObjectPermission(), {"map": journey_map})
     if role not in ROLE_CODENAMES:
         raise ValidationError({"role": f"Role must be one of: {', '.join(ROLE_CODENAMES)}."})
     if user.pk == journey_map.owner_id:
@@ -57,7 +64,9 @@ def map_share(*, journey_map: JourneyMap, user, role: str) -> JourneyMapUserObje
 
 
 @transaction.atomic
-def map_unshare(*, grant: JourneyMapUserObjectPermission) -> None:
+def map_unshare(*, grant: JourneyMapUserObjectPermission, by=None) -> None:
+    if by is not None:
+        check_action(by, Action.SHARE, grant.content_object)
     grant.delete()
 
 

@@ -75,6 +75,7 @@ def share(request: HttpRequest, slug: str) -> HttpResponse:
                 journey_map=journey_map,
                 user=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
+                by=request.user,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -106,7 +107,7 @@ def unshare(request: HttpRequest, slug: str, grant_id: int) -> HttpResponse:
         pk=grant_id,
         content_object=journey_map,
     )
-    services.map_unshare(grant=grant)
+    services.map_unshare(grant=grant, by=request.user)
     messages.success(request, f"{grant.user.get_full_name() or grant.user} no longer has access.")
     return redirect("governance:share", slug=journey_map.slug)
 

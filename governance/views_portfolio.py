@@ -18,9 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from journeyhub.exports import csv_cell, xlsx_row
 from maps.models import CXProject, PainPoint
+from maps.services import project_delete as project_delete_service
 from maps.services import project_save
 
 from . import permissions, prioritisation
+from .field_policy import FieldsDenied, editable_fields
 from .filters import PortfolioFilter
 from .forms import PrioritisationWeightsForm, ProjectForm
 from .models import PrioritisationWeights
@@ -258,6 +260,7 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     for row in _export_rows(ranked):
+        row = [csv_cell(value) for value in row]  # before the numbers become text
         row[1] = f"{row[1]:.2f}"
         row[15], row[16] = f"{row[15]:.4f}", f"{row[16]:.4f}"
         writer.writerow(row)
@@ -394,10 +397,12 @@ def _project_form_page(request: HttpRequest, project: CXProject | None) -> HttpR
     visible_maps = permissions.visible_maps(user)
     creating = project is None
     instance = project or CXProject(owner=user)
+    may_change = editable_fields(user, instance, ["owner", "team"])
     kwargs = {
         "user": user,
         "visible_maps": visible_maps,
-        "may_reassign": permissions.is_leadership(user),
+        "may_reassign": "owner" in may_change,
+        "may_change_team": "team" in may_change,
         "instance": instance,
     }
     if creating:
@@ -421,6 +426,8 @@ def _project_form_page(request: HttpRequest, project: CXProject | None) -> HttpR
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except FieldsDenied as exc:
+                _add_errors(form, exc.as_validation_error())
             else:
                 verb = "Created" if creating else "Saved"
                 messages.success(request, f"{verb} “{saved.title}”.")
@@ -459,7 +466,6 @@ def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "governance/project_delete.html", {"project": project})
     title = project.title
-    project._history_user = request.user
-    project.delete()
+    project_delete_service(project=project, by=request.user)
     messages.success(request, f"Deleted “{title}”.")
     return redirect("portfolio")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
 from guardian.admin import GuardedModelAdminMixin
 from mptt.admin import DraggableMPTTAdmin
 from simple_history.admin import SimpleHistoryAdmin
+
+from governance import field_policy
 
 from . import services
 from .models import (
@@ -36,6 +38,7 @@ from .models import (
 )
 from .models.vocabulary import DEFAULT_TERMS
 from .services import map_of, map_touch
+from .tree import is_root_level_move, lock_for_tree_write
 
 
 class MapScopedChoicesMixin:
@@ -60,6 +63,29 @@ class MapScopedChoicesMixin:
                 cache[key] = (qs, [("", "---------"), *((o.pk, str(o)) for o in qs)])
             field.queryset, field.choices = cache[key]
         return field
+
+
+class FieldPolicyAdmin:
+    """The admin asks the field policy too: a change it refuses shows beside its field."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        user = request.user
+
+        class PolicyForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                instance = self.instance
+                stored = (
+                    type(instance)._base_manager.get(pk=instance.pk) if instance.pk else instance
+                )
+                rules = field_policy.FIELD_RULES[field_policy.resource_of(instance)]
+                changes = {f: cleaned.get(f) for f in self.changed_data if f in rules}
+                for field, message in field_policy.change_denials(user, stored, changes).items():
+                    self.add_error(field if field in self.fields else None, message)
+                return cleaned
+
+        return PolicyForm
 
 
 class BumpsMapVersion:
@@ -129,7 +155,11 @@ class KPIInline(MapScopedChoicesMixin, admin.TabularInline):
 
 @admin.register(JourneyMap)
 class JourneyMapAdmin(
-    BumpsMapVersion, GuardedModelAdminMixin, DraggableMPTTAdmin, SimpleHistoryAdmin
+    FieldPolicyAdmin,
+    BumpsMapVersion,
+    GuardedModelAdminMixin,
+    DraggableMPTTAdmin,
+    SimpleHistoryAdmin,
 ):
     list_display = (
         "tree_actions",
@@ -175,6 +205,40 @@ class JourneyMapAdmin(
         obj = super().get_object(request, object_id, from_field)
         request._journeyhub_admin_map = obj  # read by MapScopedChoicesMixin
         return obj
+
+    # Every tree write takes the tree locks first (maps/tree.py).
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            lock_for_tree_write(obj.parent, root_level=obj.parent_id is None)
+        elif {"parent", "title"} & set(form.changed_data):
+            root_level = form.initial.get("parent") is None or obj.parent_id is None
+            lock_for_tree_write(obj, obj.parent if obj.parent_id else None, root_level=root_level)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        lock_for_tree_write(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            lock_for_tree_write(root_level=True)
+            super().delete_queryset(request, queryset)
+
+    def _move_node(self, request):
+        """Drag and drop in the tree: mptt's move under the locks of the trees involved."""
+        ids = [request.POST.get("cut_item", ""), request.POST.get("pasted_on", "")]
+        found = {
+            str(m.pk): m for m in JourneyMap.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+        }
+        node, target = found.get(ids[0]), found.get(ids[1])
+        with transaction.atomic():
+            if node is not None and target is not None:
+                position = request.POST.get("position", "")
+                lock_for_tree_write(
+                    node, target, root_level=is_root_level_move(node, target, position)
+                )
+            return super()._move_node(request)
 
 
 @admin.register(Persona)
@@ -327,7 +391,7 @@ class QualitativeFactorAdmin(BumpsMapVersion, SimpleHistoryAdmin):
 
 
 @admin.register(CXProject)
-class CXProjectAdmin(SimpleHistoryAdmin):
+class CXProjectAdmin(FieldPolicyAdmin, SimpleHistoryAdmin):
     list_display = (
         "title",
         "status",

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from governance import permissions
+from governance import field_policy, permissions
 from governance.permissions import Action
 from governance.scoring import health_by_map
 
@@ -261,10 +261,13 @@ def _moved(order: list[int], pk: int, offset: int) -> list[int]:
 @login_required
 def map_settings(request: HttpRequest, slug: str) -> HttpResponse:
     journey_map = _editable_map(request, slug)
-    labels = vocabulary_labels()
+    form_options = {
+        "lane_labels": vocabulary_labels(),
+        "locked": field_policy.locked_fields(request.user, journey_map, ["status"]),
+    }
     conflict = None
     if request.method == "POST":
-        form = MapSettingsForm(request.POST, instance=journey_map, lane_labels=labels)
+        form = MapSettingsForm(request.POST, instance=journey_map, **form_options)
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
             fields["hidden_lanes"] = form.instance.hidden_lanes
@@ -283,10 +286,12 @@ def map_settings(request: HttpRequest, slug: str) -> HttpResponse:
                 }
                 data = request.POST.copy()
                 data["map_version"] = exc.journey_map.version
-                form = MapSettingsForm(data, instance=exc.journey_map, lane_labels=labels)
+                form = MapSettingsForm(data, instance=exc.journey_map, **form_options)
                 form.is_valid()
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except field_policy.FieldsDenied as exc:
+                _add_errors(form, exc.as_validation_error())
             else:
                 if request.htmx:  # the header changes too: reload the page
                     messages.success(request, "Saved the map's settings.")
@@ -295,7 +300,7 @@ def map_settings(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = MapSettingsForm(
             instance=journey_map,
-            lane_labels=labels,
+            **form_options,
             initial={"map_version": _started_from(request, journey_map)},
         )
     return _form_response(

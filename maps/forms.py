@@ -152,8 +152,17 @@ class MapSettingsForm(forms.ModelForm):
         model = JourneyMap
         fields = ("title", "summary", "status", "persona", "review_every_days")
 
-    def __init__(self, *args, lane_labels: dict[str, str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        lane_labels: dict[str, str] | None = None,
+        locked: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        for name, reason in (locked or {}).items():  # fields the policy keeps from this user
+            self.fields[name].disabled = True
+            self.fields[name].help_text = reason
         labels = lane_labels or {}
         self.fields["shown_lanes"].choices = [
             (lane.key, labels.get(lane.term, lane.key)) for lane in LANES

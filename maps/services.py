@@ -24,7 +24,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_update_with_history
 
+from governance.field_policy import (
+    check_action,
+    check_changes,
+    check_content_write,
+    check_project_write,
+)
+
 from . import kpi_math
+from .content import map_of
 from .models import (
     KPI,
     CXProject,
@@ -34,9 +42,9 @@ from .models import (
     PainPoint,
     Stage,
     Step,
-    StepLink,
 )
 from .models.common import MAX_MAGNITUDE, date_problem
+from .tree import lock_for_tree_write
 
 
 class VersionConflict(Exception):
@@ -51,17 +59,6 @@ class VersionConflict(Exception):
             f"{journey_map.version}). Nothing was saved: review the current content and "
             "apply your change again."
         )
-
-
-def map_of(obj: models.Model) -> JourneyMap:
-    """The map a piece of content belongs to."""
-    if isinstance(obj, JourneyMap):
-        return obj
-    if isinstance(obj, Measurement):
-        return obj.kpi.map
-    if isinstance(obj, StepLink):
-        return obj.from_step.map
-    return obj.map
 
 
 def map_bump_version(*, journey_map: JourneyMap, expected_version: int) -> JourneyMap:
@@ -119,20 +116,39 @@ def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
 
 @transaction.atomic
 def map_create(*, owner, title: str, by=None, slug: str = "", **fields: Any) -> JourneyMap:
+    parent = fields.get("parent")
+    if by is not None:
+        proposed = {"title": title, "parent": parent, **fields}
+        check_changes(by, JourneyMap(owner=owner), proposed)
+    lock_for_tree_write(parent, root_level=parent is None)
     journey_map = JourneyMap(owner=owner, title=title, slug=slug or unique_slug(title), **fields)
     journey_map.full_clean()
-    _with_history_user(journey_map, by or owner)
+    _with_history_user(journey_map, by)
     _save_or_refuse(journey_map)
     return journey_map
+
+
+def _lock_tree_for_update(journey_map: JourneyMap, *, old_parent_id: int | None, old_title: str):
+    """Take the tree locks an update needs: mptt moves the map when its parent changes
+    and when its title changes (siblings are kept in title order)."""
+    if journey_map.parent_id == old_parent_id and journey_map.title == old_title:
+        return
+    root_level = old_parent_id is None or journey_map.parent_id is None
+    new_parent = journey_map.parent if journey_map.parent_id else None
+    lock_for_tree_write(journey_map, new_parent, root_level=root_level)
 
 
 @transaction.atomic
 def map_update(
     *, journey_map: JourneyMap, expected_version: int, by=None, **fields: Any
 ) -> JourneyMap:
+    if by is not None:
+        check_changes(by, journey_map, fields)
+    old_parent_id, old_title = journey_map.parent_id, journey_map.title
     for name, value in fields.items():
         setattr(journey_map, name, value)
-    journey_map.full_clean()
+    _lock_tree_for_update(journey_map, old_parent_id=old_parent_id, old_title=old_title)
+    journey_map.full_clean()  # after locking: a move is checked against the current tree
     map_bump_version(journey_map=journey_map, expected_version=expected_version)
     _with_history_user(journey_map, by)
     _save_or_refuse(journey_map)
@@ -141,6 +157,7 @@ def map_update(
 
 @transaction.atomic
 def map_delete(*, journey_map: JourneyMap, expected_version: int, by=None) -> None:
+    lock_for_tree_write(journey_map)
     children = journey_map.get_children().count()
     if children:
         raise ValidationError(
@@ -155,6 +172,8 @@ def map_delete(*, journey_map: JourneyMap, expected_version: int, by=None) -> No
 @transaction.atomic
 def content_save(*, instance: models.Model, expected_version: int, by=None) -> models.Model:
     """Create or update a stage, step, link or lane item of a map (version-checked)."""
+    if by is not None:
+        check_content_write(by, instance)
     instance.full_clean()
     map_bump_version(journey_map=map_of(instance), expected_version=expected_version)
     _with_history_user(instance, by)
@@ -164,6 +183,8 @@ def content_save(*, instance: models.Model, expected_version: int, by=None) -> m
 
 @transaction.atomic
 def content_delete(*, instance: models.Model, expected_version: int, by=None) -> None:
+    if by is not None:
+        check_content_write(by, instance)
     map_bump_version(journey_map=map_of(instance), expected_version=expected_version)
     _with_history_user(instance, by)
     instance.delete()
@@ -198,6 +219,8 @@ def project_save(
     The maps of the steps and pain points it addresses are always among its maps, so
     a map's project lane and the portfolio never miss a project.
     """
+    if by is not None:
+        check_project_write(by, project, maps=maps, steps=steps, pain_points=pain_points)
     project.full_clean()
     _with_history_user(project, by)
     _save_or_refuse(project)
@@ -214,6 +237,15 @@ def project_save(
         }
         project.maps.set(sorted(wanted))
     return project
+
+
+@transaction.atomic
+def project_delete(*, project: CXProject, by=None) -> None:
+    """Delete a project (its history keeps the record): its owner, CX leadership, admins."""
+    if by is not None:
+        check_action(by, "delete", project)
+    _with_history_user(project, by)
+    project.delete()
 
 
 def map_touch(*, journey_map_id: int) -> None:

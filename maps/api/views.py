@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import permissions
+from governance.field_policy import FieldsDenied
 from governance.permissions import Action
 from governance.reviews import map_mark_reviewed
 from governance.services import map_transfer_ownership
@@ -103,18 +104,27 @@ def django_validation(exc: DjangoValidationError) -> serializers.ValidationError
 
 class ObjectPolicyMixin:
     """Authorize writes on an object in ``get_object()``, before the payload is
-    validated, so someone who may not act learns nothing from validation errors."""
+    validated, so someone who may not act learns nothing from validation errors.
+    Which fields may change to which values is the field policy's decision, made by the
+    services; its refusals answer 403 naming each field."""
 
-    #: viewset action -> policy action; anything unsafe not listed means EDIT
-    object_actions: dict[str, Action] = {"destroy": Action.EDIT}
+    #: viewset action -> the policy actions of which the user needs one; anything unsafe
+    #: not listed means EDIT
+    object_actions: dict[str, Action | tuple[Action, ...]] = {"destroy": Action.EDIT}
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return
-        action = self.object_actions.get(self.action, Action.EDIT)
-        if not permissions.can(request.user, action, obj):
-            raise PermissionDenied(permissions.denied_message(action, obj))
+        wanted = self.object_actions.get(self.action, Action.EDIT)
+        actions = wanted if isinstance(wanted, tuple) else (wanted,)
+        if not any(permissions.can(request.user, action, obj) for action in actions):
+            raise PermissionDenied(permissions.denied_message(actions[0], obj))
+
+    def handle_exception(self, exc):
+        if isinstance(exc, FieldsDenied):
+            exc = PermissionDenied(detail=exc.as_api_detail())
+        return super().handle_exception(exc)
 
 
 # --- maps -------------------------------------------------------------------------
@@ -140,6 +150,9 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     serializer_class = s.JourneyMapSerializer
     filterset_class = filters.JourneyMapFilter
     object_actions = {
+        # editors change the content fields, managers the owner/team/status/place
+        "update": (Action.EDIT, Action.TRANSFER),
+        "partial_update": (Action.EDIT, Action.TRANSFER),
         "destroy": Action.DELETE,
         "transfer": Action.TRANSFER,
         "review": Action.REVIEW,
@@ -154,17 +167,10 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("version", None)
-        parent = data.get("parent")
-        if parent is None and not permissions.can_create_top_level_map(self.request.user):
-            raise PermissionDenied(
-                "Only CX leadership and admins create top-level maps; choose a parent map."
+        try:  # the field policy decides where the user may create a map
+            serializer.instance = services.map_create(
+                owner=self.request.user, by=self.request.user, **data
             )
-        if parent is not None and not permissions.can(
-            self.request.user, Action.CREATE_SUBMAP, parent
-        ):
-            raise PermissionDenied(permissions.DENIED_MESSAGES[Action.CREATE_SUBMAP])
-        try:
-            serializer.instance = services.map_create(owner=self.request.user, **data)
         except DjangoValidationError as exc:
             raise django_validation(exc) from exc
 
@@ -172,15 +178,6 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
         journey_map = serializer.instance
         version = expected_version(self.request, "version")
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
-        if "status" in data or "parent" in data:
-            # re-parenting moves the map into a subtree the user must be able to edit
-            parent = data.get("parent", journey_map.parent)
-            if (
-                parent is not None
-                and "parent" in data
-                and not permissions.can_edit_map(self.request.user, parent)
-            ):
-                raise PermissionDenied("You may only move a map under a map you may edit.")
         try:
             services.map_update(
                 journey_map=journey_map, expected_version=version, by=self.request.user, **data
@@ -552,7 +549,7 @@ class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
         self._save(serializer, project)
 
     def perform_destroy(self, instance):
-        instance.delete()
+        services.project_delete(project=instance, by=self.request.user)
 
 
 class PersonaViewSet(viewsets.ModelViewSet):

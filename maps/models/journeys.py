@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -18,6 +19,8 @@ from simple_history import register
 from simple_history.models import HistoricalRecords
 
 from .common import Evidence, TimeStamped, between
+
+TREE_FIELDS = ("tree_id", "lft", "rght", "level")
 
 
 def default_review_every_days() -> int:
@@ -113,6 +116,29 @@ class JourneyMap(MPTTModel):
             models.CheckConstraint(
                 condition=models.Q(version__gte=1), name="journeymap_version_positive"
             ),
+            # The tree's own invariants (maps/tree.py serialises the writes that keep
+            # them): a write that forgets the tree lock fails instead of storing
+            # overlapping ranges, which would widen grants resolved by lft/rght.
+            models.CheckConstraint(
+                condition=models.Q(lft__gte=1, level__gte=0, rght__gt=models.F("lft")),
+                name="journeymap_tree_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=Exact((models.F("rght") - models.F("lft")) % 2, 1),
+                name="journeymap_tree_range_even_width",
+            ),
+            # Deferred to the commit: mptt shifts many rows in one UPDATE. SQLite cannot
+            # defer (models.W038, silenced); it has one writer at a time anyway.
+            models.UniqueConstraint(
+                fields=["tree_id", "lft"],
+                name="journeymap_tree_lft_unique",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+            models.UniqueConstraint(
+                fields=["tree_id", "rght"],
+                name="journeymap_tree_rght_unique",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
         ]
         indexes = [
             # repository filters: status, owner ("My maps"), team
@@ -152,6 +178,11 @@ class JourneyMap(MPTTModel):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        # The tree constraints guard mptt's numbering, not user input; in-memory tree
+        # fields may be stale until a service holds the tree lock.
+        super().validate_constraints(exclude={*(exclude or ()), *TREE_FIELDS})
 
     @property
     def reviewed_or_created_at(self):

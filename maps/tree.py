@@ -1,0 +1,78 @@
+"""Serialising writes to the map tree: the one place that knows how the database locks.
+
+django-mptt renumbers ``lft``/``rght`` across a whole tree when a map is created, moved,
+renamed (siblings are ordered by title) or deleted, reading the current numbers first;
+root-level changes (a new top-level map, a move to or from the top, renaming a top-level
+map) also shift the ``tree_id`` of every later tree. Two such writes at once store
+overlapping ranges, and grants are resolved by those ranges, so a corrupt tree widens
+access. Every tree write therefore takes its locks before it reads any tree field:
+
+* PostgreSQL: transaction-scoped advisory locks. A root-level write holds the whole
+  forest exclusively; any other tree write holds the forest shared and then each tree it
+  touches exclusively, in ascending order (no deadlock between two writers).
+* SQLite: one writer at a time already. The settings open every transaction with
+  ``BEGIN IMMEDIATE``, so a tree write holds the database's write lock before it reads.
+
+The database also refuses a corrupt tree on its own (constraints on ``JourneyMap``), so a
+path that forgets the lock fails instead of storing overlaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from .models import JourneyMap
+from .models.journeys import TREE_FIELDS
+
+_NAMESPACE = 0x4A48  # "JH": keeps our advisory locks apart from anyone else's
+_FOREST = 0  # tree ids start at 1, so 0 names the forest itself
+
+
+def _advisory(key: int, *, shared: bool = False) -> None:
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [_NAMESPACE, key])
+
+
+def _tree_ids(map_ids: Iterable[int]) -> dict[int, int]:
+    return dict(JourneyMap.objects.filter(pk__in=list(map_ids)).values_list("pk", "tree_id"))
+
+
+def lock_for_tree_write(*maps: JourneyMap | None, root_level: bool = False) -> None:
+    """Lock the trees of ``maps`` (or, with ``root_level``, the whole forest) until the
+    transaction ends, then refresh the tree fields of those in-memory maps so mptt
+    computes from the current numbers.
+
+    A map can change tree between reading its tree id and locking it (a concurrent
+    root-level write); the ids are read again after locking until they are stable.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("Tree locks last for a transaction: call inside transaction.atomic.")
+    saved = [m for m in maps if m is not None and m.pk is not None]
+    if connection.vendor == "postgresql":
+        if root_level:
+            _advisory(_FOREST)
+        else:
+            _advisory(_FOREST, shared=True)
+            locked: set[int] = set()
+            while missing := set(_tree_ids(m.pk for m in saved).values()) - locked:
+                for tree_id in sorted(missing):
+                    _advisory(tree_id)
+                locked |= missing
+    for journey_map in saved:
+        journey_map.refresh_from_db(fields=list(TREE_FIELDS))
+
+
+def is_root_level_move(node: JourneyMap, target: JourneyMap, position: str) -> bool:
+    """Whether mptt's ``move_node`` would create or remove a tree (and so shift tree ids)."""
+    becomes_root = position in ("left", "right") and target.parent_id is None
+    return becomes_root or node.parent_id is None
+
+
+@transaction.atomic
+def move_node_locked(node: JourneyMap, target: JourneyMap, position: str) -> None:
+    """mptt's ``move_node`` under the tree locks (the admin's drag and drop)."""
+    lock_for_tree_write(node, target, root_level=is_root_level_move(node, target, position))
+    JourneyMap.objects.move_node(node, target, position)
