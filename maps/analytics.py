@@ -58,10 +58,10 @@ Each figure becomes an observation (and so the period's measurement) of an analy
 KPI (``source = analytics``) on the map, created on first import and matched by
 ``import_key`` afterwards, so re-importing updates instead of duplicating:
 
-* ``analytics:<map id>:<step key>:conversion`` — "Conversion after <step>", a ratio
+* ``analytics:<step key>:conversion`` — "Conversion after <step>", a ratio
   (converted ÷ reached, %), higher is better, one per step but the last;
-* ``analytics:<map id>:completion`` — "Journey completion rate", a ratio, higher is better;
-* ``analytics:<map id>:median-duration`` — "Median journey duration (hours)", lower is
+* ``analytics:completion`` — "Journey completion rate", a ratio, higher is better;
+* ``analytics:median-duration`` — "Median journey duration (hours)", lower is
   better.
 
 The date of the observations is the **period**: given on upload (or ``--period``), else
@@ -93,6 +93,7 @@ from .imports import (
 )
 from .models import KPI, EventImport, JourneyMap, Step
 from .models.common import EARLIEST_YEAR, MAX_YEARS_AHEAD
+from .models.metrics import ANALYTICS_KEY_PREFIX
 from .services import ObservationInput, observations_record_many
 
 logger = logging.getLogger(__name__)
@@ -466,7 +467,7 @@ class _KPISpec:
 
 
 def _kpi_specs(journey_map: JourneyMap, analysis: Analysis, steps: dict[int, Step]):
-    prefix = f"analytics:{journey_map.pk}"
+    prefix = ANALYTICS_KEY_PREFIX.rstrip(":")  # keys are scoped to the map
     specs = []
     for row in analysis.steps:
         if row["converted"] is None or not row["reached"]:

@@ -163,9 +163,9 @@ def kpis_save_imported(
         bulk_create_with_history(created, KPI, default_user=by)
         # bulk_create_with_history does not set pks on SQLite: read them back
         fresh = dict(
-            KPI.objects.filter(import_key__in=[k.import_key for k in created]).values_list(
-                "import_key", "pk"
-            )
+            KPI.objects.filter(
+                map=journey_map, import_key__in=[k.import_key for k in created]
+            ).values_list("import_key", "pk")
         )
         for kpi in created:
             kpi.pk = kpi.id = fresh[kpi.import_key]
@@ -447,11 +447,11 @@ def _theydo_kpis(
 ) -> tuple[dict[str, KPI], list[KPI], list[KPI]]:
     """The KPI of every metric — matched by import key, else adopted by name on this map,
     else new — with the definitions from the file. Two queries, no writes."""
-    existing = {
+    existing = {  # keys are scoped to the map: another map's KPIs are never reached
         kpi.import_key: kpi
         for kpi in KPI.objects.filter(
-            import_key__in=[m.import_key for m in metrics]
-        ).select_related("map")
+            map=journey_map, import_key__in=[m.import_key for m in metrics]
+        )
     }
     by_name = {
         kpi.name.lower(): kpi
@@ -461,12 +461,6 @@ def _theydo_kpis(
     created, updated = [], []
     for metric in metrics:
         kpi = existing.get(metric.import_key)
-        if kpi is not None and kpi.map_id != journey_map.pk:
-            problems.add(
-                f"{metric.path}.importKey: “{metric.import_key}” is a KPI of another map "
-                f"(“{kpi.map}”)"
-            )
-            continue
         is_new = False
         if kpi is None:
             kpi = by_name.pop(metric.name.lower(), None)

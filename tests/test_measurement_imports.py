@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -164,11 +165,20 @@ class TestTheyDo:
             "metrics[0].dataPoints[1].detractors: “-3” is not a whole number of at least 0."
         ]
 
-    def test_an_import_key_of_another_map_is_refused(self, team_map, draft_map):
-        KPIFactory(map=draft_map, import_key="nps-onboarding", kind="nps")
-        problems = problems_of(team_map, EXAMPLE.read_bytes())
-        assert problems[0].startswith("metrics[0].importKey: “nps-onboarding” is a KPI of")
-        assert KPI.objects.filter(map=team_map).count() == 0
+    def test_a_key_used_by_another_map_neither_blocks_nor_names_that_map(self, team_map, draft_map):
+        """Keys are scoped to their map: a hidden draft's KPI is neither reached nor named."""
+        theirs = KPIFactory(map=draft_map, import_key="nps-onboarding", kind="nps", target=40)
+        measurements_import(journey_map=team_map, content=EXAMPLE.read_bytes())
+        mine = KPI.objects.get(map=team_map, import_key="nps-onboarding")
+        assert mine.pk != theirs.pk
+        theirs.refresh_from_db()
+        assert theirs.target == 40 and not theirs.measurements.exists()
+
+    def test_analytics_keys_are_kept_for_journey_analytics(self, team_map):
+        kpi = KPI(map=team_map, name="Mine", import_key="analytics:completion")
+        with pytest.raises(ValidationError) as caught:
+            kpi.full_clean()
+        assert "kept for journey analytics" in str(caught.value.message_dict["import_key"])
 
     def test_the_command_imports_and_reports_problems(self, team_map, tmp_path, capsys):
         call_command("import_measurements", team_map.slug, str(EXAMPLE))

@@ -19,6 +19,8 @@ from .common import (
 )
 from .journeys import JourneyMap, Step
 
+ANALYTICS_KEY_PREFIX = "analytics:"  # the import keys of KPIs computed from event logs
+
 
 class KPI(TimeStamped):
     class Direction(models.TextChoices):
@@ -66,10 +68,10 @@ class KPI(TimeStamped):
     )
     import_key = models.CharField(
         max_length=120,
-        unique=True,
         null=True,
         blank=True,
-        help_text="The KPI's key in other tools (TheyDo's importKey); imports match on it.",
+        help_text="The KPI's key in other tools (TheyDo's importKey); imports into this map "
+        "match on it. Keys starting with “analytics:” belong to journey analytics.",
     )
     baseline = models.FloatField(null=True, blank=True, validators=finite("The baseline"))
     target = models.FloatField(null=True, blank=True, validators=finite("The target"))
@@ -95,6 +97,13 @@ class KPI(TimeStamped):
                 fields=["map", "name"],
                 name="kpi_name_unique_per_map",
                 violation_error_message="This map already has a KPI with this name.",
+            ),
+            # Keys are scoped to their map: importing a key never reaches, reveals or
+            # blocks another map's KPI. Also serves imports matching KPIs by key.
+            models.UniqueConstraint(
+                fields=["map", "import_key"],
+                name="kpi_import_key_unique_per_map",
+                violation_error_message="This map already has a KPI with this import key.",
             ),
             models.CheckConstraint(
                 condition=models.Q(weight__gt=0),
@@ -134,6 +143,14 @@ class KPI(TimeStamped):
         if self.import_key == "":
             self.import_key = None  # blank keys are "none", not a unique empty string
         errors: dict[str, str] = {}
+        if (
+            self.import_key
+            and self.import_key.startswith(ANALYTICS_KEY_PREFIX)
+            and self.source != self.Source.ANALYTICS
+        ):
+            errors["import_key"] = (
+                f"Keys starting with “{ANALYTICS_KEY_PREFIX}” are kept for journey analytics."
+            )
         if self.step_id and self.map_id and self.step.map_id != self.map_id:
             errors["step"] = f"The step “{self.step}” is on another map."
         if self.baseline is not None and self.target is not None:
