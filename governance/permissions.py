@@ -40,6 +40,7 @@ from maps.models import (
     JourneyMap,
     JourneyMapGroupObjectPermission,
     JourneyMapUserObjectPermission,
+    StepLink,
 )
 
 EDIT_CODENAME = "change_journeymap"
@@ -307,6 +308,31 @@ def get_map_for_user(
     if Action(action) != Action.VIEW and not can(user, action, journey_map):
         raise PermissionDenied(DENIED_MESSAGES[Action(action)])
     return journey_map
+
+
+def get_project_for_user(user, pk: int, *, action: Action | str = Action.VIEW) -> CXProject:
+    """Load a project: 404 if the user may not see it, 403 if they may see it but not act."""
+    project = visible_projects(user).select_related("owner", "team").filter(pk=pk).first()
+    if project is None:
+        raise Http404("No such project.")
+    if Action(action) != Action.VIEW and not can(user, action, project):
+        raise PermissionDenied(denied_message(action, project))
+    return project
+
+
+def get_content_for_user(
+    user, model, pk, *, journey_map: JourneyMap, action: Action | str = Action.VIEW
+):
+    """Load a piece of a map's content (a step, pain point, KPI …) through the gate of
+    its map: 404 unless it belongs to ``journey_map``, which the caller loaded with
+    ``get_map_for_user``; 403 if the user may see it but not act."""
+    path = "from_step__map" if model is StepLink else "map"
+    obj = model.objects.filter(**{path: journey_map}, pk=pk).first() if str(pk).isdigit() else None
+    if obj is None:
+        raise Http404(f"No such {model._meta.verbose_name} on this map.")
+    if Action(action) != Action.VIEW and not can(user, action, obj):
+        raise PermissionDenied(denied_message(action, obj))
+    return obj
 
 
 DENIED_MESSAGES = {

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,7 +26,7 @@ from .field_policy import FieldsDenied, editable_fields
 from .filters import PortfolioFilter
 from .forms import PrioritisationWeightsForm, ProjectForm
 from .models import PrioritisationWeights
-from .permissions import Action
+from .permissions import Action, get_project_for_user
 from .views_scorecard import _add_errors
 
 PER_PAGE = 50
@@ -54,21 +54,6 @@ SORT_LABELS = {
     "end": "End",
     "effort": "Effort",
 }
-
-
-# --- the gate ------------------------------------------------------------------------
-
-
-def get_project_for_user(user, pk: int, *, action: Action | str = Action.VIEW) -> CXProject:
-    """Load a project: 404 if the user may not see it, 403 if they may see it but not act."""
-    project = (
-        permissions.visible_projects(user).select_related("owner", "team").filter(pk=pk).first()
-    )
-    if project is None:
-        raise Http404("No such project.")
-    if Action(action) != Action.VIEW and not permissions.can(user, action, project):
-        raise PermissionDenied(permissions.denied_message(action, project))
-    return project
 
 
 # --- the portfolio -------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -51,9 +51,7 @@ def _editable_map(request: HttpRequest, slug: str) -> JourneyMap:
 
 
 def _item(journey_map: JourneyMap, kind: str, pk: int):
-    model = MODELS[kind]
-    scope = {"from_step__map": journey_map} if model is StepLink else {"map": journey_map}
-    return get_object_or_404(model, pk=pk, **scope)
+    return permissions.get_content_for_user(None, MODELS[kind], pk, journey_map=journey_map)
 
 
 def grid_context(request: HttpRequest, journey_map: JourneyMap) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -25,9 +25,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 def _kpi_for_user(request: HttpRequest, slug: str, kpi_id: int) -> KPI:
     """The gate: the map must be editable by the user, the KPI must be on it."""
     journey_map = permissions.get_map_for_user(request.user, slug, action=Action.EDIT)
-    kpi = KPI.objects.filter(map=journey_map, pk=kpi_id).first()
-    if kpi is None:
-        raise Http404("No such KPI on this map.")
+    kpi = permissions.get_content_for_user(request.user, KPI, kpi_id, journey_map=journey_map)
     kpi.map = journey_map
     return kpi
 

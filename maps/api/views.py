@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +25,7 @@ from governance.field_policy import FieldsDenied
 from governance.permissions import Action
 from governance.reviews import map_mark_reviewed
 from governance.services import map_transfer_ownership
+from journeyhub.api.permissions import PolicyPermission
 from maps import services
 from maps.models import (
     KPI,
@@ -103,23 +105,14 @@ def django_validation(exc: DjangoValidationError) -> serializers.ValidationError
 
 
 class ObjectPolicyMixin:
-    """Authorize writes on an object in ``get_object()``, before the payload is
-    validated, so someone who may not act learns nothing from validation errors.
-    Which fields may change to which values is the field policy's decision, made by the
-    services; its refusals answer 403 naming each field."""
+    """The policy decides: ``PolicyPermission`` authorizes object writes by
+    ``object_actions``; which fields may change to which values is the field policy's
+    decision, made by the services, and its refusals answer 403 naming each field."""
 
+    permission_classes = [IsAuthenticated, PolicyPermission]
     #: viewset action -> the policy actions of which the user needs one; anything unsafe
     #: not listed means EDIT
     object_actions: dict[str, Action | tuple[Action, ...]] = {"destroy": Action.EDIT}
-
-    def check_object_permissions(self, request, obj):
-        super().check_object_permissions(request, obj)
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return
-        wanted = self.object_actions.get(self.action, Action.EDIT)
-        actions = wanted if isinstance(wanted, tuple) else (wanted,)
-        if not any(permissions.can(request.user, action, obj) for action in actions):
-            raise PermissionDenied(permissions.denied_message(actions[0], obj))
 
     def handle_exception(self, exc):
         if isinstance(exc, FieldsDenied):
