@@ -2,10 +2,16 @@
 it with today side by side, restore it. Restoring first snapshots the current state, so
 nothing is ever lost.
 
-A snapshot stores the map's own fields and every stage, step, link, pain point, lane
-item, KPI and qualitative rating as JSON, plus which CX projects addressed which steps
-and pain points. Measurements are observations, not authored content, and are left
-alone.
+A snapshot stores the map's own fields and every field of every kind of content the
+registry declares (``maps/content.py``: stages, steps, links, pain points, lane items,
+KPIs, qualitative ratings), plus which CX projects addressed which steps and pain points.
+
+Restoring puts that content back and never destroys measurements: measurements and
+observations are data, not authored content, and are left alone; a KPI created after
+the snapshot is kept (with its measurements), one deleted since comes back. A field the
+snapshot does not know (added to the model later) keeps its current value. The rows are
+written in bulk, with history, so a restore costs the same number of queries whatever
+the size of the map (each item deleted on the way costs its own history row).
 """
 
 from __future__ import annotations
@@ -16,70 +22,26 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import Model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from maps.models import (
-    KPI,
-    CXProject,
-    JourneyMap,
-    LaneItem,
-    PainPoint,
-    QualitativeFactor,
-    Stage,
-    Step,
-    StepLink,
-)
+from maps.content import BY_MODEL, CONTENT_KINDS
+from maps.models import CXProject, JourneyMap
 from maps.services import map_bump_version
 from maps.tree import lock_for_tree_write
 
 from .models import MapSnapshot
 
 MAP_FIELDS = ("title", "summary", "status", "persona_id", "review_every_days", "hidden_lanes")
-# In restore order: what others point at comes first.
-CONTENT: tuple[tuple[str, type[Model], tuple[str, ...]], ...] = (
-    ("stages", Stage, ("name", "description", "position")),
-    (
-        "steps",
-        Step,
-        ("stage_id", "key", "name", "description", "position", "channel", "emotion",
-         "is_recurring", "is_moment_of_truth", "evidence"),
-    ),
-    ("links", StepLink, ("from_step_id", "to_step_id", "kind", "label")),
-    (
-        "pain_points",
-        PainPoint,
-        ("step_id", "kind", "title", "description", "evidence", "position", "severity",
-         "frequency"),
-    ),
-    (
-        "lane_items",
-        LaneItem,
-        ("step_id", "kind", "title", "description", "url", "evidence", "position"),
-    ),
-    (
-        "kpis",
-        KPI,
-        ("step_id", "name", "description", "unit", "direction", "baseline", "target",
-         "perspective", "source", "weight"),
-    ),
-    ("ratings", QualitativeFactor, ("name", "perspective", "rating", "note", "rated_by_id")),
-)  # fmt: skip
-LABELS = {
-    "stages": "Stages",
-    "steps": "Steps",
-    "links": "Step links",
-    "pain_points": "Pain points",
-    "lane_items": "Insights, opportunities, research, ideas",
-    "kpis": "KPIs",
-    "ratings": "Qualitative ratings",
-}
+# Restored in this order; what others point at comes first. KPIs are never deleted.
+CONTENT = tuple((kind.key, kind.model, kind.fields) for kind in CONTENT_KINDS)
+LABELS = {kind.key: kind.label for kind in CONTENT_KINDS}
+KEPT_WHEN_ABSENT = {"kpis"}  # their measurements are data: never destroyed by a restore
 
 
 def _scope(model, journey_map):
-    if model is StepLink:
-        return model.objects.filter(from_step__map=journey_map)
-    return model.objects.filter(map=journey_map)
+    return BY_MODEL[model].of_map(journey_map)
 
 
 def capture(journey_map: JourneyMap) -> dict[str, Any]:
@@ -188,34 +150,91 @@ def snapshot_restore(
     journey_map._history_user = by
     journey_map._change_reason = f"Restored snapshot “{snapshot.label}”"
     journey_map.save()
-    # Delete what the snapshot does not have, children first; then update or recreate
-    # the rest with their original ids, parents first.
-    for key, model, _fields in reversed(CONTENT):
+    now = timezone.now()
+    for key, model, _fields in reversed(CONTENT):  # children first
+        if key in KEPT_WHEN_ABSENT:
+            continue
         keep = [row["pk"] for row in data.get(key, [])]
         for obj in _scope(model, journey_map).exclude(pk__in=keep):
             obj._history_user = by
             obj.delete()
-    for key, model, fields in CONTENT:
-        existing = {obj.pk: obj for obj in _scope(model, journey_map)}
-        for row in data.get(key, []):
-            obj = existing.get(row["pk"]) or model(pk=row["pk"])
-            if model is not StepLink:
-                obj.map_id = journey_map.pk
-            changed = obj._state.adding
-            for name in fields:
-                if getattr(obj, name) != row.get(name):
-                    setattr(obj, name, row.get(name))
-                    changed = True
-            if changed:
-                obj._history_user = by
-                obj.save()
+    for key, model, fields in CONTENT:  # parents first
+        _restore_rows(model, fields, data.get(key, []), journey_map, by=by, now=now)
     _restore_project_links(data, journey_map)
-    for child_id, step_id in data.get("sub_map_steps", []):
-        # deleting a step detached its sub-maps; put back the ones still here
-        JourneyMap.objects.filter(pk=child_id, parent=journey_map, parent_step__isnull=True).update(
-            parent_step_id=step_id
-        )
+    # deleting a step detached its sub-maps; put back the ones still here
+    steps_of = dict(data.get("sub_map_steps", []))
+    detached = list(
+        JourneyMap.objects.filter(
+            pk__in=list(steps_of), parent=journey_map, parent_step__isnull=True
+        ).only("pk", "parent_step")
+    )
+    for child in detached:
+        child.parent_step_id = steps_of[child.pk]
+    JourneyMap.objects.bulk_update(detached, ["parent_step"])
     return safety, journey_map
+
+
+def _restore_rows(model, fields, rows, journey_map, *, by, now) -> None:
+    """Create the snapshot's rows that are gone and update the ones that differ, in bulk
+    with history (one query to read, at most two to create and two to update)."""
+    existing = {obj.pk: obj for obj in _scope(model, journey_map)}
+    missing = [row["pk"] for row in rows if row["pk"] not in existing]
+    # an item moved to another map since stays there (its id is taken)
+    elsewhere = set(model._default_manager.filter(pk__in=missing).values_list("pk", flat=True))
+    created, updated, changed_fields = [], [], set()
+    for row in rows:
+        obj = existing.get(row["pk"])
+        if obj is None and row["pk"] in elsewhere:
+            continue
+        if obj is None:
+            obj = model(pk=row["pk"])
+            if hasattr(obj, "map_id"):
+                obj.map_id = journey_map.pk
+            for name in fields:
+                if name in row:
+                    setattr(obj, name, _value(model, name, row[name]))
+            created.append(obj)
+            continue
+        differs = False
+        for name in fields:
+            if name in row:  # a field the snapshot predates keeps its value
+                value = _value(model, name, row[name])
+                if getattr(obj, name) != value:
+                    setattr(obj, name, value)
+                    changed_fields.add(name)
+                    differs = True
+        if differs:
+            updated.append(obj)
+    try:
+        with transaction.atomic():
+            if created:
+                born = {obj.pk: getattr(obj, "created_at", None) for obj in created}
+                bulk_create_with_history(created, model, default_user=by, default_date=now)
+                if "created_at" in fields:  # auto_now_add set it to now on insert
+                    for obj in created:
+                        obj.created_at = born[obj.pk] or obj.created_at
+                    model._default_manager.bulk_update(created, ["created_at"])
+            if updated:
+                if "updated_at" in {f.attname for f in model._meta.concrete_fields}:
+                    for obj in updated:
+                        obj.updated_at = now
+                    changed_fields.add("updated_at")
+                bulk_update_with_history(
+                    updated, model, sorted(changed_fields), default_user=by, default_date=now
+                )
+    except IntegrityError as exc:
+        kind = BY_MODEL[model]
+        raise ValidationError(
+            f"{kind.label}: the snapshot's {kind.noun}s clash with today's (the same name "
+            f"or key is used by a {kind.noun} added since). Rename or remove today's first, "
+            "then restore."
+        ) from exc
+
+
+def _value(model, attname: str, raw):
+    """A value as the snapshot's JSON holds it, back in the field's Python type."""
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    return raw if raw is None else field.to_python(raw)
 
 
 def _restore_project_links(data: dict, journey_map: JourneyMap) -> None:

@@ -23,27 +23,15 @@ from governance.permissions import Action
 from governance.scoring import health_by_map
 
 from . import services
+from .content import BY_EDITOR
 from .forms import EDITOR_FORMS, MapSettingsForm, NewMapForm
-from .models import KPI, JourneyMap, LaneItem, PainPoint, Stage, Step, StepLink
+from .models import JourneyMap, Step
 from .selectors import STEP_ORDER, map_for_display, map_grid
 from .vocabulary import vocabulary_labels
 
-MODELS = {
-    "stage": Stage,
-    "step": Step,
-    "link": StepLink,
-    "painpoint": PainPoint,
-    "laneitem": LaneItem,
-    "kpi": KPI,
-}
-NOUNS = {
-    "stage": "stage",
-    "step": "step",
-    "link": "step link",
-    "painpoint": "pain point",
-    "laneitem": "lane item",
-    "kpi": "KPI",
-}
+# the editor's kinds come from the content registry
+MODELS = {editor: kind.model for editor, kind in BY_EDITOR.items()}
+NOUNS = {editor: kind.noun for editor, kind in BY_EDITOR.items()}
 
 
 def _editable_map(request: HttpRequest, slug: str) -> JourneyMap:
