@@ -46,12 +46,14 @@ format: install
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Browser tests drive Debian's Chromium and the background-work test starts Debian's
-# redis-server: install them when missing (needs root, as in CI).
+# Browser tests drive Debian's Chromium, the background-work test starts Debian's
+# redis-server and the PostgreSQL tests a private cluster of Debian's postgresql:
+# install them when missing (needs root, as in CI).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = "0" ]; then \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

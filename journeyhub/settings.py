@@ -125,9 +125,24 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as an embedded database for several gunicorn workers: concurrent writers wait
+    # for the write lock (up to SQLITE_TIMEOUT seconds) instead of failing with "database is
+    # locked". IMMEDIATE takes the lock when a transaction begins, because a transaction
+    # that read first cannot wait for it later; WAL lets reads go on during a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=env_int("SQLITE_TIMEOUT", 20),
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The map tree's unique (tree_id, lft/rght) constraints are deferred to the commit, which
+# PostgreSQL supports and SQLite does not (it has one writer at a time): maps/tree.py.
+SILENCED_SYSTEM_CHECKS = ["models.W038"]
 
 AUTHENTICATION_BACKENDS = [
+    # first: refuses sign-in attempts while a username + IP is locked out (django-axes)
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -141,16 +156,15 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
-    # first: refuses sign-in attempts while a username + IP is locked out (django-axes)
-    "axes.backends.AxesStandaloneBackend",
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request if it is missing
+# where `collectstatic` writes and whitenoise serves from when DEBUG is false
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request if it is missing
 # uploads (event logs); never served by the app itself
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
@@ -199,6 +213,16 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # journeyhub/throttling.py; the limits are documented in the README
+    "DEFAULT_THROTTLE_CLASSES": [
+        "journeyhub.throttling.ScopedThrottle",
+        "journeyhub.throttling.WriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("JOURNEYHUB_THROTTLE_TOKEN", "10/minute"),
+        "imports": os.environ.get("JOURNEYHUB_THROTTLE_IMPORTS", "30/hour"),
+        "writes": os.environ.get("JOURNEYHUB_THROTTLE_WRITES", "600/minute"),
+    },
     # JSON bodies: bounded size, depth and integer digits, finite numbers (a 400 or 413
     # naming the JSON path); Django's own refusals of a request body answer JSON too
     "DEFAULT_PARSER_CLASSES": [
@@ -213,19 +237,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Journey maps, their content, KPIs and CX projects.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # journeyhub/throttling.py; the limits are documented in the README
-    "DEFAULT_THROTTLE_CLASSES": [
-        "journeyhub.throttling.ScopedThrottle",
-        "journeyhub.throttling.WriteThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": {
-        "token": os.environ.get("JOURNEYHUB_THROTTLE_TOKEN", "10/minute"),
-        "imports": os.environ.get("JOURNEYHUB_THROTTLE_IMPORTS", "30/hour"),
-        "writes": os.environ.get("JOURNEYHUB_THROTTLE_WRITES", "600/minute"),
-    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # no third-party validator badge (it would send the schema URL out; CSP blocks it)
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "MapStatusEnum": "maps.models.JourneyMap.Status",
@@ -233,22 +249,6 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Celery: without a broker every task runs eagerly, in-process.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_SERIALIZER = "json"
-    # no third-party validator badge (it would send the schema URL out; CSP blocks it)
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
-CELERY_ACCEPT_CONTENT = ["json"]
-# With a broker, `celery -A journeyhub beat` runs these (eagerly they never run on their own).
-CELERY_BEAT_SCHEDULE = {
-    "send-review-reminders-daily": {
-        "task": "governance.tasks.send_review_reminders",
-        "schedule": crontab(hour=7, minute=0),
-    },
 # --- Content-Security-Policy (django-csp): only this site's own scripts, styles, images
 # and fonts; no inline script or style anywhere (json_script data blocks are not run).
 # Swagger UI at /api/docs/ relaxes styles and data: images for itself (api_urls.py).
@@ -278,6 +278,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "journeyhub.views.locked_out"  # the friendly lockout page
 
+# --- Celery: without a broker every task runs eagerly, in-process.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# With a broker, `celery -A journeyhub beat` runs these (eagerly they never run on their own).
+CELERY_BEAT_SCHEDULE = {
+    "send-review-reminders-daily": {
+        "task": "governance.tasks.send_review_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "snapshot-scorecards-nightly": {
         "task": "governance.tasks.snapshot_scorecards",
         "schedule": crontab(hour=1, minute=30),
@@ -289,10 +303,20 @@ JOURNEYHUB_DEFAULT_REVIEW_EVERY_DAYS = env_int("JOURNEYHUB_DEFAULT_REVIEW_EVERY_
 JOURNEYHUB_BASE_URL = os.environ.get("JOURNEYHUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 JOURNEYHUB_LEADERSHIP_GROUP = os.environ.get("JOURNEYHUB_LEADERSHIP_GROUP", "CX leadership")
 
-if not DEBUG:
+# --- HTTPS. One switch, on by default in production: the site is served over HTTPS only,
+# directly by gunicorn or behind a reverse proxy that terminates TLS and sets
+# X-Forwarded-Proto (and overwrites any the client sent). `JOURNEYHUB_HTTPS=false` with
+# DEBUG=false is for plain-HTTP set-ups on a trusted network (and the tests on 127.0.0.1).
+JOURNEYHUB_HTTPS = env_bool("JOURNEYHUB_HTTPS", not DEBUG)
+if JOURNEYHUB_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", JOURNEYHUB_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", JOURNEYHUB_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", JOURNEYHUB_HTTPS)
+# Browsers remember HSTS for this long: start lower (e.g. 3600) if HTTPS is new to the domain.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if JOURNEYHUB_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", JOURNEYHUB_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", JOURNEYHUB_HTTPS)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,9 @@ from django.conf import settings
 
 from tests.factories import GroupFactory, JourneyMapFactory, UserFactory
 
+# real servers (PostgreSQL, gunicorn) for the tests that need processes: tests/servers.py
+pytest_plugins = ["tests.servers"]
+
 
 @pytest.fixture
 def leadership_group(db):
