@@ -154,3 +154,16 @@ def test_json_answers_carry_the_policy_too(owner):
     api = APIClient()
     api.force_authenticate(owner)
     assert policy_of(api.get("/api/maps/"))["default-src"] == ["'self'"]
+
+
+def test_the_admin_pages_need_nothing_the_policy_forbids(client, admin_user, rich_map):
+    from django.contrib import admin
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    paths = ["/admin/", f"/admin/maps/journeymap/{rich_map['map'].pk}/change/"]
+    for model in admin.site._registry:
+        meta = model._meta
+        paths.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+    for path in paths:
+        assert_csp_ready(client.get(path), path)

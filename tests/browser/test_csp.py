@@ -154,3 +154,14 @@ def test_the_error_and_lockout_pages_keep_the_app_around_them(
         screenshot(stranger, "sign-in-lockout")
     finally:
         context.close()
+
+
+def test_the_admin_runs_without_a_csp_violation(watched, live_server, admin_user, journey):
+    page, violations = watched("admin")
+    page.goto(f"{live_server.url}/admin/maps/journeymap/")
+    expect(page.locator(".tree-indent").first).to_be_visible()  # the draggable tree
+    page.goto(f"{live_server.url}/admin/maps/journeymap/{journey['map'].pk}/change/")
+    expect(page.get_by_role("button", name="Save", exact=True)).to_be_visible()
+    page.goto(f"{live_server.url}/admin/maps/cxproject/")
+    page.wait_for_load_state("networkidle")
+    assert violations == []
