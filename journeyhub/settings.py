@@ -233,6 +233,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "journeyhub.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
+    # the API takes JSON (form and multipart bodies still parse, for the browsable API and
+    # the import's file upload, which documents its own media types)
+    "PARSER_WHITELIST": ["journeyhub.api.parsers.GuardedJSONParser"],
+    # the error answers every operation can give (journeyhub/api/schema.py)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "journeyhub.api.schema.add_error_responses",
+    ],
     "TITLE": "JourneyHub API",
     "DESCRIPTION": "Journey maps, their content, KPIs and CX projects.",
     "VERSION": "1",

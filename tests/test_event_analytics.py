@@ -277,7 +277,7 @@ def test_the_import_needs_as_many_queries_for_5000_events_as_for_100(owner, medi
     # KPI read-back; map version; observation upsert; period recompute (KPIs,
     # observations, measurement upsert); release — the task adds claim, load, ten progress
     # updates and the final update
-    assert counts[0] == counts[1]
+    assert counts[0] == counts[1], counts
     assert counts[0] <= (16 if runner == "service" else 30)
 
 
@@ -377,6 +377,27 @@ def test_the_events_pages_and_partial_are_read_by_everyone_who_sees_the_map(
     assert client.get(f"{base}{done.pk}/").status_code == status
     partial = client.get(f"{base}{done.pk}/", headers={"HX-Request": "true"})
     assert partial.status_code == status
+
+
+def test_a_viewer_reads_past_imports_but_gets_no_upload_form(client, viewer, journey, owner):
+    EventImport.objects.create(
+        map=journey, uploaded_by=owner, file="event-logs/may.csv", status="done", events=11
+    )
+    client.force_login(viewer)
+    page = client.get(f"/maps/{journey.slug}/events/").text
+    assert "may.csv" in page and "Done" in page
+    assert 'type="file"' not in page
+    assert "Only the map's editors import new logs." in page.replace("&#x27;", "'")
+    refused = client.post(f"/maps/{journey.slug}/events/", {})
+    assert refused.status_code == 403
+    assert "Only the map" in refused.text
+    assert EventImport.objects.count() == 1
+
+
+def test_an_editor_gets_the_upload_form_on_the_same_page(client, team_member, journey):
+    client.force_login(team_member)
+    page = client.get(f"/maps/{journey.slug}/events/").text
+    assert 'type="file"' in page and "Import" in page
 
 
 # --- the commands ---------------------------------------------------------------------------

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import django_filters as filters
 from django import forms
+from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import get_model_field
 
 #: the range of a 64-bit signed integer: every integer column and key fits in it
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -26,11 +28,17 @@ class BoundedFilterSet(filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        model = self._meta.model
         for f in self.filters.values():
             if issubclass(f.field_class, (forms.DecimalField, forms.FloatField)):
                 f.extra.setdefault("min_value", INT_MIN)
                 f.extra.setdefault("max_value", INT_MAX)
                 f.extra.setdefault("max_digits", 30)
+                target = get_model_field(model, f.field_name) if model else None
+                if isinstance(target, models.IntegerField) or getattr(target, "is_relation", False):
+                    f.extra.setdefault("decimal_places", 0)  # ?map=0.5 is no id
+            elif f.field_class is forms.NullBooleanField:
+                f.field_class = StrictBooleanField
 
     @property
     def form(self):
@@ -40,6 +48,26 @@ class BoundedFilterSet(filters.FilterSet):
                 field.clean = _bounded_choice(field.clean, field)
                 field._bounded = True
         return form
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``, ``True``/``False``); anything else is refused
+    instead of silently meaning "no filter"."""
+
+    widget = forms.TextInput
+    TRUE, FALSE = {"true", "True", "1"}, {"false", "False", "0"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value in self.TRUE or value is True:
+            return True
+        if value in self.FALSE or value is False:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
 
 
 def _bounded_choice(clean, field: forms.ModelChoiceField):

@@ -3,6 +3,7 @@ map's KPIs, all or nothing (``maps.imports``). The map's editors only."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -47,7 +48,11 @@ class MapMeasurementsImportView(APIView):
     throttle_scope = "imports"  # journeyhub.throttling: its own, lower limit
 
     @extend_schema(
-        request=s.MeasurementsImportSerializer,
+        request={
+            "multipart/form-data": s.MeasurementsImportSerializer,
+            "application/json": OpenApiTypes.OBJECT,
+            "text/csv": OpenApiTypes.STR,
+        },
         responses={
             200: OpenApiResponse(description="What was imported."),
             400: OpenApiResponse(description="The problems, by line or JSON path."),

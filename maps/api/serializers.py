@@ -357,7 +357,7 @@ class MeasurementsImportSerializer(serializers.Serializer):
 
 class QualitativeFactorSerializer(MapVersionMixin, CleanModelSerializer):
     map = VisibleMapField()
-    rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     instruction_fields = ("map_version",)
 
     class Meta:
