@@ -69,7 +69,7 @@ def _schema() -> schemathesis.schemas.BaseSchema:
                 "positive_data_acceptance": {
                     "expected-statuses": ["2xx", "400", "401", "403", "404", "409"]
                 }
-            }
+            },
         }
     )
     loaded = schemathesis.openapi.from_dict(document, config=config)
