@@ -192,10 +192,22 @@ def content_delete(*, instance: models.Model, expected_version: int, by=None) ->
 
 @transaction.atomic
 def measurement_record(*, measurement: Measurement, by=None) -> Measurement:
-    """Record a KPI value. Measurements are observations pushed by people and systems,
+    """Record a KPI value directly. Measurements are data pushed by people and systems,
     not authored map content, so they are not version-checked: the latest push for a
-    (KPI, date) wins."""
+    (KPI, date) wins. A period whose value is computed from observations is refused:
+    a period has one source, never silently both."""
     measurement.full_clean(validate_unique=False, validate_constraints=False)
+    observed = MeasurementObservation.objects.filter(
+        kpi=measurement.kpi, date=measurement.date
+    ).count()
+    if observed:
+        raise ValidationError(
+            {
+                "value": f"The value of {measurement.date:%Y-%m-%d} is computed from its "
+                f"{observed} observation{'s' if observed != 1 else ''}; record an "
+                "observation instead, or delete the period first."
+            }
+        )
     existing = Measurement.objects.filter(kpi=measurement.kpi, date=measurement.date).first()
     if existing is not None and existing.pk != measurement.pk:
         existing.value = measurement.value
@@ -426,6 +438,34 @@ OBSERVATION_UPDATE_FIELDS = [
 ]
 
 
+@transaction.atomic
+def measurement_delete(*, measurement: Measurement, by=None) -> None:
+    """Delete a period's value and the observations it was computed from (with history),
+    so the period is gone rather than recomputed by the next observation."""
+    for observation in MeasurementObservation.objects.filter(
+        kpi_id=measurement.kpi_id, date=measurement.date
+    ):
+        _with_history_user(observation, by)
+        observation.delete()
+    _with_history_user(measurement, by)
+    measurement.delete()
+
+
+def _direct_periods(periods: set[tuple[int, dt.date]]) -> list[tuple[int, dt.date]]:
+    """Periods among ``periods`` whose value was entered directly (no observations)."""
+    kpi_ids = {kpi_id for kpi_id, _ in periods}
+    dates = [day for _, day in periods]
+    observed = set(
+        MeasurementObservation.objects.filter(
+            kpi_id__in=kpi_ids, date__gte=min(dates), date__lte=max(dates)
+        ).values_list("kpi_id", "date")
+    )
+    valued = Measurement.objects.filter(
+        kpi_id__in=kpi_ids, date__gte=min(dates), date__lte=max(dates)
+    ).values_list("kpi_id", "date")
+    return sorted(p for p in valued if p in periods and p not in observed)
+
+
 def observations_record_many(*, observations: list[ObservationInput], by=None) -> list[Measurement]:
     """Upsert observations (one per KPI, date and dimensions; a second one replaces the
     first) and recompute the period value of every (KPI, date) they touch from ALL its
@@ -444,9 +484,22 @@ def observations_record_many(*, observations: list[ObservationInput], by=None) -
                 "date and dimensions."
             )
         seen[key] = index
+    periods = {(obs.kpi.pk, obs.date) for obs in observations}
+    direct = _direct_periods(periods)
+    if direct:
+        names = {obs.kpi.pk: obs.kpi.name for obs in observations}
+        listed = "; ".join(f"“{names[k]}” on {d:%Y-%m-%d}" for k, d in direct[:10])
+        more = f" … and {len(direct) - 10} more" if len(direct) > 10 else ""
+        raise ValidationError(
+            {
+                "date": f"These periods hold a value entered directly, not computed from "
+                f"observations: {listed}{more}. Delete those values first (a period has "
+                "one source)."
+            }
+        )
     now = timezone.now()
     with transaction.atomic():
-        MeasurementObservation.objects.bulk_create(
+        rows = MeasurementObservation.objects.bulk_create(
             [
                 MeasurementObservation(
                     kpi=obs.kpi,
@@ -463,7 +516,8 @@ def observations_record_many(*, observations: list[ObservationInput], by=None) -
             unique_fields=["kpi", "date", "dimension_key"],
             update_fields=OBSERVATION_UPDATE_FIELDS,
         )
-        return periods_recompute(periods={(obs.kpi.pk, obs.date) for obs in observations})
+        _history_of_upserted(MeasurementObservation, rows, ("kpi_id", "date", "dimension_key"), by)
+        return periods_recompute(periods=periods, by=by)
 
 
 def observations_record(*, kpi: KPI, rows: list[Mapping[str, Any]], by=None) -> list[Measurement]:
@@ -491,7 +545,29 @@ def observations_record(*, kpi: KPI, rows: list[Mapping[str, Any]], by=None) -> 
     return observations_record_many(observations=cleaned, by=by)
 
 
-def periods_recompute(*, periods: set[tuple[int, dt.date]]) -> list[Measurement]:
+def _history_of_upserted(model, objs: list, key: tuple[str, ...], by) -> None:
+    """History rows for rows just upserted in bulk (simple-history's bulk helper; the
+    primary keys are read back where the database did not return them)."""
+    if not objs:
+        return
+    if any(obj.pk is None for obj in objs):
+        first = key[0].removesuffix("_id")
+        ids = {
+            tuple(row[:-1]): row[-1]
+            for row in model.objects.filter(
+                **{f"{first}_id__in": {getattr(o, key[0]) for o in objs}}
+            ).values_list(*key, "pk")
+        }
+        for obj in objs:
+            obj.pk = ids.get(tuple(getattr(obj, k) for k in key))
+    model.history.bulk_history_create(
+        [obj for obj in objs if obj.pk is not None],
+        update=True,
+        default_user=by if getattr(by, "pk", None) else None,
+    )
+
+
+def periods_recompute(*, periods: set[tuple[int, dt.date]], by=None) -> list[Measurement]:
     """Set each (KPI, date)'s ``Measurement.value`` from all its observations: one read of
     the KPIs' observations in the dates' range (filtered to the periods here), one bulk
     upsert of the measurements."""
@@ -529,4 +605,5 @@ def periods_recompute(*, periods: set[tuple[int, dt.date]]) -> list[Measurement]
         unique_fields=["kpi", "date"],
         update_fields=["value"],
     )
+    _history_of_upserted(Measurement, measurements, ("kpi_id", "date"), by)
     return measurements

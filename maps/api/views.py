@@ -485,8 +485,9 @@ class MeasurementViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
         self._record(serializer, serializer.instance)
 
     def perform_destroy(self, instance):
+        """The period goes, with the observations it was computed from."""
         self._authorize(instance.kpi)
-        instance.delete()
+        services.measurement_delete(measurement=instance, by=self.request.user)
 
 
 # --- projects and personas --------------------------------------------------------

@@ -231,6 +231,8 @@ class MeasurementObservation(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(default=timezone.now)
+    # written in bulk by maps.services, which records the history rows itself
+    history = HistoricalRecords()
 
     INPUT_FIELDS = (
         "value",
