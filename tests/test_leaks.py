@@ -219,6 +219,18 @@ def test_project_json_leaves_out_ids_on_hidden_maps(api, mixed_project):
         assert _links(row) == ([team_map_pk], [step_pk], [pain_pk])
 
 
+def test_the_portfolio_api_names_no_hidden_map_step_or_pain_point(api, mixed_project):
+    team_map_pk, step_pk, pain_pk = mixed_project["seen"]
+    rows = api.get("/api/portfolio/").json()["results"]
+    row = next(r for r in rows if r["id"] == mixed_project["project"].pk)
+    text = str(row)
+    assert "Hidden step" not in text and "Hidden pain" not in text
+    assert "Close my account" not in text
+    assert [m["id"] for m in row["maps"]] == [team_map_pk]
+    assert [step["id"] for step in row["steps"]] == [step_pk]
+    assert [pain["id"] for pain in row["pain_points"]] == [pain_pk]
+
+
 def test_the_hidden_maps_owner_sees_every_link(other_owner, mixed_project):
     client = APIClient()
     client.force_authenticate(other_owner)
