@@ -345,6 +345,20 @@ def test_a_hostile_json_body_is_refused_naming_the_problem_and_writes_nothing(
     still_works(api, world)
 
 
+@pytest.mark.parametrize("format", ["multipart", "form"])
+def test_a_form_body_over_the_limit_answers_json_413_too(api, world, format):
+    big = "x" * (3 * 1024 * 1024)
+    if format == "form":
+        response = api.post(
+            "/api/maps/", data=f"title={big}", content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = api.post("/api/maps/", {"title": big}, format="multipart")
+    assert response.status_code == 413
+    assert "larger than 2.5 MB" in response.json()["detail"]
+    still_works(api, world)
+
+
 # --- the measurements import: CSV and TheyDo files --------------------------------------
 
 HEADER = "kpi,date,value,numerator,denominator\n"
