@@ -4,6 +4,8 @@ leadership and admins manage all — and each map's balanced scorecard."""
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -93,7 +95,9 @@ class RoundedFloatField(serializers.FloatField):
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        return None if value is None else round(float(value), self.digits)
+        if value is None or not math.isfinite(value):  # JSON has no Infinity
+            return None
+        return round(float(value), self.digits)
 
 
 class ScorecardPointSerializer(serializers.Serializer):

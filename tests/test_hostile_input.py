@@ -197,6 +197,14 @@ JSON_CASES = [
         ["baseline", "10^15"],
     ),
     (
+        "target 1e-320 from the baseline (attainment would be infinite)",
+        "patch",
+        "/api/kpis/{ratio}/",
+        '{"map_version": 1, "baseline": 0, "target": 1e-320}',
+        400,
+        ["target", "at least 10^-9"],
+    ),
+    (
         "NaN weight",
         "patch",
         "/api/kpis/{value}/",
@@ -594,6 +602,15 @@ def test_the_database_refuses_non_finite_numbers_written_by_the_orm(world, bad):
     assert all(math.isfinite(v) for v in Measurement.objects.values_list("value", flat=True))
     with pytest.raises(IntegrityError), transaction.atomic():
         CXProject.objects.filter(pk=world["project"].pk).update(effort=bad)
+
+
+def test_a_scorecard_never_answers_infinity_even_for_a_kpi_written_past_validation(api, world):
+    # the ORM skips the model's rules: a target 1e-320 above the baseline makes the raw
+    # attainment of 70 infinite, which JSON cannot carry
+    KPI.objects.filter(pk=world["ratio"].pk).update(baseline=0, target=1e-320)
+    response = api.get(f"/api/maps/{world['map'].pk}/scorecard/")
+    assert response.status_code == 200
+    assert b"Infinity" not in response.content and b"NaN" not in response.content
 
 
 def test_model_validation_names_the_non_finite_field(world):

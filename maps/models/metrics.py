@@ -22,6 +22,11 @@ from .journeys import JourneyMap, Step
 ANALYTICS_KEY_PREFIX = "analytics:"  # the import keys of KPIs computed from event logs
 
 
+#: the smallest |target − baseline|: attainment (value − baseline) ÷ (target − baseline)
+#: of values within ±10^15 then stays below 10^25
+MIN_TARGET_GAP = 1e-9
+
+
 class KPI(TimeStamped):
     class Direction(models.TextChoices):
         HIGHER = "higher", "Higher is better"
@@ -156,6 +161,9 @@ class KPI(TimeStamped):
         if self.baseline is not None and self.target is not None:
             if self.baseline == self.target:
                 errors["target"] = "The target must differ from the baseline."
+            elif abs(self.target - self.baseline) < MIN_TARGET_GAP:
+                # attainment divides by the gap: 1 ÷ 1e-320 would be infinite
+                errors["target"] = "The target must differ from the baseline by at least 10^-9."
             elif self.direction == self.Direction.HIGHER and self.target < self.baseline:
                 errors["target"] = (
                     "Higher is better, so the target must be above the baseline "
