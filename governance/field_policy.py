@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Q
 
 from maps.content import map_of
 from maps.models import KPI, CXProject, JourneyMap, JourneyMapUserObjectPermission
@@ -362,3 +363,19 @@ def rules_table_markdown() -> str:
         if resource == "grant":
             lines.append(f"| {RESOURCE_NAMES[resource]} | `user`, `role` | {rules['map'].who} |")
     return "\n".join(lines) + "\n"
+
+
+def with_hidden_links(user, project: CXProject, *, maps=None, steps=None, pain_points=None):
+    """What a project will address after ``user`` sets its links: the lists given, plus
+    the links it already has to maps the user cannot see (and so could not send back:
+    the API and the forms only show visible ones). ``None`` leaves a list unchanged."""
+    if project.pk is None or p.is_leadership(user):
+        return maps, steps, pain_points
+    hidden = ~Q(map__in=p.visible_maps(user).values("pk"))
+    if maps is not None:
+        maps = [*maps, *project.maps.exclude(pk__in=p.visible_maps(user).values("pk"))]
+    if steps is not None:
+        steps = [*steps, *project.steps.filter(hidden)]
+    if pain_points is not None:
+        pain_points = [*pain_points, *project.pain_points.filter(hidden)]
+    return maps, steps, pain_points

@@ -80,6 +80,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -679,10 +680,34 @@ def event_import_run(*, import_id: int) -> EventImport | None:
             "result": result,
         }
     fields["finished_at"] = timezone.now()
+    if fields["status"] == EventImport.Status.FAILED:
+        # a refused log is not kept: the record keeps its problems, the disk its space
+        event_import.file.delete(save=False)
+        fields["file"] = ""
     rows.update(**fields)
     for name, value in fields.items():
         setattr(event_import, name, value)
     return event_import
+
+
+def event_logs_expire(*, older_than_days: int | None = None) -> int:
+    """Delete the stored logs of imports that finished more than ``older_than_days`` ago
+    (``JOURNEYHUB_EVENT_LOG_RETENTION_DAYS``); the records and their results stay.
+    Returns how many files were removed."""
+    days = (
+        settings.JOURNEYHUB_EVENT_LOG_RETENTION_DAYS if older_than_days is None else older_than_days
+    )
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    finished = EventImport.objects.filter(
+        status__in=[EventImport.Status.DONE, EventImport.Status.FAILED],
+        finished_at__lt=cutoff,
+    ).exclude(file="")
+    removed = 0
+    for event_import in finished.only("pk", "file").iterator():
+        event_import.file.delete(save=False)
+        removed += 1
+    finished.update(file="")
+    return removed
 
 
 # --- reading: the funnel --------------------------------------------------------------------

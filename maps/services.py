@@ -29,6 +29,7 @@ from governance.field_policy import (
     check_changes,
     check_content_write,
     check_project_write,
+    with_hidden_links,
 )
 
 from . import kpi_math
@@ -233,6 +234,9 @@ def project_save(
     """
     if by is not None:
         check_project_write(by, project, maps=maps, steps=steps, pain_points=pain_points)
+        maps, steps, pain_points = with_hidden_links(
+            by, project, maps=maps, steps=steps, pain_points=pain_points
+        )
     project.full_clean()
     _with_history_user(project, by)
     _save_or_refuse(project)

@@ -343,8 +343,36 @@ def test_a_bad_upload_fails_with_its_lines_and_writes_nothing(
     ]
     page = client.get(event_import.get_absolute_url()).content.decode()
     assert "Nothing was imported." in page and "line 10, column timestamp" in page
+    # the refused log is not kept on disk
+    assert not event_import.file
+    assert not [p for p in media.rglob("*") if p.is_file()]
     assert not KPI.objects.filter(map=journey).exists()
     assert funnel_for_map(journey) == []
+
+
+def test_finished_logs_expire_after_the_retention_and_their_records_stay(
+    owner, journey, media, settings
+):
+    from django.utils import timezone
+
+    from maps.analytics import event_logs_expire
+
+    settings.JOURNEYHUB_EVENT_LOG_RETENTION_DAYS = 30
+    old, recent = (
+        event_import_create(
+            journey_map=journey, file=ContentFile(LOG.encode(), name=name), enqueue=False
+        )
+        for name in ("old.csv", "recent.csv")
+    )
+    for record in (old, recent):
+        event_import_run(import_id=record.pk)
+    EventImport.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(days=31))
+    assert event_logs_expire() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not old.file and old.status == "done" and old.events > 0
+    assert recent.file and recent.file.storage.exists(recent.file.name)
+    assert len([p for p in media.rglob("*") if p.is_file()]) == 1
 
 
 def test_a_task_runs_an_import_once(journey, media):

@@ -491,3 +491,20 @@ def test_every_field_the_browser_and_admin_forms_write_has_a_rule():
 def test_the_architecture_document_shows_the_policy_table_as_the_code_has_it():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
     assert field_policy.rules_table_markdown() in doc
+
+
+def test_a_project_keeps_its_links_to_maps_the_editor_cannot_see(world, draft_map):
+    """The API shows only visible links; sending those back must not drop the others."""
+    project = world["project"]
+    hidden_step = StepFactory(map=draft_map, name="Hidden", key="hidden")
+    project.maps.add(draft_map)
+    project.steps.add(hidden_step)
+    response = api(world["users"]["team_member"]).patch(
+        f"/api/projects/{project.pk}/",
+        {"maps": [world["journey"].pk], "steps": [world["step"].pk]},
+        format="json",
+    )
+    assert response.status_code == 200, response.data
+    assert draft_map.pk not in response.data["maps"]  # still not shown …
+    assert set(project.maps.values_list("pk", flat=True)) == {world["journey"].pk, draft_map.pk}
+    assert set(project.steps.values_list("pk", flat=True)) == {world["step"].pk, hidden_step.pk}

@@ -116,7 +116,11 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     item = LaneItemFactory(map=team_map, step=first)
     kpi = KPIFactory(map=team_map, name="Completion rate")
     measurement = MeasurementFactory(kpi=kpi)
-    observation = MeasurementObservationFactory(kpi=kpi, date=measurement.date)
+    # observed on another day: the measurement above is a value entered directly, and a
+    # period is either (maps.services.measurement_record)
+    observation = MeasurementObservationFactory(
+        kpi=kpi, date=measurement.date + dt.timedelta(days=90)
+    )
     factor = QualitativeFactorFactory(map=team_map)
     project = CXProjectFactory(owner=owner, team=team, maps=[team_map])
     guest = UserFactory(username="guest")
@@ -224,7 +228,8 @@ def api_resource_cases(w) -> dict[str, list[Case]]:
             "POST",
             f"/api/kpis/{kpi.pk}/measurements/",
             API_CONTENT_CREATE,
-            {"date": "2026-06-01", "value": 42},
+            # another period than ``point``: a period is observed or entered, not both
+            {"date": "2026-07-01", "value": 42},
             api=True,
         ),
     ]
