@@ -304,12 +304,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.snapshot_scorecards",
         "schedule": crontab(hour=1, minute=30),
     },
+    "expire-event-logs-daily": {
+        "task": "maps.tasks.expire_event_logs",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 
 # --- JourneyHub domain settings
 JOURNEYHUB_DEFAULT_REVIEW_EVERY_DAYS = env_int("JOURNEYHUB_DEFAULT_REVIEW_EVERY_DAYS", 90)
 JOURNEYHUB_BASE_URL = os.environ.get("JOURNEYHUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 JOURNEYHUB_LEADERSHIP_GROUP = os.environ.get("JOURNEYHUB_LEADERSHIP_GROUP", "CX leadership")
+# Uploaded event logs are kept this long after their import finished (refused ones are
+# deleted at once); the import records and their results stay.
+JOURNEYHUB_EVENT_LOG_RETENTION_DAYS = env_int("JOURNEYHUB_EVENT_LOG_RETENTION_DAYS", 30)
 
 # --- HTTPS. One switch, on by default in production: the site is served over HTTPS only,
 # directly by gunicorn or behind a reverse proxy that terminates TLS and sets
