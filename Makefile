@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run migrate seed test lint format migrations-check system-deps bench clean
+.PHONY: install run migrate seed test test-postgres lint format migrations-check system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,8 +63,17 @@ system-deps:
 		fi; \
 	fi
 
+# The suite on the default SQLite, then again on PostgreSQL: a private cluster that
+# tests/servers.py starts and stops. The second pass leaves out the tests that do not use
+# the test database (browser; servers, postgres and redis start processes of their own).
+POSTGRES_PASS := -m "not browser and not servers and not postgres and not redis"
+
 test: install lint migrations-check system-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m tests.servers postgres -- $(BIN)/python -m pytest -n 2 $(POSTGRES_PASS) $(PYTEST_ARGS)
+
+test-postgres: install system-deps
+	$(BIN)/python -m tests.servers postgres -- $(BIN)/python -m pytest -n 2 $(POSTGRES_PASS) $(PYTEST_ARGS)
 
 bench: migrate
 	$(BIN)/python benchmarks/run.py

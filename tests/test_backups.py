@@ -19,6 +19,9 @@ import pytest
 
 from tests.servers import ROOT, manage, new_sqlite_url, prepare, production_env
 
+# real processes on databases of their own: not repeated by the PostgreSQL pass of make test
+pytestmark = pytest.mark.servers
+
 README = ROOT / "README.md"
 
 CREATE = """

@@ -28,6 +28,9 @@ from tests.servers import (
     production_env,
 )
 
+# real processes on databases of their own: not repeated by the PostgreSQL pass of make test
+pytestmark = pytest.mark.servers
+
 STATIC = ROOT / "static"
 
 
