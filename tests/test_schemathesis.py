@@ -15,6 +15,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -40,7 +42,20 @@ COVERAGE = os.environ.get("SCHEMATHESIS_COVERAGE", "false") == "true"
 
 
 @pytest.fixture
-def token(db, owner, team_map):
+def _one_connection():
+    """The WSGI app ends each request by closing old database connections, which would
+    close the test's own (and its transaction) on PostgreSQL: Django's test client
+    switches that off the same way."""
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in signals:
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, _one_connection, owner, team_map):
     """olivia's token, and a map of hers with every kind of content for ids to hit."""
     stage = StageFactory(map=team_map)
     first = StepFactory(map=team_map, stage=stage, key="start")
