@@ -18,7 +18,7 @@ import pytest
 
 from tests.servers import Client, gunicorn_server, new_sqlite_url
 
-pytestmark = pytest.mark.xdist_group("servers")
+pytestmark = [pytest.mark.servers, pytest.mark.xdist_group("servers")]
 
 CLIENTS = 8
 OPERATIONS = 25
