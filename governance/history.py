@@ -13,31 +13,18 @@ from datetime import datetime
 
 from django.db.models import Model, Q
 
-from maps.models import (
-    KPI,
-    JourneyMap,
-    LaneItem,
-    PainPoint,
-    QualitativeFactor,
-    Stage,
-    Step,
-    StepLink,
-)
+from maps.content import CONTENT_KINDS
+from maps.models import JourneyMap, LaneItem, PainPoint, Stage, Step, StepLink
 
 RECORDS_PER_KIND = 2000
 IGNORED_FIELDS = {
     "id", "created_at", "updated_at", "version", "review_due_at", "map",
     "history_id", "history_date", "history_change_reason", "history_type", "history_user",
 }  # fmt: skip
+# the map itself, then every kind of content the registry declares (maps/content.py)
 KINDS: tuple[tuple[type[Model], str], ...] = (
     (JourneyMap, "map"),
-    (Stage, "stage"),
-    (Step, "step"),
-    (StepLink, "step link"),
-    (PainPoint, "pain point"),
-    (LaneItem, "lane item"),
-    (KPI, "KPI"),
-    (QualitativeFactor, "qualitative factor"),
+    *((kind.model, kind.noun) for kind in CONTENT_KINDS),
 )
 ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 

@@ -1,4 +1,4 @@
-"""What map content is: one declaration, read by the editor, snapshots and the exchange
+"""What map content is: one declaration, read by the editor, history, snapshots and the exchange
 format, so a new kind or a new field cannot be forgotten by one of them.
 
 Each kind names its model, how it reaches its map, its noun and label, and its kind in
