@@ -1,17 +1,20 @@
 """What map content is: one declaration, read by the editor, history, snapshots and the exchange
 format, so a new kind or a new field cannot be forgotten by one of them.
 
-Each kind names its model, how it reaches its map, its noun and label, and its kind in
-the editor's URLs. Its fields are derived from the model (every stored field but the
-primary key, the map and the modification time), so a field added to a model is stored,
-compared and restored by construction.
+Each kind names its model, how it reaches its map, its noun and label, its kind in the
+editor's URLs, its editor form and its API serializer. Its fields are derived from the
+model (every stored field but the primary key, the map and the modification time), so
+a field added to a model is stored, compared and restored by construction, and
+``tests/test_content_registry.py`` fails until the API and the editor form carry it too
+(or the kind says why its form leaves it out).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils.module_loading import import_string
 
 from .models import (
     KPI,
@@ -35,7 +38,11 @@ class ContentKind:
     noun: str  # "step"
     label: str  # "Steps"
     editor: str | None  # the kind in the editor's URLs; None: not edited in the grid
+    serializer: str  # dotted path of its API serializer
+    form: str | None = None  # dotted path of its editor form
     map_path: str = "map"
+    # fields the editor form leaves out on purpose, each with the reason
+    not_in_form: dict[str, str] = field(default_factory=dict)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -48,24 +55,57 @@ class ContentKind:
     def of_map(self, journey_map: JourneyMap) -> models.QuerySet:
         return self.model._default_manager.filter(**{self.map_path: journey_map})
 
+    @property
+    def form_class(self):
+        return import_string(self.form) if self.form else None
+
+    @property
+    def serializer_class(self):
+        return import_string(self.serializer)
+
+
+_API = "maps.api.serializers."
+_FORMS = "maps.forms."
+_ORDERED = {"position": "set by dragging or the arrow keys, not typed"}
+
 
 # In dependency order: what others point at comes first (restore creates in this order
 # and deletes in the reverse one).
 CONTENT_KINDS: tuple[ContentKind, ...] = (
-    ContentKind("stages", Stage, "stage", "Stages", "stage"),
-    ContentKind("steps", Step, "step", "Steps", "step"),
-    ContentKind("links", StepLink, "step link", "Step links", "link", "from_step__map"),
-    ContentKind("pain_points", PainPoint, "pain point", "Pain points", "painpoint"),
     ContentKind(
-        "lane_items",
-        LaneItem,
-        "lane item",
-        "Insights, opportunities, research, ideas",
-        "laneitem",
+        "stages", Stage, "stage", "Stages", "stage",
+        _API + "StageSerializer", _FORMS + "StageForm", not_in_form=_ORDERED,
     ),
-    ContentKind("kpis", KPI, "KPI", "KPIs", "kpi"),
-    ContentKind("ratings", QualitativeFactor, "qualitative rating", "Qualitative ratings", None),
-)
+    ContentKind(
+        "steps", Step, "step", "Steps", "step",
+        _API + "StepSerializer", _FORMS + "StepForm", not_in_form=_ORDERED,
+    ),
+    ContentKind(
+        "links", StepLink, "step link", "Step links", "link",
+        _API + "StepLinkSerializer", _FORMS + "StepLinkForm", map_path="from_step__map",
+    ),
+    ContentKind(
+        "pain_points", PainPoint, "pain point", "Pain points", "painpoint",
+        _API + "PainPointSerializer", _FORMS + "PainPointForm", not_in_form=_ORDERED,
+    ),
+    ContentKind(
+        "lane_items", LaneItem, "lane item", "Insights, opportunities, research, ideas",
+        "laneitem", _API + "LaneItemSerializer", _FORMS + "LaneItemForm",
+        not_in_form=_ORDERED,
+    ),
+    ContentKind(
+        "kpis", KPI, "KPI", "KPIs", "kpi", _API + "KPISerializer", _FORMS + "KPIForm",
+        not_in_form={
+            "import_key": "set by imports (TheyDo's importKey) and journey analytics",
+            "source": "journey analytics sets it; people enter manual KPIs",
+        },
+    ),
+    # rated on the scorecard page (governance.forms.FactorRatingForm), not in the grid
+    ContentKind(
+        "ratings", QualitativeFactor, "qualitative rating", "Qualitative ratings", None,
+        _API + "QualitativeFactorSerializer",
+    ),
+)  # fmt: skip
 BY_KEY = {kind.key: kind for kind in CONTENT_KINDS}
 BY_EDITOR = {kind.editor: kind for kind in CONTENT_KINDS if kind.editor}
 BY_MODEL = {kind.model: kind for kind in CONTENT_KINDS}

@@ -24,7 +24,7 @@ from governance.scoring import health_by_map
 
 from . import services
 from .content import BY_EDITOR
-from .forms import EDITOR_FORMS, MapSettingsForm, NewMapForm
+from .forms import MapSettingsForm, NewMapForm
 from .models import JourneyMap, Step
 from .selectors import STEP_ORDER, map_for_display, map_grid
 from .vocabulary import vocabulary_labels
@@ -105,7 +105,7 @@ def item_form(request: HttpRequest, slug: str, kind: str, pk: int | None = None)
         raise Http404("No such kind of map content.")
     journey_map = _editable_map(request, slug)
     instance = _item(journey_map, kind, pk) if pk else MODELS[kind]()
-    form_class = EDITOR_FORMS[kind]
+    form_class = BY_EDITOR[kind].form_class
     conflict = None
     if request.method == "POST":
         form = form_class(request.POST, instance=instance, journey_map=journey_map)

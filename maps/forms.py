@@ -198,16 +198,6 @@ class NewMapForm(forms.ModelForm):
             self.fields["parent_step"].required = False
 
 
-EDITOR_FORMS: dict[str, type[VersionedForm]] = {
-    "stage": StageForm,
-    "step": StepForm,
-    "link": StepLinkForm,
-    "painpoint": PainPointForm,
-    "laneitem": LaneItemForm,
-    "kpi": KPIForm,
-}
-
-
 class ObservationForm(forms.Form):
     """One raw observation of a KPI: the date, the inputs of its kind, dimensions.
     Which input fields it has depends on the KPI's kind (``maps.kpi_math.KIND_INPUTS``)."""
