@@ -325,8 +325,40 @@ class LaneItemAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     autocomplete_fields = ("map", "step")
 
 
+class MeasurementAdminForm(forms.ModelForm):
+    """A value entered directly in the admin follows the API's rule: not for a period
+    whose value is computed from its observations."""
+
+    def clean(self):
+        cleaned = super().clean()
+        kpi_id, date = (
+            self.instance.kpi_id or getattr(cleaned.get("kpi"), "pk", None),
+            cleaned.get("date"),
+        )
+        if kpi_id and date and self.has_changed():
+            problem = services.direct_value_problem(kpi_id=kpi_id, date=date)
+            if problem:
+                self.add_error("value", problem)
+        return cleaned
+
+
+class ObservationAdminForm(forms.ModelForm):
+    """An observation for a period whose value was entered directly is refused, as in the
+    API and the imports."""
+
+    def clean(self):
+        cleaned = super().clean()
+        kpi, date = cleaned.get("kpi"), cleaned.get("date")
+        if kpi and date:
+            problem = services.observation_problem(kpi_id=kpi.pk, date=date)
+            if problem:
+                self.add_error("date", problem)
+        return cleaned
+
+
 class MeasurementInline(admin.TabularInline):
     model = Measurement
+    form = MeasurementAdminForm
     extra = 1
     fields = ("date", "value")
     ordering = ("-date",)
@@ -355,6 +387,7 @@ class KPIAdmin(BumpsMapVersion, SimpleHistoryAdmin):
 
 @admin.register(Measurement)
 class MeasurementAdmin(SimpleHistoryAdmin):
+    form = MeasurementAdminForm
     list_display = ("kpi", "map_title", "date", "value")
     list_select_related = ("kpi", "kpi__map")
     # No date_hierarchy: listing its years scans every measurement (4 s at 1.2 M rows).
@@ -373,6 +406,7 @@ class MeasurementAdmin(SimpleHistoryAdmin):
 class MeasurementObservationAdmin(admin.ModelAdmin):
     """Raw observations; saving or deleting one recomputes its period's value."""
 
+    form = ObservationAdminForm
     list_display = ("kpi", "date", "dimension_key", "recorded_by", "recorded_at")
     list_select_related = ("kpi", "recorded_by")
     ordering = ("-date", "-pk")  # the indexed date, not the default through KPI

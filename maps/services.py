@@ -191,6 +191,30 @@ def content_delete(*, instance: models.Model, expected_version: int, by=None) ->
     instance.delete()
 
 
+def direct_value_problem(*, kpi_id: int, date: dt.date) -> str | None:
+    """Why a value may not be entered directly for this period, if it may not: its value
+    is computed from observations (a period has one source, never silently both)."""
+    observed = MeasurementObservation.objects.filter(kpi_id=kpi_id, date=date).count()
+    if not observed:
+        return None
+    return (
+        f"The value of {date:%Y-%m-%d} is computed from its {observed} "
+        f"observation{'s' if observed != 1 else ''}; record an observation instead, or "
+        "delete the period first."
+    )
+
+
+def observation_problem(*, kpi_id: int, date: dt.date) -> str | None:
+    """Why observations may not be recorded for this period, if they may not: its value
+    was entered directly."""
+    if not _direct_periods({(kpi_id, date)}):
+        return None
+    return (
+        f"The value of {date:%Y-%m-%d} was entered directly, not computed from "
+        "observations; delete it first (a period has one source)."
+    )
+
+
 @transaction.atomic
 def measurement_record(*, measurement: Measurement, by=None) -> Measurement:
     """Record a KPI value directly. Measurements are data pushed by people and systems,
@@ -198,17 +222,9 @@ def measurement_record(*, measurement: Measurement, by=None) -> Measurement:
     (KPI, date) wins. A period whose value is computed from observations is refused:
     a period has one source, never silently both."""
     measurement.full_clean(validate_unique=False, validate_constraints=False)
-    observed = MeasurementObservation.objects.filter(
-        kpi=measurement.kpi, date=measurement.date
-    ).count()
-    if observed:
-        raise ValidationError(
-            {
-                "value": f"The value of {measurement.date:%Y-%m-%d} is computed from its "
-                f"{observed} observation{'s' if observed != 1 else ''}; record an "
-                "observation instead, or delete the period first."
-            }
-        )
+    problem = direct_value_problem(kpi_id=measurement.kpi_id, date=measurement.date)
+    if problem:
+        raise ValidationError({"value": problem})
     existing = Measurement.objects.filter(kpi=measurement.kpi, date=measurement.date).first()
     if existing is not None and existing.pk != measurement.pk:
         existing.value = measurement.value

@@ -80,3 +80,29 @@ def test_bulk_observation_writes_leave_history_for_observations_and_values(owner
     observations_record(kpi=kpi, rows=[{"date": DAY, "value": 8}], by=owner)
     values = Measurement.history.filter(date=DAY).order_by("history_date")
     assert [h.value for h in values] == [5, 8]
+
+
+def test_the_admin_follows_the_same_rule_for_values_and_observations(client, admin_user, kpi):
+    client.force_login(admin_user)
+    observations_record(kpi=kpi, rows=[{"date": DAY, "value": 5}], by=admin_user)
+    measurement = Measurement.objects.get(kpi=kpi, date=DAY)
+    response = client.post(
+        f"/admin/maps/measurement/{measurement.pk}/change/",
+        {"kpi": kpi.pk, "date": "2026-03-31", "value": 9},
+    )
+    assert response.status_code == 200  # the form again, with the reason
+    assert (
+        "computed from its 1 observation" in response.context["adminform"].form.errors["value"][0]
+    )
+    assert Measurement.objects.get(pk=measurement.pk).value == 5
+
+    direct = MeasurementFactory(kpi=kpi, date=dt.date(2026, 4, 30), value=3)
+    response = client.post(
+        "/admin/maps/measurementobservation/add/",
+        {"kpi": kpi.pk, "date": "2026-04-30", "dimensions": "{}", "value": 8,
+         "recorded_at_0": "2026-04-30", "recorded_at_1": "10:00:00"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "entered directly" in str(response.context["adminform"].form.errors["date"])
+    assert Measurement.objects.get(pk=direct.pk).value == 3
+    assert not MeasurementObservation.objects.filter(date=direct.date).exists()
