@@ -16,6 +16,7 @@ the size of the map (each item deleted on the way costs its own history row).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +63,7 @@ def capture(journey_map: JourneyMap) -> dict[str, Any]:
         )
     )
     # round-trip through JSON so what we compare is exactly what we stored
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(data, cls=_ExactJSONEncoder))
 
 
 @transaction.atomic
@@ -119,7 +120,10 @@ def compare(snapshot: MapSnapshot, journey_map: JourneyMap) -> tuple[list, list[
                 changed = [
                     (f.removesuffix("_id"), before[pk].get(f), after[pk].get(f))
                     for f in fields
-                    if before[pk].get(f) != after[pk].get(f)
+                    # a field the snapshot predates, or the creation time, is no edit
+                    if f in before[pk]
+                    and f != "created_at"
+                    and before[pk].get(f) != after[pk].get(f)
                 ]
                 if changed:
                     items.append(ItemDiff(_name(after[pk]), "changed", changed))
@@ -199,7 +203,7 @@ def _restore_rows(model, fields, rows, journey_map, *, by, now) -> None:
         for name in fields:
             if name in row:  # a field the snapshot predates keeps its value
                 value = _value(model, name, row[name])
-                if getattr(obj, name) != value:
+                if not _same(getattr(obj, name), value):
                     setattr(obj, name, value)
                     changed_fields.add(name)
                     differs = True
@@ -229,6 +233,23 @@ def _restore_rows(model, fields, rows, journey_map, *, by, now) -> None:
             f"or key is used by a {kind.noun} added since). Rename or remove today's first, "
             "then restore."
         ) from exc
+
+
+class _ExactJSONEncoder(DjangoJSONEncoder):
+    """Keeps the microseconds of datetimes (Django's encoder cuts them to milliseconds,
+    which made every unchanged row look changed on restore)."""
+
+    def default(self, o):
+        if isinstance(o, dt.datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+def _same(current, restored) -> bool:
+    """Equal, allowing for snapshots taken when datetimes were stored to the millisecond."""
+    if isinstance(current, dt.datetime) and isinstance(restored, dt.datetime):
+        return abs(current - restored) < dt.timedelta(milliseconds=1)
+    return current == restored
 
 
 def _value(model, attname: str, raw):
