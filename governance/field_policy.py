@@ -111,8 +111,6 @@ MOVE_CONTENT = FieldRule(
     "You may only move content between maps you may edit.",
 )
 
-_MAP_CONTENT = {"map": MOVE_CONTENT}  # every other field of map content: EDIT_MAP
-
 FIELD_RULES: dict[str, dict[str, FieldRule]] = {
     "map": {
         "owner": FieldRule(
@@ -192,8 +190,9 @@ FIELD_RULES: dict[str, dict[str, FieldRule]] = {
             p.DENIED_MESSAGES[Action.SHARE],
         ),
     },
+    # every other field of KPIs and content: EDIT_MAP (``rule_for``)
     "kpi": {"map": MOVE_CONTENT},
-    "content": _MAP_CONTENT,
+    "content": {"map": MOVE_CONTENT},
 }
 
 
@@ -229,12 +228,14 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def _stored_value(obj: models.Model, field: str) -> Any:
+    """What ``obj`` holds in ``field``: a foreign key as its id (no query; ``_same``
+    compares by primary key), a many-to-many as its rows."""
     if obj.pk is None:
         return None
     model_field = obj._meta.get_field(field)
     if model_field.many_to_many:
         return list(getattr(obj, field).all())
-    return getattr(obj, field, None)
+    return getattr(obj, model_field.attname, None)
 
 
 def changed_fields(obj: models.Model, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -303,10 +304,10 @@ def check_content_write(user, instance: models.Model) -> None:
     must edit the map it belongs to now and, if it moves, the map it moves to."""
     stored = type(instance)._base_manager.filter(pk=instance.pk).first() if instance.pk else None
     target = map_of(instance)
-    if not p.can_edit_map(user, map_of(stored) if stored is not None else target):
+    current = map_of(stored) if stored is not None else target
+    if not p.can_edit_map(user, current):
         raise PermissionDenied(p.DENIED_MESSAGES[Action.EDIT])
-    moves = stored is not None and map_of(stored).pk != target.pk
-    if moves and not MOVE_CONTENT.allows(user, stored, target):
+    if current.pk != target.pk and not p.can_edit_map(user, target):  # a move
         raise FieldsDenied({"map": MOVE_CONTENT.message})
 
 
@@ -320,12 +321,12 @@ def check_project_write(
     values; the stored row is what the rules judge."""
     related = {"maps": maps, "steps": steps, "pain_points": pain_points}
     changes = {k: v for k, v in related.items() if v is not None}
-    if project.pk is None:
-        changes.update({f: getattr(project, f) for f in PROJECT_FIELDS if f not in related})
-        check_changes(user, project, changes)
-        return
-    stored = CXProject.objects.select_related("owner", "team").get(pk=project.pk)
     changes.update({f: getattr(project, f) for f in PROJECT_FIELDS if f not in related})
+    stored = (
+        CXProject.objects.select_related("owner", "team").get(pk=project.pk)
+        if project.pk
+        else project
+    )
     check_changes(user, stored, changes)
 
 
@@ -371,9 +372,10 @@ def with_hidden_links(user, project: CXProject, *, maps=None, steps=None, pain_p
     the API and the forms only show visible ones). ``None`` leaves a list unchanged."""
     if project.pk is None or p.is_leadership(user):
         return maps, steps, pain_points
-    hidden = ~Q(map__in=p.visible_maps(user).values("pk"))
+    visible = p.visible_maps(user).values("pk")
+    hidden = ~Q(map__in=visible)
     if maps is not None:
-        maps = [*maps, *project.maps.exclude(pk__in=p.visible_maps(user).values("pk"))]
+        maps = [*maps, *project.maps.exclude(pk__in=visible)]
     if steps is not None:
         steps = [*steps, *project.steps.filter(hidden)]
     if pain_points is not None:

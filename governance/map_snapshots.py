@@ -254,8 +254,7 @@ def _same(current, restored) -> bool:
 
 def _value(model, attname: str, raw):
     """A value as the snapshot's JSON holds it, back in the field's Python type."""
-    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
-    return raw if raw is None else field.to_python(raw)
+    return raw if raw is None else model._meta.get_field(attname).to_python(raw)
 
 
 def _restore_project_links(data: dict, journey_map: JourneyMap) -> None:

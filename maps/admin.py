@@ -350,7 +350,9 @@ class ObservationAdminForm(forms.ModelForm):
         cleaned = super().clean()
         kpi, date = cleaned.get("kpi"), cleaned.get("date")
         if kpi and date:
-            problem = services.observation_problem(kpi_id=kpi.pk, date=date)
+            problem = services.direct_periods_problem(
+                {(kpi.pk, date)}, kpi_names={kpi.pk: kpi.name}
+            )
             if problem:
                 self.add_error("date", problem)
         return cleaned

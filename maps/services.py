@@ -204,17 +204,6 @@ def direct_value_problem(*, kpi_id: int, date: dt.date) -> str | None:
     )
 
 
-def observation_problem(*, kpi_id: int, date: dt.date) -> str | None:
-    """Why observations may not be recorded for this period, if they may not: its value
-    was entered directly."""
-    if not _direct_periods({(kpi_id, date)}):
-        return None
-    return (
-        f"The value of {date:%Y-%m-%d} was entered directly, not computed from "
-        "observations; delete it first (a period has one source)."
-    )
-
-
 @transaction.atomic
 def measurement_record(*, measurement: Measurement, by=None) -> Measurement:
     """Record a KPI value directly. Measurements are data pushed by people and systems,
@@ -486,6 +475,22 @@ def _direct_periods(periods: set[tuple[int, dt.date]]) -> list[tuple[int, dt.dat
     return sorted(p for p in valued if p in periods and p not in observed)
 
 
+def direct_periods_problem(
+    periods: set[tuple[int, dt.date]], *, kpi_names: Mapping[int, str]
+) -> str | None:
+    """Why observations may not be recorded for these (KPI, date) periods, if they may
+    not: some hold a value entered directly (a period has one source)."""
+    direct = _direct_periods(periods)
+    if not direct:
+        return None
+    listed = "; ".join(f"“{kpi_names[k]}” on {d:%Y-%m-%d}" for k, d in direct[:10])
+    more = f" … and {len(direct) - 10} more" if len(direct) > 10 else ""
+    return (
+        f"These periods hold a value entered directly, not computed from observations: "
+        f"{listed}{more}. Delete those values first (a period has one source)."
+    )
+
+
 def observations_record_many(*, observations: list[ObservationInput], by=None) -> list[Measurement]:
     """Upsert observations (one per KPI, date and dimensions; a second one replaces the
     first) and recompute the period value of every (KPI, date) they touch from ALL its
@@ -505,18 +510,11 @@ def observations_record_many(*, observations: list[ObservationInput], by=None) -
             )
         seen[key] = index
     periods = {(obs.kpi.pk, obs.date) for obs in observations}
-    direct = _direct_periods(periods)
-    if direct:
-        names = {obs.kpi.pk: obs.kpi.name for obs in observations}
-        listed = "; ".join(f"“{names[k]}” on {d:%Y-%m-%d}" for k, d in direct[:10])
-        more = f" … and {len(direct) - 10} more" if len(direct) > 10 else ""
-        raise ValidationError(
-            {
-                "date": f"These periods hold a value entered directly, not computed from "
-                f"observations: {listed}{more}. Delete those values first (a period has "
-                "one source)."
-            }
-        )
+    problem = direct_periods_problem(
+        periods, kpi_names={obs.kpi.pk: obs.kpi.name for obs in observations}
+    )
+    if problem:
+        raise ValidationError({"date": problem})
     now = timezone.now()
     with transaction.atomic():
         rows = MeasurementObservation.objects.bulk_create(
@@ -536,7 +534,7 @@ def observations_record_many(*, observations: list[ObservationInput], by=None) -
             unique_fields=["kpi", "date", "dimension_key"],
             update_fields=OBSERVATION_UPDATE_FIELDS,
         )
-        _history_of_upserted(MeasurementObservation, rows, ("kpi_id", "date", "dimension_key"), by)
+        _history_of_upserted(MeasurementObservation, rows, by)
         return periods_recompute(periods=periods, by=by)
 
 
@@ -565,26 +563,14 @@ def observations_record(*, kpi: KPI, rows: list[Mapping[str, Any]], by=None) -> 
     return observations_record_many(observations=cleaned, by=by)
 
 
-def _history_of_upserted(model, objs: list, key: tuple[str, ...], by) -> None:
-    """History rows for rows just upserted in bulk (simple-history's bulk helper; the
-    primary keys are read back where the database did not return them)."""
-    if not objs:
-        return
-    if any(obj.pk is None for obj in objs):
-        first = key[0].removesuffix("_id")
-        ids = {
-            tuple(row[:-1]): row[-1]
-            for row in model.objects.filter(
-                **{f"{first}_id__in": {getattr(o, key[0]) for o in objs}}
-            ).values_list(*key, "pk")
-        }
-        for obj in objs:
-            obj.pk = ids.get(tuple(getattr(obj, k) for k in key))
-    model.history.bulk_history_create(
-        [obj for obj in objs if obj.pk is not None],
-        update=True,
-        default_user=by if getattr(by, "pk", None) else None,
-    )
+def _history_of_upserted(model, objs: list, by) -> None:
+    """History rows for rows just upserted in bulk (simple-history's bulk helper). The
+    upsert set their primary keys: Django returns them with ``update_conflicts`` on
+    PostgreSQL and SQLite 3.35+."""
+    if objs:
+        model.history.bulk_history_create(
+            objs, update=True, default_user=by if getattr(by, "pk", None) else None
+        )
 
 
 def periods_recompute(*, periods: set[tuple[int, dt.date]], by=None) -> list[Measurement]:
@@ -625,5 +611,5 @@ def periods_recompute(*, periods: set[tuple[int, dt.date]], by=None) -> list[Mea
         unique_fields=["kpi", "date"],
         update_fields=["value"],
     )
-    _history_of_upserted(Measurement, measurements, ("kpi_id", "date"), by)
+    _history_of_upserted(Measurement, measurements, by)
     return measurements

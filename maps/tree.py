@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import connection
 
 from .models import JourneyMap
 from .models.journeys import TREE_FIELDS
@@ -36,8 +36,9 @@ def _advisory(key: int, *, shared: bool = False) -> None:
         cursor.execute(f"SELECT {function}(%s, %s)", [_NAMESPACE, key])
 
 
-def _tree_ids(map_ids: Iterable[int]) -> dict[int, int]:
-    return dict(JourneyMap.objects.filter(pk__in=list(map_ids)).values_list("pk", "tree_id"))
+def _tree_fields(map_ids: Iterable[int]) -> dict[int, dict]:
+    rows = JourneyMap.objects.filter(pk__in=list(map_ids)).values("pk", *TREE_FIELDS)
+    return {row.pop("pk"): row for row in rows}
 
 
 def lock_for_tree_write(*maps: JourneyMap | None, root_level: bool = False) -> None:
@@ -51,28 +52,23 @@ def lock_for_tree_write(*maps: JourneyMap | None, root_level: bool = False) -> N
     if not connection.in_atomic_block:
         raise RuntimeError("Tree locks last for a transaction: call inside transaction.atomic.")
     saved = [m for m in maps if m is not None and m.pk is not None]
-    if connection.vendor == "postgresql":
-        if root_level:
-            _advisory(_FOREST)
-        else:
-            _advisory(_FOREST, shared=True)
-            locked: set[int] = set()
-            while missing := set(_tree_ids(m.pk for m in saved).values()) - locked:
-                for tree_id in sorted(missing):
-                    _advisory(tree_id)
-                locked |= missing
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        _advisory(_FOREST, shared=not root_level)
+    current = _tree_fields(m.pk for m in saved)
+    if postgresql and not root_level:
+        locked: set[int] = set()
+        while missing := {row["tree_id"] for row in current.values()} - locked:
+            for tree_id in sorted(missing):
+                _advisory(tree_id)
+            locked |= missing
+            current = _tree_fields(m.pk for m in saved)
     for journey_map in saved:
-        journey_map.refresh_from_db(fields=list(TREE_FIELDS))
+        for name, value in current[journey_map.pk].items():
+            setattr(journey_map, name, value)
 
 
 def is_root_level_move(node: JourneyMap, target: JourneyMap, position: str) -> bool:
     """Whether mptt's ``move_node`` would create or remove a tree (and so shift tree ids)."""
     becomes_root = position in ("left", "right") and target.parent_id is None
     return becomes_root or node.parent_id is None
-
-
-@transaction.atomic
-def move_node_locked(node: JourneyMap, target: JourneyMap, position: str) -> None:
-    """mptt's ``move_node`` under the tree locks (the admin's drag and drop)."""
-    lock_for_tree_write(node, target, root_level=is_root_level_move(node, target, position))
-    JourneyMap.objects.move_node(node, target, position)
