@@ -14,10 +14,13 @@ from .journeys import (
 )
 from .metrics import KPI, Measurement, MeasurementObservation, QualitativeFactor
 from .projects import CXProject
+from .research import Attachment, Quote, ResearchSource
+from .tags import Tag, TagGroup
 from .vocabulary import VocabularyTerm
 
 __all__ = [
     "KPI",
+    "Attachment",
     "CXProject",
     "EventImport",
     "Evidence",
@@ -31,8 +34,12 @@ __all__ = [
     "Persona",
     "Perspective",
     "QualitativeFactor",
+    "Quote",
+    "ResearchSource",
     "Stage",
     "Step",
     "StepLink",
+    "Tag",
+    "TagGroup",
     "VocabularyTerm",
 ]

@@ -121,3 +121,27 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+MAX_LINKS = 50
+
+
+@deconstructible
+class LinkListValidator:
+    """External links: a list of at most ``MAX_LINKS`` texts of at most 2,000 characters
+    (TheyDo's ``externalLinks`` are any strings; pages render http(s) ones as links)."""
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, list):
+            raise ValidationError("External links must be a list of texts.", code="not_list")
+        if len(value) > MAX_LINKS:
+            raise ValidationError(f"At most {MAX_LINKS} external links.", code="too_many")
+        for i, link in enumerate(value):
+            if not isinstance(link, str) or not link.strip() or len(link) > 2000:
+                raise ValidationError(
+                    f"External link {i + 1} must be a non-empty text of at most 2,000 characters.",
+                    code="bad_link",
+                )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LinkListValidator)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .common import Evidence, TimeStamped, one_to_five
+from .common import Evidence, LinkListValidator, TimeStamped, finite, finite_constraint, one_to_five
 from .journeys import JourneyMap, Step
+from .tags import Tag
 
 
 class MapItem(TimeStamped):
@@ -91,8 +93,47 @@ class LaneItem(MapItem):
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     url = models.URLField(blank=True, help_text="Link to the research, recording or document.")
-    history = HistoricalRecords()
+    # What other tools (TheyDo) keep on insights and opportunities; imports and exports
+    # carry them, the card shows them.
+    import_key = models.CharField(
+        max_length=200,
+        null=True,
+        blank=True,
+        help_text="The item's key in other tools (TheyDo's importKey), unique per map and kind.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_lane_items",
+        help_text="Who looks after the item (TheyDo's ownerEmail, matched to a user).",
+    )
+    status = models.CharField(max_length=80, blank=True, help_text="e.g. new, validated")
+    item_type = models.CharField(max_length=80, blank=True, verbose_name="type")
+    icon = models.CharField(max_length=80, blank=True)
+    empathy_score = models.FloatField(null=True, blank=True, validators=finite("The empathy score"))
+    weight = models.FloatField(null=True, blank=True, validators=finite("The weight"))
+    external_links = models.JSONField(default=list, blank=True, validators=[LinkListValidator()])
+    tags = models.ManyToManyField(Tag, blank=True, related_name="lane_items")
+    history = HistoricalRecords(m2m_fields=[tags])
 
     class Meta:
         ordering = ["map", "position", "pk"]
         indexes = [models.Index(fields=["map", "kind"], name="laneitem_map_kind_idx")]
+        constraints = [
+            # keys are scoped to one map and kind: one map's import never reaches another's
+            models.UniqueConstraint(
+                fields=["map", "kind", "import_key"],
+                name="laneitem_import_key_unique",
+                violation_error_message="This map already has an item of this kind with this "
+                "import key.",
+            ),
+            finite_constraint("empathy_score", "The empathy score"),
+            finite_constraint("weight", "The weight"),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.import_key == "":
+            self.import_key = None  # blank keys are "none", not a unique empty string

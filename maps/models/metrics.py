@@ -18,6 +18,7 @@ from .common import (
     one_to_five,
 )
 from .journeys import JourneyMap, Step
+from .tags import Tag
 
 ANALYTICS_KEY_PREFIX = "analytics:"  # the import keys of KPIs computed from event logs
 
@@ -92,7 +93,16 @@ class KPI(TimeStamped):
         ],
         help_text="Weight within its scorecard quadrant.",
     )
-    history = HistoricalRecords()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_kpis",
+        help_text="Who answers for the KPI (TheyDo's ownerEmail, matched to a user).",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="kpis")
+    history = HistoricalRecords(m2m_fields=[tags])
 
     class Meta:
         verbose_name = "KPI"

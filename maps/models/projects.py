@@ -10,6 +10,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from .common import (
+    LinkListValidator,
     PlausibleDateValidator,
     TimeStamped,
     between,
@@ -19,6 +20,7 @@ from .common import (
 )
 from .content import PainPoint
 from .journeys import JourneyMap, Step
+from .tags import Tag
 
 
 class CXProject(TimeStamped):
@@ -30,6 +32,11 @@ class CXProject(TimeStamped):
         CANCELLED = "cancelled", "Cancelled"
 
     ACTIVE_STATUSES = (Status.PLANNED, Status.ONGOING)
+
+    class Priority(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
 
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -74,7 +81,24 @@ class CXProject(TimeStamped):
         validators=[MinValueValidator(0, "Cost cannot be negative.")],
     )
     outcome = models.TextField(blank=True, help_text="What happened, once done or cancelled.")
-    history = HistoricalRecords(m2m_fields=[maps, steps, pain_points])
+    priority = models.CharField(max_length=6, choices=Priority.choices, blank=True)
+    project_type = models.CharField(max_length=80, blank=True, verbose_name="type")
+    external_links = models.JSONField(default=list, blank=True, validators=[LinkListValidator()])
+    # What other tools (TheyDo) call the project: its key, scoped to the map it was
+    # imported through, and its status as written there (``status`` is ours, mapped).
+    import_key = models.CharField(max_length=200, null=True, blank=True, editable=False)
+    import_map = models.ForeignKey(
+        JourneyMap,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imported_projects",
+        editable=False,
+        help_text="The map whose import created the project: its import keys' scope.",
+    )
+    source_status = models.CharField(max_length=80, blank=True, editable=False)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="projects")
+    history = HistoricalRecords(m2m_fields=[maps, steps, pain_points, tags])
 
     class Meta:
         verbose_name = "CX project"
@@ -107,6 +131,11 @@ class CXProject(TimeStamped):
                 | models.Q(end_date__gte=models.F("start_date")),
                 name="cxproject_dates_ordered",
                 violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.UniqueConstraint(
+                fields=["import_map", "import_key"],
+                name="cxproject_import_key_unique",
+                violation_error_message="A project imported through this map has this key.",
             ),
         ]
         indexes = [
