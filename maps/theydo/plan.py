@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from ..models import Tag, TagGroup
 
+
 class _Missing:
     """A key the file leaves out: falsy, so ``given(item, "tags") or ()`` reads well."""
 
@@ -330,8 +331,6 @@ def history_write(model: type[models.Model], objs: list, *, by, update: bool) ->
         source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
         links = m2m.remote_field.through.objects.filter(**{f"{source}__in": list(row_of)})
         history_m2m.objects.bulk_create(
-            history_m2m(
-                history=row_of[obj], id=pk, **{f"{source}_id": obj, f"{target}_id": other}
-            )
+            history_m2m(history=row_of[obj], id=pk, **{f"{source}_id": obj, f"{target}_id": other})
             for pk, obj, other in links.values_list("id", f"{source}_id", f"{target}_id")
         )
