@@ -1,5 +1,6 @@
 """Measurement imports for one map: a CSV file or TheyDo's published metrics file
-(``"format": "THEYDO_METRICS_V1"``). Documented in ``docs/metrics-import.md``.
+(``"format": "THEYDO_METRICS_V1"``, read by ``maps.theydo``). Documented in
+``docs/metrics-import.md`` and ``docs/theydo.md``.
 
 All or nothing: every row is checked first — problems are collected with the line
 (CSV) or JSON path (TheyDo) they come from, the first ``MAX_PROBLEMS`` kept and the rest
@@ -13,67 +14,21 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from journeyhub.api import safe_json
 
 from . import kpi_math
 from .models import KPI, JourneyMap
-from .models.common import MAX_MAGNITUDE
 from .services import ObservationInput, map_touch, observation_clean, observations_record_many
 
-THEYDO_FORMAT = "THEYDO_METRICS_V1"
 CSV_DIMENSIONS = ("region", "channel", "segment")
 MAX_PROBLEMS = 50  # a file with more problems lists the first ones and counts the rest
-
-#: TheyDo metric types → JourneyHub KPI kinds
-THEYDO_TYPES = {
-    "NPS": KPI.Kind.NPS,
-    "CSAT": KPI.Kind.CSAT,
-    "CES": KPI.Kind.CES,
-    "RATIO": KPI.Kind.RATIO,
-    "OTHER": KPI.Kind.VALUE,
-}
-#: TheyDo data point fields (camelCase) → observation inputs
-THEYDO_INPUTS = {
-    "value": "value",
-    "numerator": "numerator",
-    "denominator": "denominator",
-    "promoters": "promoters",
-    "passives": "passives",
-    "detractors": "detractors",
-    "veryDissatisfied": "very_dissatisfied",
-    "dissatisfied": "dissatisfied",
-    "neutral": "neutral",
-    "satisfied": "satisfied",
-    "verySatisfied": "very_satisfied",
-    "mean": "mean",
-    "average": "mean",
-    "respondents": "respondents",
-}
-THEYDO_COMPARISONS = {
-    "GREATER_THAN_OR_EQUAL": KPI.Comparison.AT_LEAST,
-    "GREATER_THAN": KPI.Comparison.AT_LEAST,
-    "GTE": KPI.Comparison.AT_LEAST,
-    "GT": KPI.Comparison.AT_LEAST,
-    ">=": KPI.Comparison.AT_LEAST,
-    ">": KPI.Comparison.AT_LEAST,
-    "AT_LEAST": KPI.Comparison.AT_LEAST,
-    "LESS_THAN_OR_EQUAL": KPI.Comparison.AT_MOST,
-    "LESS_THAN": KPI.Comparison.AT_MOST,
-    "LTE": KPI.Comparison.AT_MOST,
-    "LT": KPI.Comparison.AT_MOST,
-    "<=": KPI.Comparison.AT_MOST,
-    "<": KPI.Comparison.AT_MOST,
-    "AT_MOST": KPI.Comparison.AT_MOST,
-}
 
 
 class Problems:
@@ -220,11 +175,27 @@ def measurements_import(*, journey_map: JourneyMap, content: bytes | str, by=Non
             data = safe_json.loads(stripped)
         except safe_json.JSONRefused as exc:
             raise ImportRefused([str(exc)]) from None
-        return theydo_import(journey_map=journey_map, data=data, by=by)
+        return metrics_file_import(journey_map=journey_map, data=data, by=by)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise ImportRefused([f"line {line}: the file is binary (a NUL byte), not CSV text"])
     return csv_import(journey_map=journey_map, text=text, by=by)
+
+
+def metrics_file_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResult:
+    """TheyDo's metrics file (``maps.theydo``, ``docs/theydo.md``): the measurements
+    interfaces take this one of TheyDo's formats."""
+    from .theydo.engine import theydo_import
+    from .theydo.metrics import FORMAT
+
+    plan = theydo_import(journey_map=journey_map, data=data, by=by, only={FORMAT})
+    return ImportResult(
+        format="theydo",
+        observations=plan.counts.get("observations", 0),
+        periods=plan.counts.get("periods", 0),
+        kpis_created=[c.title for c in plan.of("create")],
+        kpis_updated=[c.title for c in plan.of("update")],
+    )
 
 
 def _record(observations, by) -> list:
@@ -340,239 +311,3 @@ def _rows_with_lines(reader: csv.DictReader, problems: Problems) -> Iterator[tup
             return
         if None in row or any(isinstance(v, str) and v.strip() for v in row.values()):
             yield reader.line_num, row
-
-
-# --- TheyDo ------------------------------------------------------------------------
-
-
-def _theydo_number(raw: Any, path: str, problems: Problems) -> float | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        problems.add(f"{path}: “{str(raw)[:40]}” is not a number")
-        return None
-    if isinstance(raw, int) and abs(raw) > MAX_MAGNITUDE:  # float(10**400) overflows
-        problems.add(f"{path}: the number is beyond 10^15")
-        return None
-    if not math.isfinite(raw):
-        problems.add(f"{path}: the number is not finite")
-        return None
-    return float(raw)
-
-
-@dataclass
-class _Metric:
-    path: str
-    import_key: str
-    name: str
-    kind: str
-    target: float | None
-    comparison: str | None
-    points: list[Any]  # the data points, as in the file (paths are made when needed)
-
-    def paths(self) -> Iterator[tuple[str, Any]]:
-        for j, point in enumerate(self.points):
-            yield f"{self.path}.dataPoints[{j}]", point
-
-
-def _theydo_metrics(data: Any, problems: Problems) -> list[_Metric]:
-    if not isinstance(data, dict):
-        problems.add("$: the file must be a JSON object")
-        return []
-    if data.get("format") != THEYDO_FORMAT:
-        problems.add(f"format: expected “{THEYDO_FORMAT}”, found “{str(data.get('format'))[:40]}”")
-        return []
-    metrics = data.get("metrics")
-    if not isinstance(metrics, list):
-        problems.add("metrics: must be a list")
-        return []
-    parsed = []
-    keys_seen: dict[str, str] = {}
-    for i, metric in enumerate(metrics):
-        path = f"metrics[{i}]"
-        if not isinstance(metric, dict):
-            problems.add(f"{path}: must be an object")
-            continue
-        key = metric.get("importKey")
-        if not isinstance(key, str) or not key.strip() or len(key.strip()) > 120:
-            problems.add(f"{path}.importKey: required, a text of at most 120 characters")
-            continue
-        key = key.strip()
-        if key in keys_seen:
-            problems.add(f"{path}.importKey: “{key}” is also {keys_seen[key]}")
-            continue
-        keys_seen[key] = path
-        name = metric.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 160:
-            problems.add(f"{path}.name: required, a text of at most 160 characters")
-            continue
-        kind = THEYDO_TYPES.get(str(metric.get("type", "")).upper())
-        if kind is None:
-            problems.add(
-                f"{path}.type: “{str(metric.get('type'))[:40]}” is not one of "
-                f"{', '.join(THEYDO_TYPES)}"
-            )
-            continue
-        operator = metric.get("targetComparisonOperator")
-        comparison = None
-        if operator not in (None, ""):
-            comparison = THEYDO_COMPARISONS.get(str(operator).upper())
-            if comparison is None:
-                problems.add(
-                    f"{path}.targetComparisonOperator: “{str(operator)[:40]}” is not understood "
-                    "(use GREATER_THAN_OR_EQUAL or LESS_THAN_OR_EQUAL)"
-                )
-                continue
-        target = _theydo_number(metric.get("target"), f"{path}.target", problems)
-        points = metric.get("dataPoints", [])
-        if not isinstance(points, list):
-            problems.add(f"{path}.dataPoints: must be a list")
-            continue
-        parsed.append(
-            _Metric(
-                path=path,
-                import_key=key,
-                name=name.strip(),
-                kind=kind,
-                target=target,
-                comparison=comparison,
-                points=points,
-            )
-        )
-    return parsed
-
-
-def _theydo_kpis(
-    journey_map: JourneyMap, metrics: list[_Metric], problems: Problems
-) -> tuple[dict[str, KPI], list[KPI], list[KPI]]:
-    """The KPI of every metric — matched by import key, else adopted by name on this map,
-    else new — with the definitions from the file. Two queries, no writes."""
-    existing = {  # keys are scoped to the map: another map's KPIs are never reached
-        kpi.import_key: kpi
-        for kpi in KPI.objects.filter(
-            map=journey_map, import_key__in=[m.import_key for m in metrics]
-        )
-    }
-    by_name = {
-        kpi.name.lower(): kpi
-        for kpi in KPI.objects.filter(map=journey_map, import_key__isnull=True)
-    }
-    kpis: dict[str, KPI] = {}
-    created, updated = [], []
-    for metric in metrics:
-        kpi = existing.get(metric.import_key)
-        is_new = False
-        if kpi is None:
-            kpi = by_name.pop(metric.name.lower(), None)
-        if kpi is None:
-            is_new = True
-            kpi = KPI(map=journey_map, name=metric.name, source=KPI.Source.MANUAL)
-        before = (kpi.name, kpi.kind, kpi.target, kpi.direction, kpi.import_key)
-        kpi.import_key = metric.import_key
-        kpi.name = metric.name
-        kpi.kind = metric.kind
-        if metric.target is not None:
-            kpi.target = metric.target
-        if metric.comparison is not None:
-            kpi.comparison = metric.comparison
-        if metric.kind in (KPI.Kind.NPS, KPI.Kind.CSAT, KPI.Kind.RATIO):
-            kpi.unit = kpi.unit or ("points" if metric.kind == KPI.Kind.NPS else "%")
-        try:
-            kpi.full_clean(validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            problems.extend(_describe(exc, metric.path, {"target": "target", "name": "name"}))
-            continue
-        kpis[metric.import_key] = kpi
-        if is_new:
-            created.append(kpi)
-        elif before != (kpi.name, kpi.kind, kpi.target, kpi.direction, kpi.import_key):
-            updated.append(kpi)
-    names = [k.name.lower() for k in kpis.values()]
-    taken = {
-        name.lower()
-        for name in KPI.objects.filter(map=journey_map)
-        .exclude(pk__in=[k.pk for k in kpis.values() if k.pk])
-        .values_list("name", flat=True)
-    }
-    for metric in metrics:
-        kpi = kpis.get(metric.import_key)
-        if kpi is not None and (names.count(kpi.name.lower()) > 1 or kpi.name.lower() in taken):
-            problems.add(f"{metric.path}.name: “{kpi.name}” is already a KPI name on this map")
-    return kpis, created, updated
-
-
-def theydo_import(*, journey_map: JourneyMap, data: Any, by=None) -> ImportResult:
-    """TheyDo's metrics file: KPIs matched by ``importKey`` (re-importing updates them and
-    replaces their data points instead of duplicating), new ones created on
-    ``journey_map``. A problem names its JSON path, e.g.
-    ``metrics[1].dataPoints[0].dateOfMeasurement``."""
-    problems = Problems()
-    metrics = _theydo_metrics(data, problems)
-    if problems:
-        raise problems.refused()
-    kpis, created, updated = _theydo_kpis(journey_map, metrics, problems)
-    observations: list[ObservationInput] = []
-    seen: dict[tuple[str, Any, str], str] = {}
-    for metric in metrics:
-        kpi = kpis.get(metric.import_key)
-        if kpi is None:
-            continue
-        for path, point in metric.paths():
-            if not isinstance(point, dict):
-                problems.add(f"{path}: must be an object")
-                continue
-            raw_date = point.get("dateOfMeasurement")
-            if not isinstance(raw_date, str) or not raw_date.strip():
-                problems.add(f"{path}.dateOfMeasurement: required (YYYY-MM-DD)")
-                continue
-            unknown = [
-                k
-                for k in point
-                if k not in THEYDO_INPUTS and k not in ("dateOfMeasurement", "dimensions")
-            ]
-            if unknown:
-                shown = ", ".join(str(k)[:40] for k in sorted(unknown)[:10])
-                problems.add(f"{path}: unknown field(s) {shown}")
-                continue
-            dimensions = point.get("dimensions") or {}
-            if not isinstance(dimensions, dict):
-                problems.add(f"{path}.dimensions: must be an object")
-                continue
-            inputs = {THEYDO_INPUTS[k]: v for k, v in point.items() if k in THEYDO_INPUTS}
-            camel = {v: k for k, v in THEYDO_INPUTS.items() if k != "average"}
-            names = {"date": "dateOfMeasurement", "dimensions": "dimensions"}
-            names.update({snake: f"{camel[snake]}" for snake in kpi_math.ALL_INPUTS})
-            try:
-                obs = observation_clean(
-                    kpi=kpi, date=raw_date, inputs=inputs, dimensions=dimensions
-                )
-            except ValidationError as exc:
-                for key, messages in exc.message_dict.items():
-                    for message in messages:
-                        problems.add(f"{path}.{names.get(key, key)}: {message}")
-                continue
-            key = (metric.import_key, obs.date, obs.dimension_key)
-            if key in seen:
-                problems.add(f"{path}: repeats {seen[key]} (same date and dimensions)")
-                continue
-            seen[key] = path
-            if not problems:  # a refused file's points are only checked, not kept
-                observations.append(obs)
-    if problems:
-        raise problems.refused()
-    with transaction.atomic():
-        kpis_save_imported(
-            journey_map=journey_map,
-            created=created,
-            updated=updated,
-            fields=("name", "kind", "target", "direction", "import_key", "unit"),
-            by=by,
-        )
-        measurements = _record(observations, by)
-    return ImportResult(
-        format="theydo",
-        observations=len(observations),
-        periods=len(measurements),
-        kpis_created=[k.name for k in created],
-        kpis_updated=[k.name for k in updated],
-    )

@@ -147,23 +147,24 @@ class TestTheyDo:
         data["metrics"][1]["dataPoints"][0]["dateOfMeasurement"] = "last Tuesday"
         problems = problems_of(team_map, json.dumps(data))
         assert problems == [
-            "metrics[1].dataPoints[0].dateOfMeasurement: “last Tuesday” is not a date (YYYY-MM-DD)."
+            "metrics[1].dataPoints[0].dateOfMeasurement: “last Tuesday” is not a date (YYYY-MM-DD)"
         ]
         assert counts() == (0, 0) and not KPI.objects.exists()
 
-    def test_a_bad_count_and_a_bad_type_are_named(self, team_map):
+    def test_a_bad_count_and_a_bad_type_are_both_named_in_one_round(self, team_map):
         data = theydo()
         data["metrics"][0]["dataPoints"][1]["detractors"] = -3
         data["metrics"][4]["type"] = "SCORE"
         problems = problems_of(team_map, json.dumps(data))
         assert problems == [
-            "metrics[4].type: “SCORE” is not one of NPS, CSAT, CES, RATIO, OTHER",
+            "metrics[0].dataPoints[1].detractors: -3 is less than 0, the smallest allowed",
+            "metrics[4].type: “SCORE” is not one of CES, CSAT, NPS, OTHER, RATIO",
         ]
-        data["metrics"][4]["type"] = "OTHER"
+
+    def test_another_theydo_format_is_refused_here_with_where_to_import_it(self, team_map):
+        data = {"format": "THEYDO_INSIGHTS_V1", "insights": [{"importKey": "a", "title": "A"}]}
         problems = problems_of(team_map, json.dumps(data))
-        assert problems == [
-            "metrics[0].dataPoints[1].detractors: “-3” is not a whole number of at least 0."
-        ]
+        assert problems[0].startswith("format: “THEYDO_INSIGHTS_V1” cannot be imported here")
 
     def test_a_key_used_by_another_map_neither_blocks_nor_names_that_map(self, team_map, draft_map):
         """Keys are scoped to their map: a hidden draft's KPI is neither reached nor named."""

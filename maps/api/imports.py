@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from governance import permissions
 from governance.permissions import Action
 from journeyhub.api.parsers import GuardedJSONParser
-from maps.imports import ImportRefused, measurements_import, theydo_import
+from maps.imports import ImportRefused, measurements_import, metrics_file_import
 from maps.models import JourneyMap
 
 from . import serializers as s
@@ -68,7 +68,9 @@ class MapMeasurementsImportView(APIView):
             raise PermissionDenied(permissions.DENIED_MESSAGES[Action.EDIT])
         try:
             if isinstance(request.data, dict) and "format" in request.data:  # TheyDo JSON body
-                result = theydo_import(journey_map=journey_map, data=request.data, by=request.user)
+                result = metrics_file_import(
+                    journey_map=journey_map, data=request.data, by=request.user
+                )
             else:
                 result = measurements_import(
                     journey_map=journey_map, content=self._content(request), by=request.user

@@ -37,7 +37,10 @@ def _plan(journey_map: JourneyMap, data: Any, by, only: set[str] | None) -> Impo
     problems = Problems()
     fmt = validation.validate(data, problems)
     if fmt is not None and only is not None and fmt not in only:
-        problems.add(f"format: “{fmt}” cannot be imported here (only {', '.join(sorted(only))})")
+        problems.add(
+            f"format: “{fmt}” cannot be imported here (only {', '.join(sorted(only))}): "
+            "use the map's “Import from TheyDo” page or /api/maps/{id}/import/theydo/"
+        )
     if problems or fmt is None:
         raise problems.refused()
     plan = PLANNERS[fmt](journey_map=journey_map, data=data, by=by, problems=problems)

@@ -148,6 +148,7 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
             updated.append(kpi)
     _names_unique(journey_map, metrics, [*existing.values()], created + updated, problems)
     result.counts["observations"] = len(observations)
+    result.counts["periods"] = len({(id(o.kpi), o.date) for o in observations})
     result.counts.update({f"{noun} created": n for noun, n in tags.missing.items()})
 
     def write() -> None:
