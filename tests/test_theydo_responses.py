@@ -259,6 +259,7 @@ class TestReimport:
         first.pain_points.add(pain)
         hand_tag = Tag.objects.create(name="follow up")
         first.tags.add(hand_tag)
+        by_hand = Quote.objects.create(source=source, text="Said at the counter", position=7)
 
         april = fixture("survey_responses")
         april["surveyMetadata"]["surveyName"] = "Onboarding survey 2026"
@@ -287,9 +288,11 @@ class TestReimport:
         # research is map content: editors holding the old version get a conflict
         assert JourneyMap.objects.get(pk=team_map.pk).version == version + 1
         found = quotes(source)
-        # March's other responses are kept; the new one goes after them
-        assert list(found) == ["r-1001", "r-1002", "r-1003", "r-1004", "r-2001"]
-        assert found["r-2001"].position == 4
+        # March's other responses and the quote added by hand are kept; the new one goes
+        # after them
+        assert list(found) == ["r-1001", "r-1002", "r-1003", "r-1004", "", "r-2001"]
+        assert found[""] == by_hand and found[""].text == "Said at the counter"
+        assert found["r-2001"].position == 8
         updated = found["r-1001"]
         assert updated.pk == first.pk
         assert updated.text == f"{IMPROVE}: The selfie failed in the dark."

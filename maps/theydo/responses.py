@@ -168,20 +168,7 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
     result.counts["responses"] = len(data["responses"])
 
     # --- the quotes -------------------------------------------------------------------
-    existing: dict[tuple[str, str], Quote] = {}
-    current_tags: dict[int, set[tuple[str, str]]] = {}
-    last_position = -1
-    if not is_new:
-        for quote in Quote.objects.filter(source=source):
-            last_position = max(last_position, quote.position)
-            if quote.response_id:
-                existing[(quote.response_id, quote.field_id)] = quote
-        # the TAG_GROUP part of each quote's tags, joined rather than listed by id, so a
-        # source of 100,000 quotes is still one statement
-        for quote_id, group, name in Quote.tags.through.objects.filter(
-            quote__source=source, tag__group__isnull=False
-        ).values_list("quote_id", "tag__group__name", "tag__name"):
-            current_tags.setdefault(quote_id, set()).add((group.lower(), name.lower()))
+    existing, current_tags, last_position = _quotes_of(source) if not is_new else ({}, {}, -1)
     personas = _personas({w.hint for w in wanted if w.hint})
     tags = p.TagResolver()
     for w in wanted:
@@ -251,28 +238,7 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
         if response_id in responses and (response_id, field_id) not in produced
     ]
     stale.sort(key=lambda q: (q.position, q.pk))
-    if stale:
-        result.counts["quotes deleted"] = len(stale)
-        shown = ", ".join(
-            f"“{q.response_id}/{q.field_id}”" if q.field_id else f"“{q.response_id}”"
-            for q in stale[:5]
-        )
-        result.notes.append(
-            f"{p.plural(len(stale), 'quote')} of responses in this file that it no longer "
-            f"gives (an answer now empty, or convertAllRowsToQuotes changed) will be "
-            f"deleted with their evidence links: {shown}{' …' if len(stale) > 5 else ''}"
-        )
-    for hint, n in unmatched.items():
-        result.notes.append(
-            f"PERSONA “{hint}” ({p.plural(n, 'quote')}) matches no persona here: it is kept "
-            "as a hint only"
-        )
-    if silent:
-        shown = ", ".join(f"“{r}”" for r in silent[:5])
-        result.notes.append(
-            f"{p.plural(len(silent), 'response')} with no text answer gave no quote: "
-            f"{shown}{' …' if len(silent) > 5 else ''}"
-        )
+    _notes(result, stale=stale, unmatched=unmatched, silent=silent)
     result.counts.update({f"{noun} created": n for noun, n in tags.missing.items()})
 
     def write() -> None:
@@ -296,6 +262,53 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
 
     result.writes.append(write)
     return result
+
+
+def _quotes_of(source: ResearchSource) -> tuple[dict, dict, int]:
+    """The source's imported quotes by (response, field), the TAG_GROUP part of each
+    one's tags as lower-cased (group, tag) pairs, and the last position of its quotes."""
+    existing: dict[tuple[str, str], Quote] = {}
+    last_position = -1
+    for quote in Quote.objects.filter(source=source):
+        last_position = max(last_position, quote.position)
+        if quote.response_id:  # quotes added by hand are never matched
+            existing[(quote.response_id, quote.field_id)] = quote
+    current_tags: dict[int, set[tuple[str, str]]] = {}
+    # joined rather than listed by quote id: a source of 100,000 quotes is one statement
+    for quote_id, group, name in Quote.tags.through.objects.filter(
+        quote__source=source, tag__group__isnull=False
+    ).values_list("quote_id", "tag__group__name", "tag__name"):
+        current_tags.setdefault(quote_id, set()).add((group.lower(), name.lower()))
+    return existing, current_tags, last_position
+
+
+def _some(keys: list[str]) -> str:
+    shown = ", ".join(f"“{k}”" for k in keys[:5])
+    return shown + (" …" if len(keys) > 5 else "")
+
+
+def _notes(
+    result: p.ImportPlan, *, stale: list[Quote], unmatched: dict[str, int], silent: list[str]
+) -> None:
+    """What the preview tells besides the changes: deletions, hints, silent responses."""
+    if stale:
+        result.counts["quotes deleted"] = len(stale)
+        keys = [f"{q.response_id}/{q.field_id}" if q.field_id else q.response_id for q in stale]
+        result.notes.append(
+            f"{p.plural(len(stale), 'quote')} of responses in this file that it no longer "
+            "gives (an answer now empty, or convertAllRowsToQuotes changed) will be deleted "
+            f"with their evidence links: {_some(keys)}"
+        )
+    for hint, n in unmatched.items():
+        result.notes.append(
+            f"PERSONA “{hint}” ({p.plural(n, 'quote')}) matches no persona here: it is kept "
+            "as a hint only"
+        )
+    if silent:
+        result.notes.append(
+            f"{p.plural(len(silent), 'response')} with no text answer gave no quote: "
+            f"{_some(silent)}"
+        )
 
 
 def _check_length(value: str, path: str, problems: Problems, *, empty: str = "") -> None:
