@@ -11,6 +11,7 @@ from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
 from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.imports import MapMeasurementsImportView
+from maps.api.theydo_export import MapTheydoExportView
 
 app_name = "api"
 
@@ -45,6 +46,7 @@ urlpatterns = [
         MapMeasurementsImportView.as_view(),
         name="map-measurements-import",
     ),
+    path("maps/<int:pk>/export/theydo/", MapTheydoExportView.as_view(), name="map-theydo-export"),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("", include(router.urls)),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),

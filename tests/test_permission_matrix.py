@@ -546,6 +546,22 @@ def matrix(w) -> dict[str, list[Case]]:
                 api=True,
             ),
         ],
+        "api:map-theydo-export": [
+            Case("GET", f"/api/maps/{m.pk}/export/theydo/?kind=insights", API_READ, api=True),
+            Case(
+                "GET",
+                f"/api/maps/{draft.pk}/export/theydo/?kind=metrics",
+                DRAFT_READ_API,
+                api=True,
+            ),
+            Case(
+                "GET",
+                f"/api/maps/{m.pk}/export/theydo/?kind=nope",
+                everyone(400, anon=401),
+                api=True,
+            ),
+            Case("POST", f"/api/maps/{m.pk}/export/theydo/", everyone(405, anon=401), api=True),
+        ],
         "api:map-subtree": [
             Case("GET", f"/api/maps/{m.pk}/tree/", API_READ, api=True),
             Case("GET", f"/api/maps/{draft.pk}/tree/", DRAFT_READ_API, api=True),
