@@ -33,6 +33,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, write: bool = False, check: bool = False, **options):
         stale = []
+
+        def shown(path: Path) -> str:
+            return str(path.relative_to(base) if path.is_relative_to(base) else path)
+
+        base = Path(settings.BASE_DIR)
         for fmt in SCHEMAS:
             path = SCHEMA_DIR / schema_file_name(fmt)
             text = schema_text(fmt)
@@ -40,12 +45,12 @@ class Command(BaseCommand):
             if write and current != text:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
-                self.stdout.write(f"wrote     {path.relative_to(settings.BASE_DIR)}")
+                self.stdout.write(f"wrote     {shown(path)}")
             elif current != text:
                 stale.append(path)
-                self.stdout.write(f"outdated  {path.relative_to(settings.BASE_DIR)}")
+                self.stdout.write(f"outdated  {shown(path)}")
             else:
-                self.stdout.write(f"current   {path.relative_to(settings.BASE_DIR)}")
+                self.stdout.write(f"current   {shown(path)}")
         if check and stale:
             raise CommandError(
                 f"{len(stale)} schema file(s) differ from maps.theydo.schemas: "
