@@ -12,6 +12,7 @@ from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.imports import MapMeasurementsImportView
 from maps.api.theydo_export import MapTheydoExportView
+from maps.api.theydo_import import MapTheydoImportView
 
 app_name = "api"
 
@@ -46,6 +47,7 @@ urlpatterns = [
         MapMeasurementsImportView.as_view(),
         name="map-measurements-import",
     ),
+    path("maps/<int:pk>/import/theydo/", MapTheydoImportView.as_view(), name="map-theydo-import"),
     path("maps/<int:pk>/export/theydo/", MapTheydoExportView.as_view(), name="map-theydo-export"),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("", include(router.urls)),

@@ -308,6 +308,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "maps.tasks.expire_event_logs",
         "schedule": crontab(hour=2, minute=15),
     },
+    "expire-theydo-previews-hourly": {
+        "task": "maps.tasks.expire_theydo_previews",
+        "schedule": crontab(minute=20),
+    },
 }
 
 # --- JourneyHub domain settings
@@ -317,6 +321,9 @@ JOURNEYHUB_LEADERSHIP_GROUP = os.environ.get("JOURNEYHUB_LEADERSHIP_GROUP", "CX 
 # Uploaded event logs are kept this long after their import finished (refused ones are
 # deleted at once); the import records and their results stay.
 JOURNEYHUB_EVENT_LOG_RETENTION_DAYS = env_int("JOURNEYHUB_EVENT_LOG_RETENTION_DAYS", 30)
+# A TheyDo file previewed but not confirmed is deleted (record and file) after this many
+# hours (hourly task); imported, refused and failed files are removed at once.
+JOURNEYHUB_THEYDO_PREVIEW_HOURS = env_int("JOURNEYHUB_THEYDO_PREVIEW_HOURS", 24)
 
 # --- HTTPS. One switch, on by default in production: the site is served over HTTPS only,
 # directly by gunicorn or behind a reverse proxy that terminates TLS and sets

@@ -18,3 +18,20 @@ def import_events(import_id: int) -> str | None:
     """Run a queued event-log import (``maps.analytics.event_import_run``)."""
     event_import = analytics.event_import_run(import_id=import_id)
     return event_import.status if event_import else None
+
+
+@shared_task
+def import_theydo(import_id: int) -> str | None:
+    """Run a confirmed TheyDo import (``maps.theydo.jobs.theydo_import_run``)."""
+    from .theydo.jobs import theydo_import_run
+
+    job = theydo_import_run(import_id=import_id)
+    return job.status if job else None
+
+
+@shared_task
+def expire_theydo_previews() -> int:
+    """Hourly: delete TheyDo previews not confirmed within a day, with their files."""
+    from .theydo.jobs import theydo_previews_expire
+
+    return theydo_previews_expire()

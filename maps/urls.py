@@ -1,6 +1,12 @@
 from django.urls import path
 
 from . import editor, events_views, measurements_views, views
+from .theydo_views import (
+    theydo_import,
+    theydo_import_confirm,
+    theydo_import_discard,
+    theydo_imports,
+)
 
 app_name = "maps"
 
@@ -28,5 +34,17 @@ urlpatterns = [
         "<slug:slug>/events/<int:import_id>/",
         events_views.event_import,
         name="event-import",
+    ),
+    path("<slug:slug>/import/theydo/", theydo_imports, name="theydo-imports"),
+    path("<slug:slug>/import/theydo/<int:import_id>/", theydo_import, name="theydo-import"),
+    path(
+        "<slug:slug>/import/theydo/<int:import_id>/confirm/",
+        theydo_import_confirm,
+        name="theydo-import-confirm",
+    ),
+    path(
+        "<slug:slug>/import/theydo/<int:import_id>/discard/",
+        theydo_import_discard,
+        name="theydo-import-discard",
     ),
 ]

@@ -35,7 +35,7 @@ from governance.models import (
     ScorecardSnapshot,
     ScorecardWeights,
 )
-from maps.models import EventImport, JourneyMap, VocabularyTerm
+from maps.models import EventImport, JourneyMap, TheydoImport, VocabularyTerm
 from tests.factories import (
     CXProjectFactory,
     GroupFactory,
@@ -142,6 +142,10 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
     event_import = EventImport.objects.create(
         map=team_map, uploaded_by=owner, file="event-logs/log.csv", status="done", progress=100
     )
+    # a TheyDo preview waiting for its confirmation (the file name only: nothing on disk)
+    theydo_import = TheydoImport.objects.create(
+        map=team_map, uploaded_by=owner, file="theydo-imports/m.json", file_name="m.json"
+    )
     # sign-in lockout records (django-axes): read in the admin, never added there
     seen = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "vic"}
     seen |= {"http_accept": "text/html", "path_info": "/accounts/login/"}
@@ -178,6 +182,7 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
         "snapshot": snapshot,
         "priorities": priorities,
         "event_import": event_import,
+        "theydo_import": theydo_import,
         "users": {"viewer": viewer, "team": team, "other_owner": other_owner, "guest": guest},
     }
 
@@ -508,6 +513,40 @@ def matrix(w) -> dict[str, list[Case]]:
                 api=True,
             ),
         ],
+        "api:map-theydo-import": [
+            Case(
+                "POST",
+                f"/api/maps/{m.pk}/import/theydo/",
+                expect(401, 403, 200, 200, 403, 403, 200),
+                {
+                    "format": "THEYDO_METRICS_V1",
+                    "metrics": [
+                        {
+                            "type": "NPS",
+                            "importKey": "nps-1",
+                            "title": "NPS",
+                            "unit": "points",
+                            "dataPoints": [
+                                {
+                                    "dateOfMeasurement": "2026-06-01",
+                                    "promoters": 6,
+                                    "passives": 2,
+                                    "detractors": 2,
+                                }
+                            ],
+                        }
+                    ],
+                },
+                api=True,
+            ),
+            Case(
+                "POST",
+                f"/api/maps/{draft.pk}/import/theydo/",
+                expect(401, 404, 404, 404, 400, 403, 400),  # an empty body: no format
+                api=True,
+            ),
+            Case("GET", f"/api/maps/{m.pk}/import/theydo/", everyone(405, anon=401), api=True),
+        ],
         "api:map-measurements-import": [
             Case(
                 "POST",
@@ -776,6 +815,38 @@ def editor_cases(w) -> dict[str, list[Case]]:
             Case("GET", f"/maps/{m.slug}/events/", everyone(200, anon=302)),
             Case("POST", f"/maps/{m.slug}/events/", expect(302, 403, 200, 200, 403, 403, 200)),
             Case("GET", f"/maps/{draft.slug}/events/", expect(302, 404, 404, 404, 200, 200, 200)),
+        ],
+        # TheyDo imports: the map's editors only, reading included; an upload without a
+        # file re-renders the form (uploads, previews and imports: test_theydo_import_page)
+        "maps:theydo-imports": [
+            Case("GET", f"/maps/{m.slug}/import/theydo/", EDIT_PAGE),
+            Case("POST", f"/maps/{m.slug}/import/theydo/", EDIT_PAGE),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/import/theydo/",
+                expect(302, 404, 404, 404, 200, 403, 200),
+            ),
+        ],
+        "maps:theydo-import": [
+            Case("GET", f"/maps/{m.slug}/import/theydo/{w['theydo_import'].pk}/", EDIT_PAGE),
+            Case("POST", f"/maps/{m.slug}/import/theydo/{w['theydo_import'].pk}/", NOT_POST),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/import/theydo/{w['theydo_import'].pk}/",
+                expect(302, 404, 404, 404, 404, 403, 404),  # the import is not on the draft
+            ),
+        ],
+        "maps:theydo-import-confirm": [
+            Case(
+                "POST", f"/maps/{m.slug}/import/theydo/{w['theydo_import'].pk}/confirm/", EDIT_POST
+            ),
+            Case("GET", f"/maps/{m.slug}/import/theydo/{w['theydo_import'].pk}/confirm/", NOT_POST),
+        ],
+        "maps:theydo-import-discard": [
+            Case(
+                "POST", f"/maps/{m.slug}/import/theydo/{w['theydo_import'].pk}/discard/", EDIT_POST
+            ),
+            Case("GET", f"/maps/{m.slug}/import/theydo/{w['theydo_import'].pk}/discard/", NOT_POST),
         ],
         "maps:event-import": [
             Case("GET", f"/maps/{m.slug}/events/{w['event_import'].pk}/", everyone(200, anon=302)),

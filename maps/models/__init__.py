@@ -16,6 +16,7 @@ from .metrics import KPI, Measurement, MeasurementObservation, QualitativeFactor
 from .projects import CXProject
 from .research import Attachment, Quote, ResearchSource
 from .tags import Tag, TagGroup
+from .theydo_imports import TheydoImport
 from .vocabulary import VocabularyTerm
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "StepLink",
     "Tag",
     "TagGroup",
+    "TheydoImport",
     "VocabularyTerm",
 ]

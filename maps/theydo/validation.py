@@ -9,8 +9,13 @@ The cross-field checks are those of TheyDo's own validator (``s3tcli/validate.py
 the responses formats — field ids unique, a TAG_GROUP field names its tag group (trimmed),
 one PERSONA field at most, responses answer declared fields, each once — and ours:
 a ``required: true`` field has a non-empty value in every response (the contract's own
-description of ``required``), response ids are unique in a file, and an importKey is
-non-blank and unique in a file (keys match the map's items on re-import), as is a title.
+description of ``required``), response ids are unique in a file, an importKey is
+non-blank and unique in a file (keys match the map's items on re-import), and a title is
+not blank.
+
+Fast on large files: ``fastjsonschema`` (compiled from the same schemas) finds the
+entries that fail and ``jsonschema`` explains only those (``_Checker``): a valid 20 MB
+metrics file of 137,000 data points is checked in about 3 s instead of about 110 s.
 
 The caller reads the file with ``journeyhub.api.safe_json``; ``validate`` applies the
 same limits (depth, finite numbers) to data that comes from elsewhere, so ``jsonschema``
@@ -283,17 +288,22 @@ def schema_problems(fmt: str, data: dict) -> tuple[list[Found], str | None]:
     """Every problem ``data`` has against the schema of ``fmt``, and the entry after
     which checking stopped (at ``MAX_SCHEMA_ERRORS`` problems), if it did."""
     checker = CHECKERS[fmt]
-    found = [f for e in checker.skeleton.iter_errors(data) for f in _explain(e, checker.root)]
+    # a dict as an ordered set: a value failing both ``pattern`` and ``format`` is one
+    found = dict.fromkeys(
+        f for e in checker.skeleton.iter_errors(data) for f in _explain(e, checker.root)
+    )
     entries = data.get(checker.list_key)
     if not isinstance(entries, list):
-        return found, None
+        return list(found), None
     for i, entry in enumerate(entries):
         if not checker.entry_fails(entry):
             continue
-        found += [((checker.list_key, i, *p), m) for p, m in checker.explain_entry(entry)]
+        found.update(
+            dict.fromkeys(((checker.list_key, i, *p), m) for p, m in checker.explain_entry(entry))
+        )
         if len(found) >= MAX_SCHEMA_ERRORS and i < len(entries) - 1:
-            return found, path_text((checker.list_key, i))
-    return found, None
+            return list(found), path_text((checker.list_key, i))
+    return list(found), None
 
 
 CHECKERS: dict[str, _Checker] = {fmt: _Checker(fmt) for fmt in SCHEMAS}
@@ -424,7 +434,7 @@ def validate(data: Any, problems: Problems) -> str | None:
         return None
     found, stopped = schema_problems(fmt, data)
     found += cross_field_problems(fmt, data)
-    unique = dict.fromkeys((path, message) for path, message in found)  # pattern + format
+    unique = dict.fromkeys(found)
     for path, message in sorted(unique, key=_sort_key):
         problems.add(f"{path_text(path) or 'the file'}: {message}")
     if stopped:
