@@ -535,7 +535,7 @@ def test_the_fast_check_and_jsonschema_agree_on_every_changed_value(kind):
     """Every entry of each fixture with each of its values (and itself) replaced by each
     of ``BAD_VALUES``: ``fastjsonschema`` flags the entry exactly when ``jsonschema``
     finds a problem, so a file it lets through has none."""
-    checker = validation.CHECKERS[KINDS[kind]]
+    checker = validation.checker_of(KINDS[kind])
     entries = fixture(kind)[checker.list_key]
     disagreements = []
     for entry in entries[:3]:

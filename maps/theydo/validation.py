@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -287,7 +288,7 @@ def _explain(error: ValidationError, root: dict) -> Iterator[Found]:
 def schema_problems(fmt: str, data: dict) -> tuple[list[Found], str | None]:
     """Every problem ``data`` has against the schema of ``fmt``, and the entry after
     which checking stopped (at ``MAX_SCHEMA_ERRORS`` problems), if it did."""
-    checker = CHECKERS[fmt]
+    checker = checker_of(fmt)
     # a dict as an ordered set: a value failing both ``pattern`` and ``format`` is one
     found = dict.fromkeys(
         f for e in checker.skeleton.iter_errors(data) for f in _explain(e, checker.root)
@@ -306,7 +307,10 @@ def schema_problems(fmt: str, data: dict) -> tuple[list[Found], str | None]:
     return list(found), None
 
 
-CHECKERS: dict[str, _Checker] = {fmt: _Checker(fmt) for fmt in SCHEMAS}
+@functools.cache
+def checker_of(fmt: str) -> _Checker:
+    """The checker of a format, compiled on first use (~0.2 s each: not at start-up)."""
+    return _Checker(fmt)
 
 
 # --- cross-field checks ----------------------------------------------------------------
