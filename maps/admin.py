@@ -7,8 +7,11 @@ steps, evaluated once per request rather than once per inline row.
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count
 from django.utils.html import format_html
@@ -18,7 +21,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from governance import field_policy
 
-from . import services
+# research also connects the signal that removes an attachment's file with its row
+from . import research, services
 from .models import (
     KPI,
     CXProject,
@@ -37,6 +41,8 @@ from .models import (
     StepLink,
     VocabularyTerm,
 )
+from .models.research import Attachment, Quote, ResearchSource
+from .models.tags import Tag, TagGroup
 from .models.vocabulary import DEFAULT_TERMS
 from .services import map_of, map_touch
 from .tree import is_root_level_move, lock_for_tree_write
@@ -506,3 +512,153 @@ class EventImportAdmin(admin.ModelAdmin):
     autocomplete_fields = ("map",)
     raw_id_fields = ("uploaded_by",)
     readonly_fields = ("created_at", "started_at", "finished_at")
+
+
+# --- tags and research -------------------------------------------------------------------
+
+
+@admin.register(TagGroup)
+class TagGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "tag_count")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_tag_count=Count("tags"))
+
+    @admin.display(description="tags", ordering="_tag_count")
+    def tag_count(self, obj) -> int:
+        return obj._tag_count
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "group")
+    list_select_related = ("group",)
+    list_filter = ("kind",)
+    search_fields = ("name", "group__name")
+    autocomplete_fields = ("group",)
+
+
+class EvidenceLinksForm(forms.ModelForm):
+    """A source's or quote's links reach only the steps, pain points and lane items of
+    its own map (the rule of ``maps.research``)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        source = cleaned.get("source") if "source" in self.fields else None
+        journey_map = source.map if source is not None else cleaned.get("map")
+        if journey_map is None and self.instance.pk:
+            journey_map = research._map_of_evidence(self.instance)
+        if journey_map is not None:
+            links = {f: cleaned.get(f) or [] for f in research.EVIDENCE_FIELDS if f in self.fields}
+            for field, message in research.links_problems(journey_map, links).items():
+                self.add_error(field, message)
+        return cleaned
+
+
+class QuoteInline(admin.StackedInline):
+    model = Quote
+    extra = 0
+    fields = ("text", "persona_hint", "responded_at", "position")
+    show_change_link = True
+
+
+class AttachmentInline(admin.TabularInline):
+    """Files are uploaded on the research page, where their type is checked; here they
+    are listed and may be deleted (their files go too)."""
+
+    model = Attachment
+    extra = 0
+    fields = ("name", "content_type", "size", "uploaded_by", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ResearchSource)
+class ResearchSourceAdmin(BumpsMapVersion, SimpleHistoryAdmin):
+    form = EvidenceLinksForm
+    list_display = ("title", "kind", "map", "conducted_on", "owner")
+    list_select_related = ("map", "owner")
+    list_filter = ("kind",)
+    search_fields = ("title", "description", "map__title")
+    autocomplete_fields = ("map", "owner", "steps", "pain_points", "lane_items")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = (QuoteInline, AttachmentInline)
+
+
+class QuoteTouchesMap:
+    """A quote's map is its source's: admin edits move that map to a new version."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        map_touch(journey_map_id=obj.source.map_id)
+
+    def delete_model(self, request, obj):
+        journey_map_id = obj.source.map_id
+        super().delete_model(request, obj)
+        map_touch(journey_map_id=journey_map_id)
+
+    def delete_queryset(self, request, queryset):
+        map_ids = set(queryset.values_list("source__map_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for journey_map_id in map_ids:
+            map_touch(journey_map_id=journey_map_id)
+
+
+@admin.register(Quote)
+class QuoteAdmin(QuoteTouchesMap, SimpleHistoryAdmin):
+    form = EvidenceLinksForm
+    list_display = ("__str__", "source", "persona_hint", "responded_at")
+    list_select_related = ("source",)
+    search_fields = ("text", "persona_hint", "source__title")
+    autocomplete_fields = ("source", "persona", "tags", "steps", "pain_points", "lane_items")
+
+
+class AttachmentAdminForm(forms.ModelForm):
+    """An upload in the admin is checked like one on the research page (type sniffed
+    from the content, size limit)."""
+
+    class Meta:
+        model = Attachment
+        fields = ("source", "file")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload and not getattr(upload, "_committed", False):  # a new upload
+            try:
+                self._checked = research.attachment_check(upload)
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["file"]) from exc
+        return upload
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Listed, uploaded (type and size checked) and deleted here; deleting one removes
+    its file."""
+
+    form = AttachmentAdminForm
+    list_display = ("name", "source", "content_type", "size", "uploaded_by", "created_at")
+    list_select_related = ("source", "uploaded_by")
+    search_fields = ("name", "source__title")
+    autocomplete_fields = ("source",)
+    shown = ("source", "name", "content_type", "size", "uploaded_by", "created_at")
+
+    def get_fields(self, request, obj=None):
+        return self.shown if obj is not None else ("source", "file")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.shown if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            extension, file_type = form._checked
+            upload = form.cleaned_data["file"]
+            obj.name = upload.name.rsplit("/", 1)[-1][:255]
+            obj.content_type = file_type.content_type
+            obj.size = upload.size
+            obj.uploaded_by = request.user
+            obj.file.name = f"{uuid.uuid4().hex}.{extension}"  # never the uploader's name
+        super().save_model(request, obj, form, change)

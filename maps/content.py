@@ -91,13 +91,19 @@ CONTENT_KINDS: tuple[ContentKind, ...] = (
     ContentKind(
         "lane_items", LaneItem, "lane item", "Insights, opportunities, research, ideas",
         "laneitem", _API + "LaneItemSerializer", _FORMS + "LaneItemForm",
-        not_in_form=_ORDERED,
+        not_in_form={
+            **_ORDERED,
+            "import_key": "set by imports (TheyDo's importKey), which match on it",
+            "owner": "matched by imports from TheyDo's ownerEmail; the API and admin set it",
+            "icon": "TheyDo's icon name, kept so an export gives it back",
+        },
     ),
     ContentKind(
         "kpis", KPI, "KPI", "KPIs", "kpi", _API + "KPISerializer", _FORMS + "KPIForm",
         not_in_form={
             "import_key": "set by imports (TheyDo's importKey) and journey analytics",
             "source": "journey analytics sets it; people enter manual KPIs",
+            "owner": "matched by imports from TheyDo's ownerEmail; the API and admin set it",
         },
     ),
     # rated on the scorecard page (governance.forms.FactorRatingForm), not in the grid

@@ -111,10 +111,41 @@ def _https_urls(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+class LinesField(forms.CharField):
+    """A list of texts typed one per line (external links); blank lines are dropped."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class LaneItemForm(VersionedForm):
+    external_links = LinesField(
+        required=False, label="External links", help_text="One link per line."
+    )
+
     class Meta:
         model = LaneItem
-        fields = ("kind", "title", "step", "evidence", "url", "description")
+        fields = (
+            "kind",
+            "title",
+            "step",
+            "evidence",
+            "status",
+            "item_type",
+            "empathy_score",
+            "weight",
+            "url",
+            "external_links",
+            "description",
+        )
         widgets = {"url": forms.URLInput(attrs={"placeholder": "https://"})}
         formfield_callback = _https_urls
 

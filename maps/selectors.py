@@ -12,7 +12,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from mptt.utils import get_cached_trees
@@ -29,7 +40,9 @@ from .models import (
     Stage,
     Step,
     StepLink,
+    Tag,
 )
+from .research import attach_evidence, with_evidence
 
 # Steps read left to right by stage, then by their own position; unstaged steps last.
 STEP_ORDER = (F("stage__position").asc(nulls_last=True), "position", "pk")
@@ -274,7 +287,8 @@ def _spread(items, steps_index: dict[int, int], n_steps: int) -> tuple[list, lis
 def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapGrid:
     """A map laid out with steps as columns and lanes as rows (about ten queries, fixed)."""
     stages = list(Stage.objects.filter(map=journey_map))
-    steps = list(Step.objects.filter(map=journey_map).order_by(*STEP_ORDER))
+    # evidence counts are correlated subqueries of these queries: no query of their own
+    steps = list(with_evidence(Step.objects.filter(map=journey_map), "steps").order_by(*STEP_ORDER))
     stage_by_id = {stage.pk: stage for stage in stages}
     groups: list[StageGroup] = []
     for step in steps:
@@ -293,8 +307,20 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         link.to_step = step_by_id.get(link.to_step_id) or link.to_step
         links_out[link.from_step_id].append(link)
 
-    pain_points = list(PainPoint.objects.filter(map=journey_map))
-    lane_items = list(LaneItem.objects.filter(map=journey_map))
+    pain_points = list(with_evidence(PainPoint.objects.filter(map=journey_map), "pain_points"))
+    tagged = LaneItem.tags.through.objects.filter(laneitem_id=OuterRef("pk"))
+    lane_items = list(
+        with_evidence(LaneItem.objects.filter(map=journey_map), "lane_items")
+        .select_related("owner")
+        .annotate(has_tags=Exists(tagged))
+    )
+    # tags cost one query, and only when some card has tags
+    prefetch_related_objects(
+        [i for i in lane_items if i.has_tags],
+        Prefetch("tags", queryset=Tag.objects.select_related("group"), to_attr="tag_list"),
+    )
+    for objs in (steps, pain_points, lane_items):
+        attach_evidence(objs)
     latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date")
     kpis = list(
         KPI.objects.filter(map=journey_map).annotate(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import editor, events_views, measurements_views, views
+from . import editor, events_views, measurements_views, research_views, views
 from .theydo_views import (
     theydo_import,
     theydo_import_confirm,
@@ -28,6 +28,49 @@ urlpatterns = [
         "<slug:slug>/measurements/import/",
         measurements_views.import_measurements,
         name="measurements-import",
+    ),
+    path("<slug:slug>/research/", research_views.research_page, name="research"),
+    path("<slug:slug>/research/new/", research_views.source_form, name="research-new"),
+    path("<slug:slug>/research/<int:pk>/", research_views.source_page, name="research-source"),
+    path(
+        "<slug:slug>/research/<int:pk>/edit/",
+        research_views.source_form,
+        name="research-source-edit",
+    ),
+    path(
+        "<slug:slug>/research/<int:pk>/delete/",
+        research_views.source_delete,
+        name="research-source-delete",
+    ),
+    path(
+        "<slug:slug>/research/<int:source_pk>/quotes/new/",
+        research_views.quote_form,
+        name="research-quote-new",
+    ),
+    path(
+        "<slug:slug>/research/<int:source_pk>/quotes/<int:pk>/",
+        research_views.quote_form,
+        name="research-quote-edit",
+    ),
+    path(
+        "<slug:slug>/research/<int:source_pk>/quotes/<int:pk>/delete/",
+        research_views.quote_delete,
+        name="research-quote-delete",
+    ),
+    path(
+        "<slug:slug>/research/files/<int:pk>/",
+        research_views.attachment_download,
+        name="research-file",
+    ),
+    path(
+        "<slug:slug>/research/files/<int:pk>/delete/",
+        research_views.attachment_delete,
+        name="research-file-delete",
+    ),
+    path(
+        "<slug:slug>/research/evidence/<str:kind>/<int:pk>/",
+        research_views.evidence,
+        name="evidence",
     ),
     path("<slug:slug>/events/", events_views.events, name="events"),
     path(

@@ -8,9 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from maps.models import JourneyMap, PainPoint, Step
+from maps.models import JourneyMap, PainPoint, Step, Tag, TagGroup
 from tests.builders import build_map_content, build_repository
 from tests.factories import JourneyMapFactory
+from tests.research_data import research_for
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +26,28 @@ def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # research attachments are stored files
+
+
+def with_research(maps: list[JourneyMap], *, copies: int = 1) -> list[JourneyMap]:
+    """Tags, research sources, quotes and attachments on the builder's maps."""
+    for journey_map in maps:
+        research_for(journey_map, copies=copies)
+        for item in journey_map.lane_items.all():
+            tagged_item(item)
+    return maps
+
+
+def tagged_item(item) -> None:
+    group, _ = TagGroup.objects.get_or_create(name="Theme")
+    item.tags.set([Tag.objects.get_or_create(group=group, name="Speed")[0]])
+
+
 @pytest.fixture
 def repository(owner, team, other_owner):
-    return build_repository(owner=owner, team=team, other_owner=other_owner)
+    return with_research(build_repository(owner=owner, team=team, other_owner=other_owner))
 
 
 def test_every_model_is_registered():
@@ -56,11 +76,11 @@ def test_changelist_add_and_change_pages_load(admin_client, repository, model):
 def test_changelist_query_count_is_flat_with_ten_times_the_data(
     admin_client, owner, team, other_owner, model, django_assert_max_num_queries
 ):
-    build_repository(owner=owner, team=team, other_owner=other_owner, copies=1)
+    with_research(build_repository(owner=owner, team=team, other_owner=other_owner, copies=1))
     url = admin_url(model, "changelist")
     with CaptureQueriesContext(connection) as small:
         admin_client.get(url)
-    build_repository(owner=owner, team=team, other_owner=other_owner, copies=9)
+    with_research(build_repository(owner=owner, team=team, other_owner=other_owner, copies=9))
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert admin_client.get(url).status_code == 200
 

@@ -35,7 +35,16 @@ from governance.models import (
     ScorecardSnapshot,
     ScorecardWeights,
 )
-from maps.models import EventImport, JourneyMap, TheydoImport, VocabularyTerm
+from maps.models import (
+    EventImport,
+    JourneyMap,
+    Quote,
+    ResearchSource,
+    Tag,
+    TagGroup,
+    TheydoImport,
+    VocabularyTerm,
+)
 from tests.factories import (
     CXProjectFactory,
     GroupFactory,
@@ -51,6 +60,8 @@ from tests.factories import (
     StepLinkFactory,
     UserFactory,
 )
+from tests.research_data import PDF
+from tests.research_data import attach as research_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +95,7 @@ class Case:
     expected: dict[str, int]
     data: dict = field(default_factory=dict)
     api: bool = False
+    format: str = "json"  # API calls: "multipart" for uploads
 
 
 def walk(patterns=None, prefix: str = "", namespace: str = ""):
@@ -106,7 +118,20 @@ def fill(route: str, values: dict[str, object]) -> str:
 
 
 @pytest.fixture
-def world(owner, team, team_member, viewer, other_owner, leader, admin_user, team_map, draft_map):
+def world(
+    owner,
+    team,
+    team_member,
+    viewer,
+    other_owner,
+    leader,
+    admin_user,
+    team_map,
+    draft_map,
+    settings,
+    tmp_path,
+):
+    settings.MEDIA_ROOT = tmp_path  # uploads (research files) land in a temporary folder
     persona = PersonaFactory(name="Young professional", slug="young-professional")
     stage = StageFactory(map=team_map)
     first = StepFactory(map=team_map, stage=stage, key="apply")
@@ -156,8 +181,26 @@ def world(owner, team, team_member, viewer, other_owner, leader, admin_user, tea
         "axes.accesslog": AccessLog.objects.create(**seen),
         "axes.accessfailurelog": AccessFailureLog.objects.create(**seen),
     }
+    # research: a source with a quote and a file on the published map, one on the draft
+    tag_group = TagGroup.objects.create(name="Channel")
+    tag = Tag.objects.create(group=tag_group, name="Support")
+    source = ResearchSource.objects.create(map=team_map, title="Interviews", kind="interview")
+    source.steps.add(first)
+    quote = Quote.objects.create(source=source, text="The code is unreadable in the sun.")
+    quote.tags.add(tag)
+    quote.steps.add(first)
+    attachment = research_attach(source)
+    draft_source = ResearchSource.objects.create(map=draft_map, title="Secret survey")
+    draft_attachment = research_attach(draft_source)
     return {
         "axes_rows": axes_rows,
+        "tag_group": tag_group,
+        "tag": tag,
+        "source": source,
+        "quote": quote,
+        "attachment": attachment,
+        "draft_source": draft_source,
+        "draft_attachment": draft_attachment,
         "team_map": team_map,
         "draft_map": draft_map,
         "persona": persona,
@@ -206,6 +249,12 @@ def api_resource_cases(w) -> dict[str, list[Case]]:
             w["factor"],
             {"map": m.pk, "name": "Clarity", "rating": 4, **v},
         ),
+        "researchsource": (
+            "research-sources",
+            w["source"],
+            {"map": m.pk, "title": "Survey", "kind": "survey", **v},
+        ),
+        "quote": ("quotes", w["quote"], {"source": w["source"].pk, "text": "Too slow", **v}),
     }
     cases: dict[str, list[Case]] = {}
     for basename, (prefix, obj, payload) in content.items():
@@ -225,6 +274,36 @@ def api_resource_cases(w) -> dict[str, list[Case]]:
             ),
         ]
     # PUT of a step with a new key would collide with nothing; of a link with the same pair, fine.
+    # research files: uploaded (multipart) by the map's editors, listed with the map
+    attachment, draft_attachment = w["attachment"], w["draft_attachment"]
+    cases["api:attachment-list"] = [
+        Case("GET", "/api/research-attachments/", API_READ, api=True),
+        Case(
+            "POST",
+            "/api/research-attachments/",
+            API_CONTENT_CREATE,
+            {"source": w["source"].pk, "file": SimpleUploadedFile("r.pdf", PDF)},
+            api=True,
+            format="multipart",
+        ),
+    ]
+    cases["api:attachment-detail"] = [
+        Case("GET", f"/api/research-attachments/{attachment.pk}/", API_READ, api=True),
+        Case(
+            "GET",
+            f"/api/research-attachments/{draft_attachment.pk}/",
+            DRAFT_READ_API,
+            api=True,
+        ),
+        Case(
+            "PATCH",
+            f"/api/research-attachments/{attachment.pk}/",
+            everyone(405, anon=401),
+            {"name": "x"},
+            api=True,
+        ),
+        Case("DELETE", f"/api/research-attachments/{attachment.pk}/", API_CONTENT_DELETE, api=True),
+    ]
     kpi, measurement, project, grant = w["kpi"], w["measurement"], w["project"], w["grant"]
     point = {"kpi": kpi.pk, "date": "2026-06-01", "value": 42}
     cases["api:kpi-measurements"] = [
@@ -857,6 +936,84 @@ def editor_cases(w) -> dict[str, list[Case]]:
                 everyone(404, anon=302),  # the import is not on the draft
             ),
         ],
+        **research_cases(w),
+    }
+
+
+def research_cases(w) -> dict[str, list[Case]]:
+    """Research pages: read and downloaded by everyone who may see the map, written by
+    its editors; another map's file or source through this map's URL is a 404."""
+    m, draft = w["team_map"], w["draft_map"]
+    source, quote = w["source"], w["quote"]
+    v = {"version": m.version}
+    base = f"/maps/{m.slug}/research"
+    return {
+        "maps:research": [
+            Case("GET", f"{base}/", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/research/", DRAFT_READ_PAGE),
+            Case("POST", f"{base}/", NOT_POST),
+        ],
+        "maps:research-new": [
+            Case("GET", f"{base}/new/", EDIT_PAGE),
+            Case("POST", f"{base}/new/", EDIT_POST, {"kind": "survey", "title": "Q2", **v}),
+        ],
+        "maps:research-source": [
+            Case("GET", f"{base}/{source.pk}/", SIGNED_IN_PAGE),
+            Case("GET", f"{base}/{w['draft_source'].pk}/", everyone(404, anon=302)),
+            Case("GET", f"/maps/{draft.slug}/research/{w['draft_source'].pk}/", DRAFT_READ_PAGE),
+            # an upload: editors only
+            Case(
+                "POST",
+                f"{base}/{source.pk}/",
+                EDIT_POST,
+                {"file": SimpleUploadedFile("notes.pdf", PDF, "application/pdf")},
+            ),
+        ],
+        "maps:research-source-edit": [
+            Case("GET", f"{base}/{source.pk}/edit/", EDIT_PAGE),
+            Case(
+                "POST",
+                f"{base}/{source.pk}/edit/",
+                EDIT_POST,
+                {"kind": "interview", "title": "Renamed", **v},
+            ),
+        ],
+        "maps:research-source-delete": [
+            Case("POST", f"{base}/{source.pk}/delete/", EDIT_POST, dict(v)),
+            Case("GET", f"{base}/{source.pk}/delete/", NOT_POST),
+        ],
+        "maps:research-quote-new": [
+            Case("GET", f"{base}/{source.pk}/quotes/new/", EDIT_PAGE),
+            Case("POST", f"{base}/{source.pk}/quotes/new/", EDIT_POST, {"text": "Hm", **v}),
+        ],
+        "maps:research-quote-edit": [
+            Case("GET", f"{base}/{source.pk}/quotes/{quote.pk}/", EDIT_PAGE),
+            Case("POST", f"{base}/{source.pk}/quotes/{quote.pk}/", EDIT_POST, {"text": "Hm", **v}),
+        ],
+        "maps:research-quote-delete": [
+            Case("POST", f"{base}/{source.pk}/quotes/{quote.pk}/delete/", EDIT_POST, dict(v)),
+            Case("GET", f"{base}/{source.pk}/quotes/{quote.pk}/delete/", NOT_POST),
+        ],
+        "maps:research-file": [
+            Case("GET", f"{base}/files/{w['attachment'].pk}/", SIGNED_IN_PAGE),
+            # a guessed id of the draft's file through the published map: never found
+            Case("GET", f"{base}/files/{w['draft_attachment'].pk}/", everyone(404, anon=302)),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/research/files/{w['draft_attachment'].pk}/",
+                DRAFT_READ_PAGE,
+            ),
+            Case("POST", f"{base}/files/{w['attachment'].pk}/", NOT_POST),
+        ],
+        "maps:research-file-delete": [
+            Case("POST", f"{base}/files/{w['attachment'].pk}/delete/", EDIT_POST),
+            Case("GET", f"{base}/files/{w['attachment'].pk}/delete/", NOT_POST),
+        ],
+        "maps:evidence": [
+            Case("GET", f"{base}/evidence/step/{w['step'].pk}/", SIGNED_IN_PAGE),
+            Case("GET", f"{base}/evidence/painpoint/{w['pain'].pk}/", SIGNED_IN_PAGE),
+            Case("POST", f"{base}/evidence/step/{w['step'].pk}/", NOT_POST),
+        ],
     }
 
 
@@ -914,6 +1071,11 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "governance.scorecardsnapshot": w["snapshot"],
         "governance.prioritisationweights": w["priorities"],
         "maps.eventimport": w["event_import"],
+        "maps.researchsource": w["source"],
+        "maps.quote": w["quote"],
+        "maps.attachment": w["attachment"],
+        "maps.tag": w["tag"],
+        "maps.taggroup": w["tag_group"],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],
@@ -982,7 +1144,7 @@ def test_the_matrix_holds_for(role, request, world):
             cookies = copy.deepcopy(client.cookies)  # signing out must not sign out the next case
             with transaction.atomic():
                 if case.api:
-                    response = call(case.url, case.data, format="json")
+                    response = call(case.url, case.data, format=case.format)
                 else:
                     response = call(case.url, case.data)
                 transaction.set_rollback(True)

@@ -237,9 +237,18 @@ class PainPointSerializer(MapVersionMixin, CleanModelSerializer):
         )
 
 
+def tag_names() -> serializers.Field:
+    """Tags as readable names ("Group: tag"); set by imports and the admin."""
+    return serializers.StringRelatedField(
+        many=True, read_only=True, help_text="Tags and groups as names (“Group: tag”); read-only."
+    )
+
+
 class LaneItemSerializer(MapVersionMixin, CleanModelSerializer):
     map = VisibleMapField()
     step = VisibleStepField(allow_null=True, required=False)
+    owner = UserRefField(allow_null=True, required=False, help_text="Username of the owner.")
+    tags = tag_names()
     instruction_fields = ("map_version",)
 
     class Meta:
@@ -254,6 +263,15 @@ class LaneItemSerializer(MapVersionMixin, CleanModelSerializer):
             "url",
             "evidence",
             "position",
+            "import_key",
+            "owner",
+            "status",
+            "item_type",
+            "icon",
+            "empathy_score",
+            "weight",
+            "external_links",
+            "tags",
             "map_version",
         )
 
@@ -267,6 +285,8 @@ class KPISerializer(MapVersionMixin, CleanModelSerializer):
         help_text="at_least (higher is better) or at_most (lower is better): the same fact "
         "as direction; when both are sent, comparison wins.",
     )
+    owner = UserRefField(allow_null=True, required=False, help_text="Username of the owner.")
+    tags = tag_names()
     instruction_fields = ("map_version",)
 
     def validate(self, attrs):
@@ -294,6 +314,8 @@ class KPISerializer(MapVersionMixin, CleanModelSerializer):
             "perspective",
             "source",
             "weight",
+            "owner",
+            "tags",
             "map_version",
         )
 

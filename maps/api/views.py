@@ -6,6 +6,7 @@ version, a stale one getting 409 Conflict with the current state."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -31,10 +32,12 @@ from maps.models import (
     KPI,
     CXProject,
     JourneyMap,
+    LaneItem,
     Measurement,
     Persona,
     QualitativeFactor,
     StepLink,
+    Tag,
 )
 from maps.selectors import subtree_forest
 
@@ -253,6 +256,9 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
 
 # --- map content ------------------------------------------------------------------
 
+# tags show by name ("Group: tag"): loaded with their group, one query per page
+_TAGS = Prefetch("tags", queryset=Tag.objects.select_related("group"))
+
 
 class MapContentViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     """Stages, steps, links and lane items: visible with their map, editable by the
@@ -379,6 +385,9 @@ class LaneItemViewSet(MapContentViewSet):
     ordering_fields = ("title", "position", "kind")
     ordering = ("map", "position", "pk")
 
+    def base_queryset(self):
+        return LaneItem.objects.select_related("owner").prefetch_related(_TAGS)
+
 
 @_content_schema
 class QualitativeFactorViewSet(MapContentViewSet):
@@ -407,6 +416,9 @@ class KPIViewSet(MapContentViewSet):
     search_fields = ("name", "description")
     ordering_fields = ("name", "perspective")
     ordering = ("map", "perspective", "name", "pk")
+
+    def base_queryset(self):
+        return KPI.objects.select_related("owner").prefetch_related(_TAGS)
 
     @extend_schema(
         methods=["GET"],
