@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from maps.imports import ImportRefused
 from maps.models import JourneyMap, Quote, ResearchSource, Tag, TagGroup
 from maps.theydo.engine import theydo_import, theydo_preview
+from maps.theydo.export import export
 from maps.theydo.responses import QUOTE_FIELDS
 from tests.factories import PainPointFactory, PersonaFactory
 
@@ -413,6 +414,19 @@ def test_theydos_published_examples_import_with_their_values(team_map, owner, na
     assert found["resp-1"].text == first
     assert len(group_tags(found["resp-1"])) == 1
     assert group_tags(found["resp-2"]) == set()
+
+
+@pytest.mark.parametrize("name", ["survey_responses", "feedback_responses"])
+def test_an_export_imports_back_without_a_change(team_map, owner, name):
+    data = fixture(name)
+    theydo_import(journey_map=team_map, data=data, by=owner)
+    exported = export(team_map, data["format"])
+
+    plan = theydo_import(journey_map=team_map, data=exported, by=owner)
+
+    assert plan.summary()["created"] == {} and plan.summary()["updated"] == {}
+    assert plan.counts.get("quotes deleted") is None
+    assert export(team_map, data["format"]) == exported
 
 
 def test_keys_are_scoped_to_the_map(team_map, draft_map, owner):
