@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from maps.forms import LinesField
 from maps.models import CXProject, JourneyMap, PainPoint, Step
 
 from . import permissions
@@ -150,6 +151,11 @@ class ProjectForm(forms.ModelForm):
         label="Pain points",
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
+    external_links = LinesField(
+        required=False,
+        label="Links to delivery",
+        help_text="One per line: the Jira, Linear or GitHub issue, the plan, the results.",
+    )
 
     class Meta:
         model = CXProject
@@ -167,6 +173,9 @@ class ProjectForm(forms.ModelForm):
             "effort",
             "cost",
             "outcome",
+            "priority",
+            "project_type",
+            "external_links",
         )
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),

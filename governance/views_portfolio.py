@@ -371,6 +371,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "maps": score.maps,
             "pain_points": score.pain_points,
             "history": _status_history(project),
+            "tags": list(project.tags.select_related("group")),
             "can_edit": permissions.can(request.user, Action.EDIT, project),
             "can_delete": permissions.can(request.user, Action.DELETE, project),
         },

@@ -421,6 +421,7 @@ class CXProjectSerializer(CleanModelSerializer):
     maps = VisibleMapField(many=True, required=False)
     steps = VisibleStepField(many=True, required=False)
     pain_points = VisiblePainPointField(many=True, required=False)
+    tags = tag_names()
 
     class Meta:
         model = CXProject
@@ -442,10 +443,16 @@ class CXProjectSerializer(CleanModelSerializer):
             "effort",
             "cost",
             "outcome",
+            "priority",
+            "project_type",
+            "external_links",
+            "tags",
+            "import_key",
+            "source_status",
             "created_at",
             "updated_at",
         )
-        read_only_fields = ("created_at", "updated_at")
+        read_only_fields = ("created_at", "updated_at", "import_key", "source_status")
         clean_exclude = ("owner",)
         list_serializer_class = _ProjectListSerializer
 

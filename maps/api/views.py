@@ -520,7 +520,7 @@ class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
         return (
             permissions.visible_projects(self.request.user)
             .select_related("owner", "team")
-            .prefetch_related("maps", "steps", "pain_points")
+            .prefetch_related("maps", "steps", "pain_points", _TAGS)
         )
 
     def _save(self, serializer, project: CXProject) -> None:
