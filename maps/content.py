@@ -71,6 +71,14 @@ _ORDERED = {"position": "set by dragging or the arrow keys, not typed"}
 
 # In dependency order: what others point at comes first (restore creates in this order
 # and deletes in the reverse one).
+#
+# Research sources and quotes (maps/research.py) are not kinds here on purpose: a
+# snapshot carries concrete fields only, not the many-to-many links that make them
+# evidence (quote → steps, pain points, lane items, tags), so a restore would bring them
+# back unlinked; restoring deletes what was added since, and a source's attachments are
+# files no snapshot can give back; and the history page reaches each kind's rows by a
+# ``map_id`` quotes do not have (theirs is ``source__map``). Restores leave research as
+# it is (tests/test_research.py).
 CONTENT_KINDS: tuple[ContentKind, ...] = (
     ContentKind(
         "stages", Stage, "stage", "Stages", "stage",

@@ -448,3 +448,17 @@ def test_an_admin_upload_is_checked_like_one_on_the_research_page(
         len(PNG),
     )
     assert attachment.uploaded_by == admin_user and "shot" not in attachment.file.name
+
+
+def test_restoring_a_snapshot_keeps_research_added_since_with_its_files(owner, team_map, media):
+    """Research is not snapshot content (see the report / maps/content.py): a restore
+    never deletes a source, its quotes or the files uploaded with it."""
+    from governance.map_snapshots import snapshot_restore, snapshot_take
+
+    snapshot = snapshot_take(journey_map=team_map, label="before research", by=owner)
+    source = source_with_quotes(team_map, quotes=2)
+    attach(source)
+    snapshot_restore(snapshot=snapshot, by=owner, expected_version=version(team_map))
+    assert ResearchSource.objects.filter(pk=source.pk).exists()
+    assert Quote.objects.filter(source=source).count() == 2
+    assert len(stored_files(media)) == 1
