@@ -187,3 +187,53 @@ def test_a_lane_item_card_shows_owner_status_scores_tags_and_only_web_links(
     assert "♥ 4.5" in page and "⚖ 2" in page and "Quick win" in page
     assert 'href="https://example.com/ticket/1"' in page
     assert "javascript:alert(1)" not in page and "ftp://x" not in page
+
+
+def test_the_lane_item_editor_takes_status_scores_and_links_one_per_line(client, owner, team_map):
+    from maps.models import LaneItem
+
+    client.force_login(owner)
+    response = client.post(
+        reverse("maps:item-new", args=[team_map.slug, "laneitem"]),
+        {
+            "kind": "opportunity",
+            "title": "Brighter screen",
+            "evidence": "assumption",
+            "status": "validated",
+            "item_type": "Quick win",
+            "empathy_score": "4.5",
+            "weight": "2",
+            "external_links": "https://example.com/a\n\n  https://example.com/b  \n",
+            "map_version": team_map.version,
+        },
+    )
+    assert response.status_code == 302
+    item = LaneItem.objects.get()
+    assert (item.status, item.item_type, item.empathy_score, item.weight) == (
+        "validated",
+        "Quick win",
+        4.5,
+        2.0,
+    )
+    assert item.external_links == ["https://example.com/a", "https://example.com/b"]
+    edit = client.get(reverse("maps:item-edit", args=[team_map.slug, "laneitem", item.pk]))
+    assert "https://example.com/a\nhttps://example.com/b" in edit.text
+
+
+def test_too_many_external_links_are_refused_beside_the_field(client, owner, team_map):
+    from maps.models import LaneItem
+
+    client.force_login(owner)
+    response = client.post(
+        reverse("maps:item-new", args=[team_map.slug, "laneitem"]),
+        {
+            "kind": "idea",
+            "title": "Links",
+            "evidence": "assumption",
+            "external_links": "\n".join(f"https://example.com/{i}" for i in range(500)),
+            "map_version": team_map.version,
+        },
+    )
+    assert response.status_code in (200, 400)
+    assert "external links" in response.text.lower()
+    assert not LaneItem.objects.exists()
