@@ -121,6 +121,7 @@ def summary_view(summary: dict[str, Any], *, done: bool) -> dict[str, Any]:
             counts.append(f"{values} computed" if done else f"{values} to compute")
         elif name.endswith(" created"):  # tags, tag groups, groups the file names
             noun = name.removesuffix(" created")
+            noun = noun.removesuffix("s") if n == 1 else noun
             counts.append(f"{n} {noun} created" if done else f"{n} {noun} to be created")
         else:
             counts.append(f"{n} {name}")

@@ -1034,6 +1034,8 @@ ADMIN_EXCEPTIONS = {
     "admin:axes_accessattempt_add": (403, 302, 302),
     "admin:axes_accesslog_add": (403, 302, 302),
     "admin:axes_accessfailurelog_add": (403, 302, 302),
+    # TheyDo import records come from imports (page, API, command); read and deleted here
+    "admin:maps_theydoimport_add": (403, 302, 302),
 }
 
 
@@ -1076,6 +1078,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.attachment": w["attachment"],
         "maps.tag": w["tag"],
         "maps.taggroup": w["tag_group"],
+        "maps.theydoimport": w["theydo_import"],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],
