@@ -100,8 +100,9 @@ def _obs(body: str) -> str:
 
 def _theydo(target: str = "4", point: str = '"value": 3') -> str:
     return (
-        '{"format": "THEYDO_METRICS_V1", "metrics": [{"importKey": "days", "name": '
-        '"Days to open", "type": "OTHER", "target": ' + target + ', "dataPoints": '
+        '{"format": "THEYDO_METRICS_V1", "metrics": [{"importKey": "days", "title": '
+        '"Days to open", "type": "OTHER", "unit": "days", "aggregationMethod": "AVERAGE", '
+        '"target": ' + target + ', "dataPoints": '
         '[{"dateOfMeasurement": "2026-02-28", ' + point + "}]}]}"
     )
 
@@ -631,14 +632,21 @@ def test_an_import_with_thousands_of_problems_keeps_the_first_ones_and_counts_th
     data = {
         "format": "THEYDO_METRICS_V1",
         "metrics": [
-            {"importKey": "days", "name": "Days to open", "type": "OTHER", "dataPoints": points}
+            {
+                "importKey": "days",
+                "title": "Days to open",
+                "type": "OTHER",
+                "unit": "days",
+                "aggregationMethod": "SUM",
+                "dataPoints": points,
+            }
         ],
     }
     with pytest.raises(ImportRefused) as caught:
         measurements_import(journey_map=world["map"], content=json.dumps(data))
     problems = caught.value.problems
     assert len(problems) == MAX_PROBLEMS + 1
-    assert problems[0] == "metrics[0].dataPoints[0].value: “many” is not a number."
+    assert problems[0] == "metrics[0].dataPoints[0].value: must be a number, found “many”"
     assert problems[-1] == f"… and {5000 - MAX_PROBLEMS} more problems"
     assert MeasurementObservation.objects.count() == 0
 

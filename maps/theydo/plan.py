@@ -220,8 +220,10 @@ class TagResolver:
         if group_names:
             for group in TagGroup.objects.annotate(n=lower).filter(n__in=group_names):
                 self.groups[group.name.lower()] = group
-            for tag in Tag.objects.annotate(n=lower).filter(
-                group__in=self.groups.values(), n__in={t for _, t in self.grouped}
+            for tag in (
+                Tag.objects.annotate(n=lower)
+                .filter(group__in=self.groups.values(), n__in={t for _, t in self.grouped})
+                .select_related("group")
             ):
                 self.tags[(tag.group.name.lower(), tag.name.lower())] = tag
 
