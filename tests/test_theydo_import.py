@@ -385,3 +385,30 @@ def test_a_command_import_gives_new_projects_to_the_matched_owner_or_the_map_own
     theydo_import(journey_map=team_map, data=data, by=None)
     assert CXProject.objects.get(import_key="s1").owner == other_owner
     assert CXProject.objects.get(import_key="s2").owner == owner
+
+
+# --- our own exports back into the same map ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["metrics", "insights", "opportunities", "solutions"])
+def test_an_export_imported_back_into_its_map_updates_instead_of_copying(team_map, owner, kind):
+    from maps.theydo.export import export
+    from maps.theydo.schemas import KINDS
+    from tests.factories import CXProjectFactory, LaneItemFactory
+
+    # content made by hand has no import key: the export names it jh-<pk>
+    KPIFactory(map=team_map, name="Days to open", kind="value", unit="days")
+    LaneItemFactory(map=team_map, kind="insight", title="People read the small print")
+    LaneItemFactory(map=team_map, kind="opportunity", title="Show the fees up front")
+    CXProjectFactory(owner=owner, maps=[team_map], title="Plain-language fees")
+    counts = (KPI.objects.count(), LaneItem.objects.count(), CXProject.objects.count())
+
+    document = export(team_map, KINDS[kind])
+    first = document[next(k for k in document if k != "format")][0]
+    assert first["importKey"].startswith("jh-")
+    first["title"] = first["title"] + " (edited)"
+    plan = theydo_import(journey_map=team_map, data=document, by=owner)
+
+    assert (KPI.objects.count(), LaneItem.objects.count(), CXProject.objects.count()) == counts
+    assert plan.summary()["created"] == {}
+    assert export(team_map, KINDS[kind]) == document  # and the keys now stay

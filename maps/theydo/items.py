@@ -98,6 +98,11 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
             map=journey_map, kind=lane.kind, import_key__in=[e["importKey"] for e in entries]
         ).prefetch_related("tags__group")
     }
+    p.adopt_local(
+        existing,
+        LaneItem.objects.filter(map=journey_map, kind=lane.kind).prefetch_related("tags__group"),
+        [e["importKey"] for e in entries],
+    )
     owners = p.owners_by_email(e.get("ownerEmail") for e in entries)
     tags = p.TagResolver()
     for entry in entries:
@@ -118,6 +123,9 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
             position += 1
             item = LaneItem(map=journey_map, kind=lane.kind, import_key=key, position=position)
         changed: list[str] = []
+        if item.import_key != key:  # an unkeyed item named by the key our export gave it
+            item.import_key = key
+            changed.append("importKey")
         assign(item, entry, FIELDS, changed)
         moves, owner = p.owner_change(
             item, p.given(entry, "ownerEmail"), owners, path=f"{path}.ownerEmail",

@@ -94,11 +94,18 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
             "tags__group"
         )
     }
+    p.adopt_local(
+        existing,
+        KPI.objects.filter(map=journey_map).prefetch_related("tags__group"),
+        keys,
+    )
+    adopted = {kpi.pk for kpi in existing.values()}
     unkeyed = {
         kpi.name.lower(): kpi
         for kpi in KPI.objects.filter(map=journey_map, import_key__isnull=True).prefetch_related(
             "tags__group"
         )
+        if kpi.pk not in adopted
     }
     with_data = set(
         MeasurementObservation.objects.filter(kpi__map=journey_map)

@@ -10,6 +10,7 @@ no user is treated as omitted, and users are never created.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,31 @@ MISSING: Any = _Missing()
 def given(data: Mapping[str, Any], key: str) -> Any:
     """The file's value of ``key``: ``MISSING`` when omitted, ``None`` when null."""
     return data.get(key, MISSING) if isinstance(data, Mapping) else MISSING
+
+
+#: the key an export gives an object that has none (``maps.theydo.export``)
+LOCAL_KEY = re.compile(r"jh-([1-9][0-9]{0,17})")
+
+
+def local_keys(keys: Iterable[str]) -> dict[int, str]:
+    """The objects of ours a file names by the key our export gave them (``jh-<pk>``),
+    by primary key: importing an export back into the same map updates them instead of
+    creating copies."""
+    found = {}
+    for key in keys:
+        match = LOCAL_KEY.fullmatch(key) if isinstance(key, str) else None
+        if match:
+            found[int(match[1])] = key
+    return found
+
+
+def adopt_local(existing: dict[str, Any], queryset, keys: Iterable[str]) -> None:
+    """Add to ``existing`` (import key → object) the unkeyed objects of ``queryset``
+    that the file names by their ``jh-<pk>`` key (one query)."""
+    wanted = local_keys(k for k in keys if k not in existing)
+    if wanted:
+        for obj in queryset.filter(pk__in=wanted, import_key__isnull=True):
+            existing[wanted[obj.pk]] = obj
 
 
 def history_user(by):

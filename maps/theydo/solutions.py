@@ -38,7 +38,7 @@ FIELDS = (
 )
 BY_ATTR = {f.attr: f.key for f in FIELDS} | {"status": "status", "priority": "priority"}
 SAVED = ("title", "summary", "external_links", "project_type", "priority", "status",
-         "source_status", "owner")  # fmt: skip
+         "source_status", "owner", "import_key", "import_map")  # fmt: skip
 PRIORITIES = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 
 #: the words of other tools' statuses → ours (compared lower-cased, "_"/"-" as spaces)
@@ -86,6 +86,13 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
         .select_related("owner")
         .prefetch_related("tags__group")
     }
+    p.adopt_local(  # projects of the map without a key, named by the key our export gave them
+        existing,
+        CXProject.objects.filter(maps=journey_map)
+        .select_related("owner")
+        .prefetch_related("tags__group"),
+        [e["importKey"] for e in entries],
+    )
     owners = p.owners_by_email(e.get("ownerEmail") for e in entries)
     tags = p.TagResolver()
     for entry in entries:
@@ -114,6 +121,9 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
                 owner=by if by is not None else journey_map.owner,
             )
         changed: list[str] = []
+        if project.import_key != key:
+            project.import_key, project.import_map = key, journey_map
+            changed.append("importKey")
         assign(project, entry, FIELDS, changed)
         _status(project, entry, path, changed, result.notes)
         priority = p.given(entry, "priority")
