@@ -39,6 +39,7 @@ from .models import (
     Stage,
     Step,
     StepLink,
+    TheydoImport,
     VocabularyTerm,
 )
 from .models.research import Attachment, Quote, ResearchSource
@@ -512,6 +513,28 @@ class EventImportAdmin(admin.ModelAdmin):
     autocomplete_fields = ("map",)
     raw_id_fields = ("uploaded_by",)
     readonly_fields = ("created_at", "started_at", "finished_at")
+
+
+@admin.register(TheydoImport)
+class TheydoImportAdmin(admin.ModelAdmin):
+    """TheyDo imports: what was uploaded, previewed and imported, with its problems.
+    Importing happens on the map's "Import from TheyDo" page, the API or
+    ``manage.py import_theydo``; here the records are read and deleted."""
+
+    list_display = ("map", "format", "status", "progress", "via", "uploaded_by", "created_at")
+    list_select_related = ("map", "uploaded_by")
+    list_filter = ("status", "format", "via")
+    ordering = ("-created_at", "-pk")
+    search_fields = ("map__title", "file_name")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 # --- tags and research -------------------------------------------------------------------
