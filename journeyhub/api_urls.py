@@ -11,8 +11,8 @@ from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
 from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.imports import MapMeasurementsImportView
-from maps.api.theydo_export import MapTheydoExportView
 from maps.api.research import AttachmentViewSet, QuoteViewSet, ResearchSourceViewSet
+from maps.api.theydo_export import MapTheydoExportView
 from maps.api.theydo_import import MapTheydoImportView
 
 app_name = "api"
@@ -39,10 +39,10 @@ router.register("qualitative-factors", views.QualitativeFactorViewSet, basename=
 router.register("projects", views.CXProjectViewSet, basename="project")
 router.register("personas", views.PersonaViewSet, basename="persona")
 router.register("map-grants", MapGrantViewSet, basename="mapgrant")
-
 router.register("research-sources", ResearchSourceViewSet, basename="researchsource")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("research-attachments", AttachmentViewSet, basename="attachment")
+
 urlpatterns = [
     # before the router, whose maps/{id}/ routes belong to the maps app
     path("maps/<int:pk>/scorecard/", MapScorecardView.as_view(), name="map-scorecard"),

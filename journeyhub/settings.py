@@ -324,9 +324,9 @@ JOURNEYHUB_EVENT_LOG_RETENTION_DAYS = env_int("JOURNEYHUB_EVENT_LOG_RETENTION_DA
 # A TheyDo file previewed but not confirmed is deleted (record and file) after this many
 # hours (hourly task); imported, refused and failed files are removed at once.
 JOURNEYHUB_THEYDO_PREVIEW_HOURS = env_int("JOURNEYHUB_THEYDO_PREVIEW_HOURS", 24)
-
 # the largest research attachment accepted (bytes); files are served only to the map's viewers
 JOURNEYHUB_ATTACHMENT_MAX_BYTES = env_int("JOURNEYHUB_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+
 # --- HTTPS. One switch, on by default in production: the site is served over HTTPS only,
 # directly by gunicorn or behind a reverse proxy that terminates TLS and sets
 # X-Forwarded-Proto (and overwrites any the client sent). `JOURNEYHUB_HTTPS=false` with
