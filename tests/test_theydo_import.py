@@ -412,3 +412,23 @@ def test_an_export_imported_back_into_its_map_updates_instead_of_copying(team_ma
     assert (KPI.objects.count(), LaneItem.objects.count(), CXProject.objects.count()) == counts
     assert plan.summary()["created"] == {}
     assert export(team_map, KINDS[kind]) == document  # and the keys now stay
+
+
+def test_a_survey_source_page_links_to_its_export_and_the_file_imports_back(
+    client, team_map, owner, viewer
+):
+    import re
+
+    theydo_import(journey_map=team_map, data=fixture("survey_responses.json"), by=owner)
+    from maps.models import ResearchSource
+
+    source = ResearchSource.objects.get(map=team_map)
+    client.force_login(viewer)  # reading the map is enough to export it
+    page = client.get(f"/maps/{team_map.slug}/research/{source.pk}/").content.decode()
+    link = re.search(r'href="(/api/maps/\d+/export/theydo/[^"]+)"', page)[1].replace("&amp;", "&")
+    response = client.get(link)
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["format"] == "THEYDO_SURVEY_RESPONSES_V1"
+    plan = theydo_import(journey_map=team_map, data=document, by=owner)
+    assert plan.summary()["created"] == {}
