@@ -225,6 +225,7 @@ class MapGrid:
     stages: list[Stage]
     show_emotion: bool = True
     has_funnel: bool = False
+    has_evidence: bool = False  # some card is backed by research (its toggle uses htmx)
     column_width: int = STEP_COLUMN_WIDTH
 
     @property
@@ -385,6 +386,7 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         stages=stages,
         show_emotion="emotion" not in hidden,
         has_funnel=bool(funnel),
+        has_evidence=any(obj.backing for obj in (*steps, *pain_points, *lane_items)),
     )
 
 
