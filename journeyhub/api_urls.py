@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
+from governance.api_search import SearchView
 from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.imports import MapMeasurementsImportView
@@ -54,6 +55,7 @@ urlpatterns = [
     path("maps/<int:pk>/import/theydo/", MapTheydoImportView.as_view(), name="map-theydo-import"),
     path("maps/<int:pk>/export/theydo/", MapTheydoExportView.as_view(), name="map-theydo-export"),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
+    path("search/", SearchView.as_view(), name="search"),
     path("", include(router.urls)),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

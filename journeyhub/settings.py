@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "axes",
     "maps",
     "governance",
+    "search_index",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from governance import views_portfolio
+from governance import views_portfolio, views_search
 from governance.home import home
 
 # friendly error pages that keep the navigation and say why (journeyhub/views.py)
@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("maps/", include("maps.urls")),
     path("maps/", include("governance.urls")),
+    path("search/", views_search.search_page, name="search"),
     path("portfolio/", views_portfolio.portfolio, name="portfolio"),
     path("portfolio/export.csv", views_portfolio.portfolio_export, name="portfolio_export"),
     path(

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from governance import permissions
 from governance.scoring import health_by_map
+from governance.search import count_content_matches
 
 from .editor import grid_context
 from .filters import RepositoryFilter
@@ -51,6 +52,12 @@ def repository(request: HttpRequest) -> HttpResponse:
         )
         results = _with_health(with_paths(page.object_list, visible))
         context.update(page=page, results=results, querystring=_without_page(request))
+        query = filterset.form.cleaned_data.get("q") or ""
+        if query.strip():  # what is inside the maps: pain points, quotes … (one query)
+            context.update(
+                search_query=query.strip(),
+                content_matches=count_content_matches(user=request.user, text=query),
+            )
     else:
         context["roots"] = repository_tree(visible)
         _with_health(_flatten(context["roots"]))
