@@ -109,6 +109,7 @@ def test_a_dry_run_answers_the_preview_and_writes_nothing(team_map, owner):
 
     assert response.status_code == 200
     assert response.json()["created"] == {"KPI": 4} and response.json()["dry_run"] is True
+    assert response.json()["detail"].startswith("The import will create 4 KPIs")
     assert not KPI.objects.exists() and not Measurement.objects.exists()
     assert not TheydoImport.objects.exists()
 
@@ -270,7 +271,7 @@ def test_the_command_dry_run_writes_nothing(team_map, tmp_path, capsys):
     call_command("import_theydo", team_map.slug, str(write(tmp_path, metrics(3))), "--dry-run")
 
     out = capsys.readouterr().out
-    assert out.startswith("Dry run, nothing written. Would do: Created 3 KPIs")
+    assert out.startswith("Dry run, nothing written. The import will create 3 KPIs")
     assert "create       3  KPI" in out
     assert not KPI.objects.exists() and not TheydoImport.objects.exists()
 

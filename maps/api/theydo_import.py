@@ -83,9 +83,9 @@ class MapTheydoImportView(APIView):
             return Response(
                 {"detail": str(exc), "problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST
             )
-        summary = plan_summary(plan, changes_kept=None)
-        summary.pop("text")
-        return Response({**summary, "dry_run": dry_run, "detail": plan.text})
+        summary = plan_summary(plan, future=dry_run, changes_kept=None)
+        detail = summary.pop("text")  # a dry run says what the import will do
+        return Response({**summary, "dry_run": dry_run, "detail": detail})
 
     def _data(self, request: Request) -> tuple[Any, str]:
         """The file's JSON and its name: the JSON body, or the uploaded ``file``."""

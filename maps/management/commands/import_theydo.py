@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from maps.imports import ImportRefused
 from maps.models import JourneyMap, TheydoImport
 from maps.theydo.engine import theydo_preview
-from maps.theydo.jobs import theydo_import_now, theydo_parse
+from maps.theydo.jobs import theydo_import_now, theydo_parse, will_do
 from maps.theydo.plan import ImportPlan
 
 
@@ -56,8 +56,8 @@ class Command(BaseCommand):
         self._report(plan, dry_run=dry_run)
 
     def _report(self, plan: ImportPlan, *, dry_run: bool) -> None:
-        prefix = "Dry run, nothing written. Would do: " if dry_run else ""
-        self.stdout.write(self.style.SUCCESS(f"{prefix}{plan.text}"))
+        text = f"Dry run, nothing written. {will_do(plan)}" if dry_run else plan.text
+        self.stdout.write(self.style.SUCCESS(text))
         self.stdout.write(f"Format: {plan.format}")
         summary = plan.summary()
         labels = ("create", "update", "leave") if dry_run else ("created", "updated", "left")
