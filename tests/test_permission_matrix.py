@@ -636,8 +636,9 @@ def matrix(w) -> dict[str, list[Case]]:
                     "metrics": [
                         {
                             "importKey": "nps-1",
-                            "name": "NPS",
+                            "title": "NPS",
                             "type": "NPS",
+                            "unit": "points",
                             "dataPoints": [
                                 {
                                     "dateOfMeasurement": "2026-06-01",
