@@ -134,11 +134,7 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
         if moves:
             item.owner = owner
             changed.append("ownerEmail")
-        tag_parts = (
-            [part for part in p.TAG_PARTS if p.given(entry, part)]
-            if is_new
-            else p.tag_parts_changed(entry, item.tags.all())
-        )
+        tag_parts = p.tag_changes(entry, item, is_new=is_new)
         changed += tag_parts
         if tag_parts:
             tagged.append((item, entry))
@@ -153,11 +149,8 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
 
     def write() -> None:
         tags.create_missing()
-        LaneItem.objects.bulk_create(created)
-        LaneItem.objects.bulk_update(updated, SAVED)
-        p.tags_replace(LaneItem.tags.through, "laneitem", [(i.pk, e) for i, e in tagged], tags)
-        p.history_write(LaneItem, created, by=by, update=False)
-        p.history_write(LaneItem, updated, by=by, update=True)
+        p.write_tagged(LaneItem, created=created, updated=updated, fields=SAVED,
+                       tagged=tagged, tags=tags, by=by, link_field="laneitem")  # fmt: skip
         if created or updated:
             map_touch(journey_map_id=journey_map.pk)
 

@@ -131,11 +131,7 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
             kpi = KPI(map=journey_map, name=title, source=KPI.Source.MANUAL)
         changed: list[str] = []
         _assign(kpi, metric, key, title, changed, with_data, path, problems, owners, result)
-        tag_parts = (
-            [part for part in p.TAG_PARTS if p.given(metric, part)]
-            if is_new
-            else p.tag_parts_changed(metric, kpi.tags.all())
-        )
+        tag_parts = p.tag_changes(metric, kpi, is_new=is_new)
         changed += tag_parts
         if tag_parts:
             tagged.append((kpi, metric))
@@ -160,11 +156,8 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
 
     def write() -> None:
         tags.create_missing()
-        KPI.objects.bulk_create(created)
-        KPI.objects.bulk_update(updated, SAVED_FIELDS)
-        p.tags_replace(KPI.tags.through, "kpi", [(k.pk, m) for k, m in tagged], tags)
-        p.history_write(KPI, created, by=by, update=False)
-        p.history_write(KPI, updated, by=by, update=True)
+        p.write_tagged(KPI, created=created, updated=updated, fields=SAVED_FIELDS,
+                       tagged=tagged, tags=tags, by=by, link_field="kpi")  # fmt: skip
         observations_record_many(observations=observations, by=p.history_user(by))
         if created or updated:
             # KPI definitions are map content: editors holding the old version get a

@@ -321,6 +321,14 @@ def tag_parts_changed(item: Mapping[str, Any], current: Iterable[Tag]) -> list[s
     return changed
 
 
+def tag_changes(item: Mapping[str, Any], obj: models.Model, *, is_new: bool) -> list[str]:
+    """The tag keys of the file's ``item`` that change ``obj``'s tags: every non-empty one
+    for a new object."""
+    if is_new:
+        return [part for part in TAG_PARTS if given(item, part)]
+    return tag_parts_changed(item, obj.tags.all())
+
+
 def tags_replace(
     through: type[models.Model],
     owner_field: str,
@@ -342,6 +350,32 @@ def tags_replace(
                 through(**{f"{owner_field}_id": pk, "tag_id": t}) for t in resolver.ids(item, part)
             ]
     through.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# --- writes ------------------------------------------------------------------------
+
+
+def write_tagged(
+    model: type[models.Model],
+    *,
+    created: list,
+    updated: list,
+    fields: Iterable[str],
+    tagged: list[tuple[models.Model, Mapping[str, Any]]],
+    tags: TagResolver,
+    by,
+    link_field: str,
+    then: Callable[[], None] | None = None,
+) -> None:
+    """Write what a planner found, in bulk: the new and changed objects, ``then`` (links
+    the new objects need), their tags, and their history with its m2m rows."""
+    model.objects.bulk_create(created)
+    model.objects.bulk_update(updated, list(fields))
+    if then is not None:
+        then()
+    tags_replace(model.tags.through, link_field, [(o.pk, item) for o, item in tagged], tags)
+    history_write(model, created, by=by, update=False)
+    history_write(model, updated, by=by, update=True)
 
 
 # --- history -----------------------------------------------------------------------

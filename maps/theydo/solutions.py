@@ -131,11 +131,7 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
             project.priority = PRIORITIES.get(priority, "")
             changed.append("priority")
         _owner(project, entry, path, owners, leader, by, changed, result.notes)
-        tag_parts = (
-            [part for part in p.TAG_PARTS if p.given(entry, part)]
-            if is_new
-            else p.tag_parts_changed(entry, project.tags.all())
-        )
+        tag_parts = p.tag_changes(entry, project, is_new=is_new)
         changed += tag_parts
         if tag_parts:
             tagged.append((project, entry))
@@ -148,19 +144,16 @@ def plan(*, journey_map, data: dict[str, Any], by, problems: Problems) -> p.Impo
             updated.append(project)
     result.counts.update({f"{noun} created": n for noun, n in tags.missing.items()})
 
+    def link_to_map() -> None:
+        link = CXProject.maps.through
+        link.objects.bulk_create(
+            [link(cxproject_id=c.pk, journeymap_id=journey_map.pk) for c in created]
+        )
+
     def write() -> None:
         tags.create_missing()
-        CXProject.objects.bulk_create(created)
-        CXProject.objects.bulk_update(updated, SAVED)
-        CXProject.maps.through.objects.bulk_create(
-            [
-                CXProject.maps.through(cxproject_id=c.pk, journeymap_id=journey_map.pk)
-                for c in created
-            ]
-        )
-        p.tags_replace(CXProject.tags.through, "cxproject", [(c.pk, e) for c, e in tagged], tags)
-        p.history_write(CXProject, created, by=by, update=False)
-        p.history_write(CXProject, updated, by=by, update=True)
+        p.write_tagged(CXProject, created=created, updated=updated, fields=SAVED, tagged=tagged,
+                       tags=tags, by=by, link_field="cxproject", then=link_to_map)  # fmt: skip
 
     result.writes.append(write)
     return result
