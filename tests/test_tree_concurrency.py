@@ -135,7 +135,7 @@ def storm(server, ids: dict) -> tuple[Counter, int]:
     for thread in threads:
         thread.join(timeout=300)
     assert not any(t.is_alive() for t in threads), "writers did not finish in 5 minutes"
-    assert not errors, errors[:5]
+    assert not errors, (errors[:5], server.log()[-4000:])
     return statuses, created["maps"]
 
 
