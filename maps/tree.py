@@ -9,7 +9,13 @@ access. Every tree write therefore takes its locks before it reads any tree fiel
 
 * PostgreSQL: transaction-scoped advisory locks. A root-level write holds the whole
   forest exclusively; any other tree write holds the forest shared and then each tree it
-  touches exclusively, in ascending order (no deadlock between two writers).
+  touches exclusively, in ascending order (no deadlock between two writers). Then it
+  locks the rows it may renumber (``FOR NO KEY UPDATE``) before changing any: an edit of
+  one map (a version bump) holds that row without the tree lock, and if the tree write
+  were halfway through renumbering when it met that row, the edit's commit-time check of
+  the deferred unique ``(tree_id, lft)`` could wait on the tree write's half-shifted
+  rows while the tree write waits on the edit's row, a deadlock (seen as a 500 under
+  8 concurrent writers). Waiting for the row first, having changed nothing, cannot.
 * SQLite: one writer at a time already. The settings open every transaction with
   ``BEGIN IMMEDIATE``, so a tree write holds the database's write lock before it reads.
 
@@ -41,6 +47,19 @@ def _tree_fields(map_ids: Iterable[int]) -> dict[int, dict]:
     return {row.pop("pk"): row for row in rows}
 
 
+def _lock_rows(tree_ids: set[int] | None) -> None:
+    """Row-lock the maps of ``tree_ids`` (``None``: every map, as a root-level write
+    shifts the tree ids of later trees), waiting for any edit that holds one. Only a
+    count comes back, however many maps are locked."""
+    where = "" if tree_ids is None else "WHERE tree_id = ANY(%s)"
+    table = JourneyMap._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} {where} FOR NO KEY UPDATE) AS held",
+            [] if tree_ids is None else [sorted(tree_ids)],
+        )
+
+
 def lock_for_tree_write(*maps: JourneyMap | None, root_level: bool = False) -> None:
     """Lock the trees of ``maps`` (or, with ``root_level``, the whole forest) until the
     transaction ends, then refresh the tree fields of those in-memory maps so mptt
@@ -56,13 +75,15 @@ def lock_for_tree_write(*maps: JourneyMap | None, root_level: bool = False) -> N
     if postgresql:
         _advisory(_FOREST, shared=not root_level)
     current = _tree_fields(m.pk for m in saved)
+    locked: set[int] = set()
     if postgresql and not root_level:
-        locked: set[int] = set()
         while missing := {row["tree_id"] for row in current.values()} - locked:
             for tree_id in sorted(missing):
                 _advisory(tree_id)
             locked |= missing
             current = _tree_fields(m.pk for m in saved)
+    if postgresql:
+        _lock_rows(None if root_level else locked)
     for journey_map in saved:
         for name, value in current[journey_map.pk].items():
             setattr(journey_map, name, value)
