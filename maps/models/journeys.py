@@ -78,6 +78,11 @@ class JourneyMap(MPTTModel):
         Persona, null=True, blank=True, on_delete=models.SET_NULL, related_name="maps"
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    is_template = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="Offered under “New map from a template” to everyone who may see it.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_maps"
     )
