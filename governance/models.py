@@ -319,3 +319,69 @@ class MapSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.map}: {self.label}"
+
+
+class ShareLink(models.Model):
+    """A read-only link to a published map for people without an account.
+
+    Only a SHA-256 hash of the token is stored: the link is shown once, when it is made,
+    and whoever reads the database (a backup, the admin) cannot open anything with what
+    is here. Revoking, expiry, and the map leaving "published" all stop it at once.
+    """
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(
+        max_length=8, editable=False, help_text="The token's first characters, to tell links apart."
+    )
+    label = models.CharField(max_length=100, blank=True)
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="The last day the link works; empty: until revoked."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="share_links_created",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="share_links_revoked",
+    )  # fmt: skip
+    # kept on the row so the list needs no aggregate and survives pruning of the use log
+    uses = models.PositiveIntegerField(default=0, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["uses", "last_used_at"])
+
+    class Meta:
+        ordering = ["map", "-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["map", "-created_at"], name="sharelink_map_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.map}: {self.label or self.token_prefix + '…'}"
+
+    def is_active(self, today=None) -> bool:
+        """Not revoked and not past its last day (the map's status is checked apart)."""
+        today = today or timezone.localdate()
+        return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today)
+
+
+class ShareLinkUse(models.Model):
+    """One opening of a share link. Privacy-minded: the address is cut to its network
+    (IPv4 /24, IPv6 /48) and the user agent to 200 characters; no cookie, no referrer."""
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="use_log")
+    used_at = models.DateTimeField(default=timezone.now)
+    network = models.CharField(max_length=64, blank=True, help_text="The address's network only.")
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["link", "-used_at", "-pk"]
+        indexes = [
+            models.Index(fields=["link", "-used_at"], name="sharelinkuse_link_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link} used {self.used_at:%Y-%m-%d %H:%M}"
