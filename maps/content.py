@@ -67,6 +67,8 @@ class ContentKind:
 _API = "maps.api.serializers."
 _FORMS = "maps.forms."
 _ORDERED = {"position": "set by dragging or the arrow keys, not typed"}
+# the key journeyhub/1 exports and imports match rows on (maps.exchange); never typed
+_KEYED = {"exchange_key": "made when the row is, kept by exports and imports (maps.exchange)"}
 
 
 # In dependency order: what others point at comes first (restore creates in this order
@@ -82,7 +84,7 @@ _ORDERED = {"position": "set by dragging or the arrow keys, not typed"}
 CONTENT_KINDS: tuple[ContentKind, ...] = (
     ContentKind(
         "stages", Stage, "stage", "Stages", "stage",
-        _API + "StageSerializer", _FORMS + "StageForm", not_in_form=_ORDERED,
+        _API + "StageSerializer", _FORMS + "StageForm", not_in_form=_ORDERED | _KEYED,
     ),
     ContentKind(
         "steps", Step, "step", "Steps", "step",
@@ -94,13 +96,15 @@ CONTENT_KINDS: tuple[ContentKind, ...] = (
     ),
     ContentKind(
         "pain_points", PainPoint, "pain point", "Pain points", "painpoint",
-        _API + "PainPointSerializer", _FORMS + "PainPointForm", not_in_form=_ORDERED,
+        _API + "PainPointSerializer", _FORMS + "PainPointForm",
+        not_in_form=_ORDERED | _KEYED,
     ),
     ContentKind(
         "lane_items", LaneItem, "lane item", "Insights, opportunities, research, ideas",
         "laneitem", _API + "LaneItemSerializer", _FORMS + "LaneItemForm",
         not_in_form={
             **_ORDERED,
+            **_KEYED,
             "import_key": "set by imports (TheyDo's importKey), which match on it",
             "owner": "matched by imports from TheyDo's ownerEmail; the API and admin set it",
             "icon": "TheyDo's icon name, kept so an export gives it back",
@@ -109,6 +113,7 @@ CONTENT_KINDS: tuple[ContentKind, ...] = (
     ContentKind(
         "kpis", KPI, "KPI", "KPIs", "kpi", _API + "KPISerializer", _FORMS + "KPIForm",
         not_in_form={
+            **_KEYED,
             "import_key": "set by imports (TheyDo's importKey) and journey analytics",
             "source": "journey analytics sets it; people enter manual KPIs",
             "owner": "matched by imports from TheyDo's ownerEmail; the API and admin set it",

@@ -131,6 +131,7 @@ class JourneyMapSerializer(CleanModelSerializer):
             "slug",
             "summary",
             "status",
+            "is_template",
             "parent",
             "parent_step",
             "level",
@@ -177,7 +178,8 @@ class StageSerializer(MapVersionMixin, CleanModelSerializer):
 
     class Meta:
         model = Stage
-        fields = ("id", "map", "name", "description", "position", "map_version")
+        fields = ("id", "map", "name", "description", "position", "exchange_key", "map_version")
+        read_only_fields = ("exchange_key",)
 
 
 class StepSerializer(MapVersionMixin, CleanModelSerializer):
@@ -233,8 +235,10 @@ class PainPointSerializer(MapVersionMixin, CleanModelSerializer):
             "frequency",
             "evidence",
             "position",
+            "exchange_key",
             "map_version",
         )
+        read_only_fields = ("exchange_key",)
 
 
 def tag_names() -> serializers.Field:
@@ -272,8 +276,10 @@ class LaneItemSerializer(MapVersionMixin, CleanModelSerializer):
             "weight",
             "external_links",
             "tags",
+            "exchange_key",
             "map_version",
         )
+        read_only_fields = ("exchange_key",)
 
 
 class KPISerializer(MapVersionMixin, CleanModelSerializer):
@@ -316,8 +322,10 @@ class KPISerializer(MapVersionMixin, CleanModelSerializer):
             "weight",
             "owner",
             "tags",
+            "exchange_key",
             "map_version",
         )
+        read_only_fields = ("exchange_key",)
 
 
 class MeasurementSerializer(CleanModelSerializer):
@@ -393,9 +401,10 @@ class QualitativeFactorSerializer(MapVersionMixin, CleanModelSerializer):
             "note",
             "rated_by",
             "rated_at",
+            "exchange_key",
             "map_version",
         )
-        read_only_fields = ("rated_at",)
+        read_only_fields = ("rated_at", "exchange_key")
 
 
 class PersonaSerializer(CleanModelSerializer):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
@@ -145,3 +146,30 @@ class LinkListValidator:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, LinkListValidator)
+
+
+#: what a key in a journeyhub/1 document looks like (``maps.exchange``): hand-written files
+#: may use readable keys ("welcome-call"), rows made here get a short random one
+EXCHANGE_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+
+
+def new_exchange_key() -> str:
+    """A short random key: 40 bits, unique within one map by a constraint."""
+    return secrets.token_hex(5)
+
+
+def exchange_key_field() -> models.CharField:
+    """The stable key a row keeps through export and import (``docs/exchange.md``): not a
+    database id, so an exported map imported elsewhere and exported again says the same,
+    and a re-import updates the row instead of copying it."""
+    return models.CharField(
+        max_length=40,
+        default=new_exchange_key,
+        validators=[
+            RegexValidator(
+                EXCHANGE_KEY_PATTERN,
+                "1–40 letters, digits, “-”, “_” or “.”, starting with a letter or digit.",
+            )
+        ],
+        help_text="Stable key in journeyhub/1 exports; imports match rows on it.",
+    )

@@ -7,7 +7,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .common import Evidence, LinkListValidator, TimeStamped, finite, finite_constraint, one_to_five
+from .common import (
+    Evidence,
+    LinkListValidator,
+    TimeStamped,
+    exchange_key_field,
+    finite,
+    finite_constraint,
+    one_to_five,
+)
 from .journeys import JourneyMap, Step
 from .tags import Tag
 
@@ -19,6 +27,7 @@ class MapItem(TimeStamped):
         max_length=12, choices=Evidence.choices, default=Evidence.ASSUMPTION
     )
     position = models.PositiveIntegerField(default=0)
+    exchange_key = exchange_key_field()
 
     class Meta:
         abstract = True
@@ -55,6 +64,11 @@ class PainPoint(MapItem):
     class Meta:
         ordering = ["map", "position", "pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["map", "exchange_key"],
+                name="painpoint_exchange_key_unique",
+                violation_error_message="Another row here already uses this exchange key.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(severity__gte=1, severity__lte=5),
                 name="painpoint_severity_range",
@@ -122,6 +136,11 @@ class LaneItem(MapItem):
         ordering = ["map", "position", "pk"]
         indexes = [models.Index(fields=["map", "kind"], name="laneitem_map_kind_idx")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["map", "exchange_key"],
+                name="laneitem_exchange_key_unique",
+                violation_error_message="Another row here already uses this exchange key.",
+            ),
             # keys are scoped to one map and kind: one map's import never reaches another's
             models.UniqueConstraint(
                 fields=["map", "kind", "import_key"],

@@ -18,7 +18,7 @@ from mptt.querysets import TreeQuerySet
 from simple_history import register
 from simple_history.models import HistoricalRecords
 
-from .common import Evidence, TimeStamped, between
+from .common import Evidence, TimeStamped, between, exchange_key_field
 
 TREE_FIELDS = ("tree_id", "lft", "rght", "level")
 
@@ -241,11 +241,19 @@ class Stage(TimeStamped):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
+    exchange_key = exchange_key_field()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["map", "position", "pk"]
         indexes = [models.Index(fields=["map", "position"], name="stage_map_position_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["map", "exchange_key"],
+                name="stage_exchange_key_unique",
+                violation_error_message="Another row here already uses this exchange key.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

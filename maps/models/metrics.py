@@ -13,6 +13,7 @@ from .common import (
     Perspective,
     PlausibleDateValidator,
     TimeStamped,
+    exchange_key_field,
     finite,
     finite_constraint,
     one_to_five,
@@ -102,12 +103,18 @@ class KPI(TimeStamped):
         help_text="Who answers for the KPI (TheyDo's ownerEmail, matched to a user).",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="kpis")
+    exchange_key = exchange_key_field()
     history = HistoricalRecords(m2m_fields=[tags])
 
     class Meta:
         verbose_name = "KPI"
         ordering = ["map", "perspective", "name", "pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["map", "exchange_key"],
+                name="kpi_exchange_key_unique",
+                violation_error_message="Another row here already uses this exchange key.",
+            ),
             models.UniqueConstraint(
                 fields=["map", "name"],
                 name="kpi_name_unique_per_map",
@@ -318,11 +325,17 @@ class QualitativeFactor(TimeStamped):
         related_name="qualitative_ratings",
     )
     rated_at = models.DateTimeField(default=timezone.now)
+    exchange_key = exchange_key_field()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["map", "perspective", "name", "pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["map", "exchange_key"],
+                name="qualitativefactor_exchange_key_unique",
+                violation_error_message="Another row here already uses this exchange key.",
+            ),
             models.UniqueConstraint(
                 fields=["map", "name"],
                 name="qualitativefactor_name_unique_per_map",

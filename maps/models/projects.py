@@ -14,6 +14,7 @@ from .common import (
     PlausibleDateValidator,
     TimeStamped,
     between,
+    exchange_key_field,
     finite,
     finite_constraint,
     one_to_five,
@@ -98,6 +99,8 @@ class CXProject(TimeStamped):
     )
     source_status = models.CharField(max_length=80, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="projects")
+    # projects belong to no one map: their exchange key is unique across the repository
+    exchange_key = exchange_key_field()
     history = HistoricalRecords(m2m_fields=[maps, steps, pain_points, tags])
 
     class Meta:
@@ -131,6 +134,11 @@ class CXProject(TimeStamped):
                 | models.Q(end_date__gte=models.F("start_date")),
                 name="cxproject_dates_ordered",
                 violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.UniqueConstraint(
+                fields=["exchange_key"],
+                name="cxproject_exchange_key_unique",
+                violation_error_message="Another project already uses this exchange key.",
             ),
             models.UniqueConstraint(
                 fields=["import_map", "import_key"],

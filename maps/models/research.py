@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .common import TimeStamped
+from .common import TimeStamped, exchange_key_field
 from .content import LaneItem, PainPoint
 from .journeys import JourneyMap, Persona, Step
 from .tags import Tag
@@ -52,6 +52,7 @@ class ResearchSource(TimeStamped):
         "otherwise each text answer is a quote of its own.",
     )
     position = models.PositiveIntegerField(default=0)
+    exchange_key = exchange_key_field()
     steps = models.ManyToManyField(Step, blank=True, related_name="research_sources")
     pain_points = models.ManyToManyField(PainPoint, blank=True, related_name="research_sources")
     lane_items = models.ManyToManyField(LaneItem, blank=True, related_name="research_sources")
@@ -60,6 +61,11 @@ class ResearchSource(TimeStamped):
     class Meta:
         ordering = ["map", "position", "pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["map", "exchange_key"],
+                name="researchsource_exchange_key_unique",
+                violation_error_message="Another row here already uses this exchange key.",
+            ),
             models.UniqueConstraint(
                 fields=["map", "import_key"],
                 name="researchsource_import_key_unique",
@@ -95,6 +101,7 @@ class Quote(TimeStamped):
         Persona, null=True, blank=True, on_delete=models.SET_NULL, related_name="quotes"
     )
     position = models.PositiveIntegerField(default=0)
+    exchange_key = exchange_key_field()
     tags = models.ManyToManyField(Tag, blank=True, related_name="quotes")
     steps = models.ManyToManyField(Step, blank=True, related_name="quotes")
     pain_points = models.ManyToManyField(PainPoint, blank=True, related_name="quotes")
@@ -104,6 +111,11 @@ class Quote(TimeStamped):
     class Meta:
         ordering = ["source", "position", "pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["source", "exchange_key"],
+                name="quote_exchange_key_unique",
+                violation_error_message="Another row here already uses this exchange key.",
+            ),
             models.UniqueConstraint(
                 fields=["source", "response_id", "field_id"],
                 condition=~models.Q(response_id=""),
