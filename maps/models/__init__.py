@@ -3,6 +3,7 @@
 from .common import Evidence, Perspective
 from .content import LaneItem, PainPoint
 from .events import EventImport
+from .exchange_imports import ExchangeImport
 from .journeys import (
     JourneyMap,
     JourneyMapGroupObjectPermission,
@@ -25,6 +26,7 @@ __all__ = [
     "CXProject",
     "EventImport",
     "Evidence",
+    "ExchangeImport",
     "JourneyMap",
     "JourneyMapGroupObjectPermission",
     "JourneyMapUserObjectPermission",

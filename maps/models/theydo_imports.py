@@ -8,52 +8,17 @@ refused or failed, and an unconfirmed preview is deleted with its file after
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from .jobs import ImportJob
 from .journeys import JourneyMap
 
 
-class TheydoImport(models.Model):
-    class Status(models.TextChoices):
-        PREVIEWED = "previewed", "Previewed"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        REFUSED = "refused", "Refused"
-
-    class Via(models.TextChoices):
-        BROWSER = "browser", "Browser"
-        API = "api", "API"
-        COMMAND = "command", "Command"
-
+class TheydoImport(ImportJob):
     map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="theydo_imports")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     file = models.FileField(upload_to="theydo-imports/%Y/%m/", blank=True)
-    file_name = models.CharField(
-        max_length=255, blank=True, help_text="The uploaded file's name (the file goes)."
-    )
-    via = models.CharField(max_length=7, choices=Via.choices, default=Via.BROWSER)
     format = models.CharField(max_length=40, blank=True, help_text="e.g. THEYDO_METRICS_V1")
-    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PREVIEWED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="In %.")
-    summary = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text="“preview” and “result”: each a plan's summary and sentence.",
-    )
-    problems = models.JSONField(default=list, blank=True, help_text="“json.path: message”")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["map", "-created_at", "-pk"]
@@ -76,20 +41,3 @@ class TheydoImport(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("maps:theydo-import", args=[self.map.slug, self.pk])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.REFUSED)
-
-    @property
-    def is_working(self) -> bool:
-        """Queued or running: the page polls it."""
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def preview(self) -> dict:
-        return self.summary.get("preview") or {}
-
-    @property
-    def result(self) -> dict:
-        return self.summary.get("result") or {}

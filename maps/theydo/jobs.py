@@ -11,51 +11,36 @@ its file by the ``expire_theydo_previews`` task."""
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from collections import Counter
 from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from journeyhub.api import safe_json
-
-from ..imports import ImportRefused, encoding_problem
+from .. import upload_jobs
 from ..models import JourneyMap, TheydoImport
+from ..upload_jobs import UNEXPECTED, UploadKind
 from .engine import PLANNERS, theydo_import, theydo_preview
 from .plan import ImportPlan, plural
 
-logger = logging.getLogger(__name__)
+__all__ = ["UNEXPECTED"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: changes kept in a job's summary for the page (the counts cover them all): a survey
 #: file of 20 MB may hold 100,000 responses, which no page shows row by row
 CHANGES_KEPT = 500
-UNEXPECTED = "The import failed unexpectedly; nothing was imported. The error has been logged."
 
 
 def too_large(size: int) -> str:
-    return f"the file is {size / 2**20:.1f} MB: at most {MAX_UPLOAD_BYTES // 2**20} MB"
+    return KIND.too_large(size)
 
 
 def theydo_parse(content: bytes | str) -> Any:
     """The JSON of a TheyDo file (UTF-8, a BOM allowed), read with ``safe_json``.
     Raises ``ImportRefused`` saying why not."""
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ImportRefused([too_large(len(content))])
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportRefused([encoding_problem(content)]) from None
-    try:
-        return safe_json.loads(content)
-    except safe_json.JSONRefused as exc:
-        raise ImportRefused([str(exc)]) from None
+    return KIND.parse(content)
 
 
 def will_do(plan: ImportPlan) -> str:
@@ -99,91 +84,55 @@ def _known_format(data: Any) -> str:
     return fmt if isinstance(fmt, str) and fmt in PLANNERS else ""
 
 
+def _preview(job: TheydoImport, data: Any) -> dict[str, Any]:
+    plan = theydo_preview(journey_map=job.map, data=data, by=job.uploaded_by)
+    return {"format": plan.format, "summary": {"preview": plan_summary(plan, future=True)}}
+
+
+def _run(job: TheydoImport, data: Any) -> dict[str, Any]:
+    plan = theydo_import(journey_map=job.map, data=data, by=job.uploaded_by)
+    return {"format": plan.format, "summary": {**job.summary, "result": plan_summary(plan)}}
+
+
+def _task():
+    from ..tasks import import_theydo
+
+    return import_theydo
+
+
+def preview_hours() -> int:
+    """How long an unconfirmed preview is kept."""
+    return settings.JOURNEYHUB_THEYDO_PREVIEW_HOURS
+
+
+KIND = UploadKind(
+    model=TheydoImport,
+    label="TheyDo import",
+    max_bytes=lambda: MAX_UPLOAD_BYTES,
+    preview=_preview,
+    run=_run,
+    task=_task,
+    preview_hours=preview_hours,
+    refused_fields=lambda data: {"format": _known_format(data)},
+)
+
+
 def theydo_upload_preview(*, journey_map: JourneyMap, upload: File, by=None) -> TheydoImport:
     """Check an uploaded file against the map and record what importing it would do,
-    writing none of it: a ``previewed`` job that keeps the file for its confirmation, or
-    a ``refused`` one with every problem (and no file)."""
-    name = (upload.name or "theydo.json").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    writing none of it (``upload_jobs.preview_upload``)."""
+    name = upload_jobs.upload_name(upload, "theydo.json")
     job = TheydoImport(map=journey_map, uploaded_by=_user(by), file_name=name)
-    data: Any = None
-    try:
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ImportRefused([too_large(upload.size)])
-        content = upload.read()
-        data = theydo_parse(content)
-        plan = theydo_preview(journey_map=journey_map, data=data, by=by)
-    except ImportRefused as exc:
-        job.format = _known_format(data)
-        job.status = TheydoImport.Status.REFUSED
-        job.problems = exc.problems
-        job.finished_at = timezone.now()
-        job.save()
-        return job
-    job.format = plan.format
-    job.summary = {"preview": plan_summary(plan, future=True)}
-    job.file.save(name, ContentFile(content), save=False)
-    try:
-        job.save()
-    except BaseException:
-        job.file.delete(save=False)  # no record, no file
-        raise
-    return job
+    return upload_jobs.preview_upload(KIND, job, upload)
 
 
 def theydo_import_confirm(*, job: TheydoImport) -> bool:
-    """Queue a previewed import; the task is enqueued once that is committed (eager
-    Celery: it has run when this returns). False when it was not a preview any more
-    (confirmed twice, or expired)."""
-    from ..tasks import import_theydo
-
-    with transaction.atomic():
-        queued = TheydoImport.objects.filter(
-            pk=job.pk, status=TheydoImport.Status.PREVIEWED
-        ).update(status=TheydoImport.Status.QUEUED, progress=0)
-        if queued:
-            transaction.on_commit(lambda: import_theydo.delay(job.pk))
-    return bool(queued)
+    """Queue a previewed import (``upload_jobs.confirm``)."""
+    return upload_jobs.confirm(KIND, job)
 
 
 def theydo_import_run(*, import_id: int) -> TheydoImport | None:
-    """Run a queued import: the engine plans the file again against the map as it is now
-    (it may have changed since the preview) and applies it all or nothing. Ends done with
-    what it really did, refused with every problem, or failed; the file is removed either
-    way. Runs once: a second call does nothing."""
-    claimed = TheydoImport.objects.filter(pk=import_id, status=TheydoImport.Status.QUEUED).update(
-        status=TheydoImport.Status.RUNNING, started_at=timezone.now(), progress=5
-    )
-    if not claimed:
-        return None
-    job = TheydoImport.objects.select_related("map", "uploaded_by").get(pk=import_id)
-    rows = TheydoImport.objects.filter(pk=import_id)
-    fields: dict[str, Any]
-    try:
-        with job.file.open("rb") as stream:
-            content = stream.read()
-        rows.update(progress=25)  # read
-        data = theydo_parse(content)
-        rows.update(progress=40)  # parsed; checking and writing is one transaction
-        plan = theydo_import(journey_map=job.map, data=data, by=job.uploaded_by)
-    except ImportRefused as exc:
-        fields = {"status": TheydoImport.Status.REFUSED, "problems": exc.problems}
-    except Exception:
-        logger.exception("TheyDo import %s failed", import_id)
-        fields = {"status": TheydoImport.Status.FAILED, "problems": [UNEXPECTED]}
-    else:
-        fields = {
-            "status": TheydoImport.Status.DONE,
-            "progress": 100,
-            "format": plan.format,
-            "summary": {**job.summary, "result": plan_summary(plan)},
-        }
-    fields["finished_at"] = timezone.now()
-    job.file.delete(save=False)  # done, refused or failed: the upload is not needed again
-    fields["file"] = ""
-    rows.update(**fields)
-    for name, value in fields.items():
-        setattr(job, name, value)
-    return job
+    """Run a queued import against the map as it is now (``upload_jobs.run_job``)."""
+    return upload_jobs.run_job(KIND, import_id, related=("map",))
 
 
 def theydo_import_now(
@@ -214,45 +163,11 @@ def theydo_import_now(
     return plan
 
 
-def _remove_files_on_commit(names: list[str]) -> None:
-    storage = TheydoImport._meta.get_field("file").storage
-
-    def remove() -> None:
-        for name in names:
-            storage.delete(name)
-
-    transaction.on_commit(remove)
-
-
 def theydo_preview_discard(*, job: TheydoImport) -> bool:
-    """Delete a preview and its file (the user changed their mind). False when it is no
-    longer a preview: a confirmed import stays on record."""
-    with transaction.atomic():
-        deleted, _ = TheydoImport.objects.filter(
-            pk=job.pk, status=TheydoImport.Status.PREVIEWED
-        ).delete()
-        if deleted and job.file.name:
-            _remove_files_on_commit([job.file.name])
-    return bool(deleted)
-
-
-def preview_hours() -> int:
-    """How long an unconfirmed preview is kept."""
-    return settings.JOURNEYHUB_THEYDO_PREVIEW_HOURS
+    """Delete a preview and its file (``upload_jobs.discard``)."""
+    return upload_jobs.discard(KIND, job)
 
 
 def theydo_previews_expire(*, older_than_hours: int | None = None) -> int:
-    """Delete the previews not confirmed within ``older_than_hours``
-    (``JOURNEYHUB_THEYDO_PREVIEW_HOURS``), with their files. Returns how many."""
-    hours = preview_hours() if older_than_hours is None else older_than_hours
-    cutoff = timezone.now() - dt.timedelta(hours=hours)
-    with transaction.atomic():
-        # locked, so a confirmation arriving now waits and then finds no preview to queue
-        stale = list(
-            TheydoImport.objects.select_for_update()
-            .filter(status=TheydoImport.Status.PREVIEWED, created_at__lt=cutoff)
-            .values_list("pk", "file")
-        )
-        TheydoImport.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
-        _remove_files_on_commit([name for _, name in stale if name])
-    return len(stale)
+    """Delete the previews not confirmed within ``JOURNEYHUB_THEYDO_PREVIEW_HOURS``."""
+    return upload_jobs.expire_previews(KIND, older_than_hours=older_than_hours)
