@@ -13,6 +13,7 @@ from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.imports import MapMeasurementsImportView
 from maps.api.research import AttachmentViewSet, QuoteViewSet, ResearchSourceViewSet
+from maps.api.spreadsheets import SpreadsheetImportView
 from maps.api.theydo_export import MapTheydoExportView
 from maps.api.theydo_import import MapTheydoImportView
 
@@ -54,6 +55,7 @@ urlpatterns = [
     ),
     path("maps/<int:pk>/import/theydo/", MapTheydoImportView.as_view(), name="map-theydo-import"),
     path("maps/<int:pk>/export/theydo/", MapTheydoExportView.as_view(), name="map-theydo-export"),
+    path("import/spreadsheet/", SpreadsheetImportView.as_view(), name="import-spreadsheet"),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("search/", SearchView.as_view(), name="search"),
     path("", include(router.urls)),

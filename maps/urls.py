@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import editor, events_views, measurements_views, research_views, views
+from .spreadsheet_views import map_export_xlsx, spreadsheet_import_page, spreadsheet_template
 from .theydo_views import (
     theydo_import,
     theydo_import_confirm,
@@ -13,8 +14,12 @@ app_name = "maps"
 urlpatterns = [
     path("", views.repository, name="repository"),
     path("new/", editor.map_new, name="new"),
+    path("import/spreadsheet/", spreadsheet_import_page, name="spreadsheet-import-top"),
+    path("import/spreadsheet/template.xlsx", spreadsheet_template, name="spreadsheet-template"),
     path("<slug:slug>/", views.map_detail, name="detail"),
     path("<slug:slug>/settings/", editor.map_settings, name="settings"),
+    path("<slug:slug>/import/spreadsheet/", spreadsheet_import_page, name="spreadsheet-import"),
+    path("<slug:slug>/export/xlsx/", map_export_xlsx, name="export-xlsx"),
     path("<slug:slug>/edit/<str:kind>/new/", editor.item_form, name="item-new"),
     path("<slug:slug>/edit/<str:kind>/<int:pk>/", editor.item_form, name="item-edit"),
     path("<slug:slug>/edit/<str:kind>/<int:pk>/delete/", editor.item_delete, name="item-delete"),
