@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
+    ExternalMap,
     MapSnapshot,
     PrioritisationWeights,
     ReminderLog,
@@ -86,3 +88,26 @@ class MapSnapshotAdmin(admin.ModelAdmin):
     autocomplete_fields = ("map", "created_by")
     readonly_fields = ("created_at",)
     date_hierarchy = "created_at"
+
+
+@admin.register(ExternalMap)
+class ExternalMapAdmin(SimpleHistoryAdmin):
+    """The inventory of maps kept in other tools. Admins change any entry here (the
+    model's constraints still hold); everyone else uses /inventory/, whose rules are in
+    ``governance/inventory.py``."""
+
+    list_display = ("title", "tool", "status", "owner", "team", "migrated_to", "last_updated")
+    list_select_related = ("owner", "team", "migrated_to")
+    list_filter = ("status", "tool")
+    search_fields = ("title", "area", "notes", "link")
+    autocomplete_fields = ("owner", "team", "migrated_to")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # files come in through the page or the API, which check their type and size
+    readonly_fields = (
+        "file", "file_name", "file_content_type", "file_size", "version", "created_at",
+    )  # fmt: skip
+
+    def save_model(self, request, obj, form, change):
+        if change:  # whoever has the entry's edit page open now gets a conflict
+            obj.version += 1
+        super().save_model(request, obj, form, change)

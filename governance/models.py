@@ -4,8 +4,9 @@ scorecard's quadrant weights and its nightly snapshots."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -385,3 +386,133 @@ class ShareLinkUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link} used {self.used_at:%Y-%m-%d %H:%M}"
+
+
+# --- the inventory of maps kept in other tools (issue #15) ------------------------------
+
+
+def _inventory_back_to_migrate(collector, field, sub_objs, using) -> None:
+    """``on_delete`` of an inventory entry's JourneyHub map: the entry is no longer
+    migrated, so it goes back to "to migrate" (status first: a migrated entry must have
+    a map, and Django runs these two UPDATEs in the order they are added)."""
+    collector.add_field_update(
+        ExternalMap._meta.get_field("status"), ExternalMap.Status.TO_MIGRATE, sub_objs
+    )
+    collector.add_field_update(field, None, sub_objs)
+
+
+#: the tools of ``ExternalMap.Tool``, for its check constraint (a test keeps them equal)
+TOOLS = [
+    *("slides", "spreadsheet", "miro", "mural", "smaply", "theydo"),
+    *("uxpressia", "figma", "lucidchart", "other"),
+]
+
+
+class ExternalMap(models.Model):
+    """A journey map kept in another tool (slides, a spreadsheet, Miro …): the inventory
+    journey management starts with, and its migration into JourneyHub.
+
+    Status: to migrate → migrated (linked to the JourneyHub map that replaces it) or
+    retired (with the reason). The rules of who may add and change entries are in
+    ``governance/inventory.py``.
+    """
+
+    class Tool(models.TextChoices):
+        SLIDES = "slides", "Slides"
+        SPREADSHEET = "spreadsheet", "Spreadsheet"
+        MIRO = "miro", "Miro"
+        MURAL = "mural", "Mural"
+        SMAPLY = "smaply", "Smaply"
+        THEYDO = "theydo", "TheyDo"
+        UXPRESSIA = "uxpressia", "UXPressia"
+        FIGMA = "figma", "Figma"
+        LUCIDCHART = "lucidchart", "Lucidchart"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        TO_MIGRATE = "to_migrate", "To migrate"
+        MIGRATED = "migrated", "Migrated"
+        RETIRED = "retired", "Retired"
+
+    title = models.CharField(max_length=200)
+    tool = models.CharField(max_length=20, choices=Tool.choices)
+    link = models.URLField(
+        max_length=2000,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")],
+        help_text="Where the map lives (http or https).",
+    )
+    file = models.FileField(upload_to="inventory/%Y/%m/", max_length=300, blank=True)
+    file_name = models.CharField(
+        max_length=255, blank=True, help_text="The file's name as uploaded."
+    )
+    file_content_type = models.CharField(max_length=120, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="inventory_entries"
+    )
+    team = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="inventory_entries"
+    )
+    area = models.CharField(
+        "journey or area", max_length=200, blank=True, help_text="The journey or area it covers."
+    )
+    notes = models.TextField(blank=True)
+    last_updated = models.DateField(
+        null=True, blank=True, help_text="When the map was last updated in its tool."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.TO_MIGRATE)
+    migrated_to = models.ForeignKey(
+        JourneyMap,
+        null=True,
+        blank=True,
+        on_delete=_inventory_back_to_migrate,
+        related_name="migrated_from",
+        verbose_name="JourneyHub map",
+    )
+    retired_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Optimistic lock: bumped by every change."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "inventory entry"
+        verbose_name_plural = "inventory entries"
+        ordering = ["title", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tool__in=TOOLS),
+                name="externalmap_tool_valid",
+                violation_error_message="Choose one of the listed tools.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["to_migrate", "migrated", "retired"]),
+                name="externalmap_status_valid",
+                violation_error_message="Choose to migrate, migrated or retired.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="migrated") | models.Q(migrated_to__isnull=False),
+                name="externalmap_migrated_has_map",
+                violation_error_message="A migrated entry names the JourneyHub map it became.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="retired") | ~models.Q(retired_reason=""),
+                name="externalmap_retired_has_reason",
+                violation_error_message="A retired entry says why it was retired.",
+            ),
+        ]
+        # owner, team and migrated_to are foreign keys, indexed by Django; these serve
+        # the inventory page's other filters (?tool=, ?status=) and its progress counts
+        indexes = [
+            models.Index(fields=["tool"], name="externalmap_tool_idx"),
+            models.Index(fields=["status"], name="externalmap_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_tool_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:detail", args=[self.pk])

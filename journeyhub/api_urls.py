@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
+from governance.api_inventory import ExternalMapViewSet
 from governance.api_search import SearchView
 from journeyhub.throttling import ScopedThrottle
 from maps.api import views
@@ -44,6 +45,7 @@ router.register("map-grants", MapGrantViewSet, basename="mapgrant")
 router.register("research-sources", ResearchSourceViewSet, basename="researchsource")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("research-attachments", AttachmentViewSet, basename="attachment")
+router.register("inventory", ExternalMapViewSet, basename="inventory")
 
 urlpatterns = [
     # before the router, whose maps/{id}/ routes belong to the maps app

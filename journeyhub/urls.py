@@ -17,6 +17,7 @@ urlpatterns = [
     path("maps/", include("maps.urls")),
     path("maps/", include("governance.urls")),
     path("search/", views_search.search_page, name="search"),
+    path("inventory/", include("governance.views_inventory", namespace="inventory")),
     path("portfolio/", views_portfolio.portfolio, name="portfolio"),
     path("portfolio/export.csv", views_portfolio.portfolio_export, name="portfolio_export"),
     path(

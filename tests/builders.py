@@ -7,7 +7,7 @@ import datetime as dt
 from guardian.shortcuts import assign_perm
 
 from governance.map_snapshots import snapshot_take
-from governance.models import ReminderLog, Review
+from governance.models import ExternalMap, ReminderLog, Review
 from governance.scoring import scorecard_snapshot_all
 from maps.models import EventImport, JourneyMap, LaneItem, PainPoint, StepLink, VocabularyTerm
 from tests.factories import (
@@ -87,6 +87,15 @@ def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[Journ
         EventImport.objects.create(  # the file name only: nothing on disk
             map=journey, uploaded_by=owner, file=f"event-logs/log-{n}.csv", status="done"
         )
+        # the inventory of maps kept elsewhere: one migrated into the journey, one to do
+        ExternalMap.objects.create(
+            title=f"Onboarding deck {n}", tool="slides", owner=owner, team=team,
+            status="migrated", migrated_to=journey,
+        )  # fmt: skip
+        ExternalMap.objects.create(
+            title=f"Service blueprint {n}", tool="miro", owner=other_owner,
+            link="https://miro.com/app/board/example/",
+        )  # fmt: skip
         roots.append(root)
     VocabularyTerm.objects.get_or_create(key="pain_point", defaults={"label": "Friction"})
     scorecard_snapshot_all()  # today's scorecards, as the nightly task stores them

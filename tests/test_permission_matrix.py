@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLResolver, get_resolver
@@ -29,6 +30,7 @@ from rest_framework.test import APIClient
 
 from governance.map_snapshots import snapshot_take
 from governance.models import (
+    ExternalMap,
     PrioritisationWeights,
     ReminderLog,
     Review,
@@ -156,6 +158,11 @@ def world(
     map_snapshot = snapshot_take(journey_map=team_map, label="after Q3 research", by=owner)
     reminder = ReminderLog.objects.create(owner=owner, day=dt.date(2026, 11, 2), maps=2)
     term = VocabularyTerm.objects.create(key="pain_point", label="Friction")
+    # the inventory of maps kept elsewhere: olivia's slide deck, her team's, with a file
+    inventory_entry = ExternalMap.objects.create(
+        title="Onboarding deck", tool="slides", owner=owner, team=team
+    )
+    inventory_entry.file.save("deck.pdf", ContentFile(PDF))
     token = TokenProxy.objects.get(pk=Token.objects.create(user=admin_user).pk)
     PainPointFactory(map=draft_map)
     weights, _ = ScorecardWeights.objects.get_or_create(pk=1)
@@ -220,6 +227,7 @@ def world(
         "reminder": reminder,
         "map_snapshot": map_snapshot,
         "term": term,
+        "inventory_entry": inventory_entry,
         "token": token,
         "weights": weights,
         "snapshot": snapshot,
@@ -706,6 +714,7 @@ def matrix(w) -> dict[str, list[Case]]:
     cases.update(api_resource_cases(w))
     cases.update(portfolio_cases(w))
     cases.update(search_cases(w))
+    cases.update(inventory_cases(w))
     return cases
 
 
@@ -1043,6 +1052,72 @@ def research_cases(w) -> dict[str, list[Case]]:
     }
 
 
+def inventory_cases(w) -> dict[str, list[Case]]:
+    """The inventory of maps kept elsewhere (tests/test_inventory.py): everyone signed in
+    reads and adds; olivia's entry is changed by her, her team, leadership and admins."""
+    e = w["inventory_entry"]
+    change_page = expect(302, 403, 200, 200, 403, 200, 200)
+    change_post = expect(302, 403, 302, 302, 403, 302, 302)
+    change_api = expect(401, 403, 200, 200, 403, 200, 200)
+    described = {"title": "Onboarding deck 2024", "tool": "slides", "version": e.version}
+    return {
+        "inventory:list": [
+            Case("GET", "/inventory/", SIGNED_IN_PAGE),
+            Case("GET", "/inventory/?tool=slides&status=to_migrate", SIGNED_IN_PAGE),
+            Case("POST", "/inventory/", NOT_POST),
+        ],
+        "inventory:export": [Case("GET", "/inventory/export.csv", SIGNED_IN_PAGE)],
+        "inventory:new": [
+            Case("GET", "/inventory/new/", SIGNED_IN_PAGE),
+            Case("POST", "/inventory/new/", everyone(302), {"title": "Board", "tool": "miro"}),
+        ],
+        "inventory:detail": [
+            Case("GET", f"/inventory/{e.pk}/", SIGNED_IN_PAGE),
+            Case("GET", "/inventory/999999/", everyone(404, anon=302)),
+            Case("POST", f"/inventory/{e.pk}/", NOT_POST),
+        ],
+        "inventory:edit": [
+            Case("GET", f"/inventory/{e.pk}/edit/", change_page),
+            Case("POST", f"/inventory/{e.pk}/edit/", change_post, described),
+        ],
+        "inventory:status": [
+            Case("GET", f"/inventory/{e.pk}/status/?status=migrated", change_page),
+            Case(
+                "POST",
+                f"/inventory/{e.pk}/status/",
+                change_post,
+                {"status": "retired", "retired_reason": "Duplicate", "version": e.version},
+            ),
+        ],
+        "inventory:file": [
+            Case("GET", f"/inventory/{e.pk}/file/", SIGNED_IN_PAGE),
+            Case("POST", f"/inventory/{e.pk}/file/", NOT_POST),
+        ],
+        "api:inventory-list": [
+            Case("GET", "/api/inventory/", API_READ, api=True),
+            Case(
+                "POST",
+                "/api/inventory/",
+                everyone(201, anon=401),
+                {"title": "Board", "tool": "miro"},
+                api=True,
+            ),
+        ],
+        "api:inventory-detail": [
+            Case("GET", f"/api/inventory/{e.pk}/", API_READ, api=True),
+            Case(
+                "PATCH",
+                f"/api/inventory/{e.pk}/",
+                change_api,
+                {"area": "KYC", "version": e.version},
+                api=True,
+            ),
+            Case("PUT", f"/api/inventory/{e.pk}/", change_api, described, api=True),
+            Case("DELETE", f"/api/inventory/{e.pk}/", everyone(405, anon=401), api=True),
+        ],
+    }
+
+
 # --- the Django admin -------------------------------------------------------------
 
 ADMIN_EXCEPTIONS = {
@@ -1098,6 +1173,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "governance.scorecardweights": w["weights"],
         "governance.scorecardsnapshot": w["snapshot"],
         "governance.prioritisationweights": w["priorities"],
+        "governance.externalmap": w["inventory_entry"],
         "maps.eventimport": w["event_import"],
         "maps.researchsource": w["source"],
         "maps.quote": w["quote"],
