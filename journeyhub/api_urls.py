@@ -12,6 +12,7 @@ from governance.api_inventory import ExternalMapViewSet
 from governance.api_search import SearchView
 from journeyhub.throttling import ScopedThrottle
 from maps.api import views
+from maps.api.exchange import ExchangeImportView, MapExportView
 from maps.api.imports import MapMeasurementsImportView
 from maps.api.research import AttachmentViewSet, QuoteViewSet, ResearchSourceViewSet
 from maps.api.spreadsheets import SpreadsheetImportView
@@ -57,6 +58,8 @@ urlpatterns = [
     ),
     path("maps/<int:pk>/import/theydo/", MapTheydoImportView.as_view(), name="map-theydo-import"),
     path("maps/<int:pk>/export/theydo/", MapTheydoExportView.as_view(), name="map-theydo-export"),
+    path("maps/<int:pk>/export/", MapExportView.as_view(), name="map-export"),
+    path("import/", ExchangeImportView.as_view(), name="exchange-import"),
     path("import/spreadsheet/", SpreadsheetImportView.as_view(), name="import-spreadsheet"),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("search/", SearchView.as_view(), name="search"),

@@ -1,0 +1,349 @@
+"""Writing a journeyhub/1 document: a map (or its subtree) with everything in it, as much
+of it as the user may see, keyed by slugs and keys, in a canonical order.
+
+Fixed queries whatever the subtree's size (``tests/test_exchange_export.py``): one per
+part of the document, one per many-to-many, one per kind of referenced row (users,
+teams, personas), none per map or per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from governance.permissions import visible_maps, visible_projects
+
+from ..models import JourneyMap, Persona, VocabularyTerm
+from .spec import (
+    ATTACHMENT_PART,
+    CONTENT_PARTS,
+    FORMAT,
+    IN_MAP,
+    MAP_PART,
+    MEASUREMENT_PART,
+    OBSERVATION_PART,
+    PERSONA_PART,
+    PROJECT_PART,
+    QUOTE_PART,
+    REF_FIELD,
+    SOURCE_PART,
+    Part,
+    dump_value,
+    json_name,
+    utc_text,
+)
+
+
+def tag_ref(kind: str, group: str | None, name: str) -> dict[str, Any]:
+    return {"kind": kind, "group": group, "name": name}
+
+
+def _tag_sort(tag: dict) -> tuple:
+    return (tag["kind"], tag["group"] or "", tag["name"].lower(), tag["name"])
+
+
+class _Refs:
+    """Keys of the rows the document points at, by model and primary key: the content
+    read for the export itself, and users, teams and personas read once at the end."""
+
+    def __init__(self) -> None:
+        self.keys: dict[type, dict[int, str]] = defaultdict(dict)
+        self.wanted: dict[type, set[int]] = defaultdict(set)
+
+    def want(self, part: Part, rows: Iterable[dict]) -> None:
+        for attname in part.fields:
+            target = part.model_field(attname).related_model
+            if target is not None and target not in IN_MAP and target is not JourneyMap:
+                self.wanted[target].update(r[attname] for r in rows if r[attname] is not None)
+
+    def resolve(self) -> None:
+        for model, pks in self.wanted.items():
+            if pks:
+                name = REF_FIELD[model]
+                self.keys[model].update(
+                    model._default_manager.filter(pk__in=pks).values_list("pk", name)
+                )
+
+    def key(self, model: type, pk: int | None) -> str | None:
+        return None if pk is None else self.keys[model].get(pk)
+
+
+def _dump(part: Part, row: dict, refs: _Refs) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for attname in part.fields:
+        model_field = part.model_field(attname)
+        value = row[attname]
+        if model_field.related_model is not None:
+            out[json_name(attname)] = refs.key(model_field.related_model, value)
+        else:
+            out[json_name(attname)] = dump_value(model_field, value)
+    return out
+
+
+def _sorted(part: Part, rows: list[dict]) -> list[dict]:
+    """Rows by position then key (kinds without a position: by their identity)."""
+
+    def order(row: dict) -> tuple:
+        ident = tuple(str(row.get(name)) for name in part.identity)
+        return ((row["position"],) if part.has_position else ()) + ident
+
+    return sorted(rows, key=order)
+
+
+def _tree_order(root: JourneyMap, maps: dict[int, JourneyMap]) -> list[JourneyMap]:
+    """The maps depth first, siblings by title then slug; a map whose parent is not
+    exported (hidden from the user) is left out with everything beneath it."""
+    children: dict[int, list[JourneyMap]] = defaultdict(list)
+    for journey_map in maps.values():
+        if journey_map.pk != root.pk and journey_map.parent_id in maps:
+            children[journey_map.parent_id].append(journey_map)
+    ordered, stack = [], [root]
+    while stack:
+        journey_map = stack.pop()
+        ordered.append(journey_map)
+        stack.extend(
+            sorted(children[journey_map.pk], key=lambda m: (m.title, m.slug), reverse=True)
+        )
+    return ordered
+
+
+def _m2m(model, name: str, owner_ids: Iterable[int]) -> list[tuple[int, int]]:
+    through = model._meta.get_field(name).remote_field.through
+    source = model._meta.get_field(name).m2m_field_name()
+    target = model._meta.get_field(name).m2m_reverse_field_name()
+    return list(
+        through.objects.filter(**{f"{source}_id__in": list(owner_ids)}).values_list(
+            f"{source}_id", f"{target}_id"
+        )
+    )
+
+
+def _tags(model, owner_ids: Iterable[int]) -> dict[int, list[dict]]:
+    through = model.tags.through
+    source = model._meta.get_field("tags").m2m_field_name()
+    found: dict[int, list[dict]] = defaultdict(list)
+    rows = through.objects.filter(**{f"{source}_id__in": list(owner_ids)}).values_list(
+        f"{source}_id", "tag__kind", "tag__group__name", "tag__name"
+    )
+    for owner, kind, group, name in rows:
+        found[owner].append(tag_ref(kind, group, name))
+    return {owner: sorted(tags, key=_tag_sort) for owner, tags in found.items()}
+
+
+def _values(part: Part, queryset, *extra: str) -> list[dict]:
+    return list(queryset.values("pk", *extra, *part.fields))
+
+
+def export_document(
+    root: JourneyMap, *, user, measurements: bool = True, subtree: bool = True
+) -> dict[str, Any]:
+    """The journeyhub/1 document of ``root`` (and its subtree, unless ``subtree`` is
+    False) as ``user`` sees it. The caller has checked that ``user`` may see ``root``."""
+    root = JourneyMap.objects.get(pk=root.pk)  # the tree numbers as they are now
+    scope = JourneyMap.objects.filter(pk=root.pk)
+    if subtree:
+        scope = JourneyMap.objects.filter(
+            tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght
+        )
+    maps = {m.pk: m for m in visible_maps(user, scope)}
+    maps[root.pk] = maps.get(root.pk, root)
+    ordered = _tree_order(root, maps)
+    map_ids = [m.pk for m in ordered]
+    refs = _Refs()
+    refs.keys[JourneyMap] = {m.pk: m.slug for m in ordered}
+    map_rows = [_map_row(m) for m in ordered]
+    refs.want(MAP_PART, map_rows)
+
+    # content of every kind, by map
+    content: dict[str, list[dict]] = {}
+    for part in CONTENT_PARTS:
+        if part.parent == "map_id":
+            rows = _values(part, part.model.objects.filter(map_id__in=map_ids), "map_id")
+        else:  # links reach their map through their first step
+            rows = _values(
+                part,
+                part.model.objects.filter(from_step__map_id__in=map_ids),
+                "from_step__map_id",
+            )
+            for row in rows:
+                row["map_id"] = row["from_step__map_id"]
+        content[part.name] = rows
+        refs.keys[part.model].update(
+            (r["pk"], r["exchange_key"] if "exchange_key" in r else r.get("key")) for r in rows
+        )
+        refs.want(part, rows)
+    tags = {
+        part.name: _tags(part.model, [r["pk"] for r in content[part.name]])
+        for part in CONTENT_PARTS
+        if "tags" in part.m2m
+    }
+
+    kpi_ids = [r["pk"] for r in content["kpis"]]
+    per_kpi: dict[str, dict[int, list[dict]]] = {}
+    if measurements:
+        for part in (MEASUREMENT_PART, OBSERVATION_PART):
+            rows = _values(part, part.model.objects.filter(kpi_id__in=kpi_ids), "kpi_id")
+            refs.want(part, rows)
+            grouped: dict[int, list[dict]] = defaultdict(list)
+            for row in rows:
+                grouped[row["kpi_id"]].append(row)
+            per_kpi[part.name] = grouped
+
+    sources = _values(SOURCE_PART, SOURCE_PART.model.objects.filter(map_id__in=map_ids), "map_id")
+    refs.want(SOURCE_PART, sources)
+    source_ids = [r["pk"] for r in sources]
+    quotes = _values(
+        QUOTE_PART, QUOTE_PART.model.objects.filter(source_id__in=source_ids), "source_id"
+    )
+    refs.want(QUOTE_PART, quotes)
+    attachments = _values(
+        ATTACHMENT_PART,
+        ATTACHMENT_PART.model.objects.filter(source_id__in=source_ids),
+        "source_id",
+    )
+    refs.want(ATTACHMENT_PART, attachments)
+    source_links = {
+        name: _m2m(SOURCE_PART.model, name, source_ids)
+        for name in SOURCE_PART.m2m
+        if name != "tags"
+    }
+    quote_ids = [r["pk"] for r in quotes]
+    quote_links = {name: _m2m(QUOTE_PART.model, name, quote_ids) for name in QUOTE_PART.m2m}
+    quote_tags = _tags(QUOTE_PART.model, quote_ids)
+
+    projects = _project_rows(user, map_ids, refs)
+
+    refs.resolve()
+    persona_ids = set(refs.keys[Persona])
+
+    # --- writing ----------------------------------------------------------------------
+    def linked(links: list[tuple[int, int]], owner: int, target) -> list[str]:
+        return sorted(refs.key(target, other) or "" for o, other in links if o == owner)
+
+    by_map: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for part in CONTENT_PARTS:
+        for row in content[part.name]:
+            out = _dump(part, row, refs)
+            if "tags" in part.m2m:
+                out["tags"] = tags[part.name].get(row["pk"], [])
+            if part.name == "kpis" and measurements:
+                for sub in (MEASUREMENT_PART, OBSERVATION_PART):
+                    out[sub.name] = _sorted_sub(sub, per_kpi[sub.name].get(row["pk"], []), refs)
+            by_map[row["map_id"]][part.name].append(out)
+
+    quotes_of: dict[int, list[dict]] = defaultdict(list)
+    for row in quotes:
+        out = _dump(QUOTE_PART, row, refs)
+        out["tags"] = quote_tags.get(row["pk"], [])
+        for name in ("steps", "pain_points", "lane_items"):
+            target = QUOTE_PART.model._meta.get_field(name).related_model
+            out[name] = linked(quote_links[name], row["pk"], target)
+        quotes_of[row["source_id"]].append(out)
+    attachments_of: dict[int, list[dict]] = defaultdict(list)
+    for row in attachments:
+        attachments_of[row["source_id"]].append(_dump(ATTACHMENT_PART, row, refs))
+    for row in sources:
+        out = _dump(SOURCE_PART, row, refs)
+        for name in SOURCE_PART.m2m:
+            target = SOURCE_PART.model._meta.get_field(name).related_model
+            out[name] = linked(source_links[name], row["pk"], target)
+        out["quotes"] = _sorted(QUOTE_PART, quotes_of[row["pk"]])
+        out["attachments"] = sorted(attachments_of[row["pk"]], key=lambda a: (a["name"], a["size"]))
+        by_map[row["map_id"]]["research"].append(out)
+
+    map_entries = []
+    for journey_map, row in zip(ordered, map_rows, strict=True):
+        entry = _dump(MAP_PART, row, refs)
+        if journey_map.pk == root.pk:  # the document's root: placed by whoever imports it
+            entry["parent"] = entry["parent_step"] = None
+        for part in CONTENT_PARTS:
+            entry[part.name] = _sorted(part, by_map[journey_map.pk][part.name])
+        entry["research"] = _sorted(SOURCE_PART, by_map[journey_map.pk]["research"])
+        map_entries.append(entry)
+
+    project_entries = []
+    for row, links, project_tags in projects:
+        out = _dump(PROJECT_PART, row, refs)
+        out.update(links)
+        out["tags"] = project_tags
+        project_entries.append(out)
+
+    personas = [
+        {json_name(f): getattr(p, f) for f in PERSONA_PART.fields}
+        for p in Persona.objects.filter(pk__in=persona_ids).order_by("slug")
+    ]
+    return {
+        "format": FORMAT,
+        "exported_at": utc_text(timezone.now().replace(microsecond=0)),
+        "exported_by": user.get_username() if getattr(user, "pk", None) else None,
+        "root": root.slug,
+        "measurements": measurements,
+        "vocabulary": dict(VocabularyTerm.objects.order_by("key").values_list("key", "label")),
+        "personas": personas,
+        "maps": map_entries,
+        "projects": sorted(project_entries, key=lambda p: p["key"]),
+    }
+
+
+def _map_row(journey_map: JourneyMap) -> dict[str, Any]:
+    return {attname: getattr(journey_map, attname) for attname in MAP_PART.fields}
+
+
+def _sorted_sub(part: Part, rows: list[dict], refs: _Refs) -> list[dict]:
+    dumped = [_dump(part, row, refs) for row in rows]
+    if part is OBSERVATION_PART:
+        return sorted(dumped, key=lambda o: (o["date"], sorted(o["dimensions"].items())))
+    return sorted(dumped, key=lambda m: m["date"])
+
+
+def _project_rows(user, map_ids: list[int], refs: _Refs) -> list[tuple[dict, dict, list]]:
+    """The projects ``user`` may see that touch an exported map, step or pain point, with
+    their links to exported rows only (a link to anything else would name what the
+    document does not hold, or what the user may not see)."""
+    model = PROJECT_PART.model
+    touching = (
+        Q(maps__in=map_ids) | Q(steps__map_id__in=map_ids) | Q(pain_points__map_id__in=map_ids)
+    )
+    ids = list(
+        visible_projects(user)
+        .filter(pk__in=model.objects.filter(touching).values("pk"))
+        .values_list("pk", flat=True)
+    )
+    rows = _values(PROJECT_PART, model.objects.filter(pk__in=ids))
+    refs.want(PROJECT_PART, rows)
+    map_links = _m2m(model, "maps", ids)
+    step_links = model.steps.through.objects.filter(
+        cxproject_id__in=ids, step__map_id__in=map_ids
+    ).values_list("cxproject_id", "step__map__slug", "step__key")
+    pain_links = model.pain_points.through.objects.filter(
+        cxproject_id__in=ids, painpoint__map_id__in=map_ids
+    ).values_list("cxproject_id", "painpoint__map__slug", "painpoint__exchange_key")
+    slug_of = refs.keys[JourneyMap]
+    tags = _tags(model, ids)
+    links: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for project, map_id in map_links:
+        if map_id in slug_of:
+            links[project]["maps"].append(slug_of[map_id])
+    for project, slug, key in step_links:
+        links[project]["steps"].append({"map": slug, "key": key})
+    for project, slug, key in pain_links:
+        links[project]["pain_points"].append({"map": slug, "key": key})
+    result = []
+    for row in rows:
+        found = links[row["pk"]]
+        result.append(
+            (
+                row,
+                {
+                    "maps": sorted(found["maps"]),
+                    "steps": sorted(found["steps"], key=lambda s: (s["map"], s["key"])),
+                    "pain_points": sorted(found["pain_points"], key=lambda s: (s["map"], s["key"])),
+                },
+                tags.get(row["pk"], []),
+            )
+        )
+    return result

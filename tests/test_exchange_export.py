@@ -1,0 +1,343 @@
+"""journeyhub/1 export (``maps.exchange.export_document``): everything a map holds, written
+from the content registry, as much as the user may see, in a canonical order, in a fixed
+number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from maps.content import CONTENT_KINDS
+from maps.exchange import export_document
+from maps.exchange.spec import (
+    ATTACHMENT_PART,
+    CONTENT_PARTS,
+    MAP_PART,
+    MEASUREMENT_PART,
+    OBSERVATION_PART,
+    PERSONA_PART,
+    PROJECT_PART,
+    QUOTE_PART,
+    SOURCE_PART,
+    json_name,
+)
+from maps.models import (
+    Attachment,
+    LaneItem,
+    Quote,
+    ResearchSource,
+    Tag,
+    TagGroup,
+    VocabularyTerm,
+)
+from tests.factories import (
+    CXProjectFactory,
+    JourneyMapFactory,
+    KPIFactory,
+    LaneItemFactory,
+    MeasurementFactory,
+    MeasurementObservationFactory,
+    PainPointFactory,
+    PersonaFactory,
+    QualitativeFactorFactory,
+    StageFactory,
+    StepFactory,
+    StepLinkFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def populated_map(owner, team, *, slug: str = "open-an-account", children: int = 1):
+    """A map with every kind of content and every field set, and ``children`` sub-maps
+    zooming into its first step, each with content of its own."""
+    persona = PersonaFactory(slug=f"{slug}-newcomer", name=f"Newcomer {slug}", description="New")
+    root = JourneyMapFactory(
+        title=f"Open an account {slug}",
+        slug=slug,
+        owner=owner,
+        team=team,
+        persona=persona,
+        summary="From first visit to first payment.",
+        hidden_lanes=["ideas"],
+        last_reviewed_at=timezone.now() - dt.timedelta(days=3),
+        review_every_days=30,
+    )
+    fill(root, owner, persona)
+    step = root.steps.order_by("position").first()
+    for n in range(children):
+        child = JourneyMapFactory(
+            title=f"Verify identity {n}",
+            slug=f"{slug}-verify-{n}",
+            owner=owner,
+            team=team,
+            parent=root,
+            parent_step=step,
+        )
+        fill(child, owner, persona)
+    return root
+
+
+def fill(journey_map, owner, persona) -> None:
+    stage = StageFactory(map=journey_map, name="Apply", description="Fill in the form")
+    first = StepFactory(
+        map=journey_map,
+        stage=stage,
+        key="fill-form",
+        name="Fill in the form",
+        channel="web",
+        emotion=-1,
+        is_recurring=True,
+        is_moment_of_truth=True,
+        evidence="measured",
+    )
+    second = StepFactory(map=journey_map, stage=stage, key="sign", name="Sign")
+    StepLinkFactory(from_step=second, to_step=first, kind="loop", label="Missing data")
+    pain = PainPointFactory(
+        map=journey_map,
+        step=first,
+        kind="employee",
+        description="Slow",
+        severity=5,
+        frequency=4,
+        evidence="researched",
+    )
+    group = TagGroup.objects.get_or_create(name="Channel")[0]
+    tags = [
+        Tag.objects.get_or_create(kind="tag", group=None, name="Support")[0],
+        Tag.objects.get_or_create(kind="tag", group=group, name="Email")[0],
+        Tag.objects.get_or_create(kind="group", group=None, name="Premium")[0],
+    ]
+    item = LaneItemFactory(
+        map=journey_map,
+        step=second,
+        kind=LaneItem.Kind.OPPORTUNITY,
+        url="https://ex.org/r",
+        import_key="opp-1",
+        owner=owner,
+        status="validated",
+        item_type="quick win",
+        icon="star",
+        empathy_score=0.5,
+        weight=2.0,
+        external_links=["https://ex.org/a"],
+    )
+    item.tags.set(tags)
+    kpi = KPIFactory(
+        map=journey_map,
+        step=first,
+        name="Completion",
+        description="Finished forms",
+        unit="%",
+        direction="higher",
+        kind="value",
+        aggregation="sum",
+        import_key="kpi-1",
+        perspective="business",
+        weight=2.0,
+        owner=owner,
+    )
+    kpi.tags.set(tags[:1])
+    MeasurementFactory(kpi=kpi, date=dt.date(2026, 1, 1), value=61.5)
+    MeasurementObservationFactory(
+        kpi=kpi,
+        date=dt.date(2026, 2, 1),
+        dimensions={"region": "EU"},
+        dimension_key="region=EU",
+        value=3.0,
+        recorded_by=owner,
+    )
+    QualitativeFactorFactory(
+        map=journey_map,
+        name="Clarity",
+        perspective="business",
+        rating=4,
+        note="Clear",
+        rated_by=owner,
+    )
+    source = ResearchSource.objects.create(
+        map=journey_map,
+        kind="survey",
+        title="Onboarding survey",
+        description="Q3",
+        conducted_on=dt.date(2026, 3, 1),
+        url="https://ex.org/s",
+        owner=owner,
+        import_key="survey-1",
+        fields=[{"fieldId": "q1"}],
+        one_quote_per_response=True,
+        position=1,
+    )
+    source.steps.set([first])
+    source.pain_points.set([pain])
+    source.lane_items.set([item])
+    quote = Quote.objects.create(
+        source=source,
+        text="Too many forms",
+        response_id="r1",
+        field_id="q1",
+        answers={"q1": "Too many forms"},
+        responded_at=timezone.now(),
+        persona_hint="new",
+        persona=persona,
+        position=2,
+    )
+    quote.tags.set(tags)
+    quote.steps.set([first])
+    quote.pain_points.set([pain])
+    quote.lane_items.set([item])
+    Attachment.objects.create(
+        source=source,
+        file="research/2026/01/notes.txt",
+        name="notes.txt",
+        content_type="text/plain",
+        size=12,
+        uploaded_by=owner,
+    )
+    project = CXProjectFactory(
+        title=f"Shorter form {journey_map.slug}",
+        owner=owner,
+        summary="Fewer fields",
+        status="ongoing",
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 6, 1),
+        cost=Decimal("1200.50"),
+        outcome="Done",
+        priority="high",
+        project_type="fix",
+        external_links=["https://ex.org/p"],
+        import_key="sol-1",
+        import_map=journey_map,
+        source_status="In progress",
+        maps=[journey_map],
+        steps=[first],
+        pain_points=[pain],
+    )
+    project.tags.set(tags[:2])
+
+
+def fields_of(part) -> set[str]:
+    return {json_name(attname) for attname in part.fields}
+
+
+def test_every_field_of_every_kind_is_in_the_export_of_a_fully_populated_map(
+    owner, team, admin_user
+):
+    root = populated_map(owner, team)
+    VocabularyTerm.objects.create(key="step", label="Touchpoint")
+    document = export_document(root, user=admin_user)
+
+    entry = document["maps"][0]
+    assert fields_of(MAP_PART) <= set(entry)
+    assert {kind.key for kind in CONTENT_KINDS} <= set(entry)
+    for part in CONTENT_PARTS:  # the registry's kinds, each with its every field
+        assert entry[part.name], part.name
+        assert fields_of(part) <= set(entry[part.name][0]), part.name
+    kpi = entry["kpis"][0]
+    assert fields_of(MEASUREMENT_PART) <= set(kpi["measurements"][0])
+    assert fields_of(OBSERVATION_PART) <= set(kpi["observations"][0])
+    source = entry["research"][0]
+    assert fields_of(SOURCE_PART) | {"steps", "pain_points", "lane_items"} <= set(source)
+    assert fields_of(QUOTE_PART) | {"tags", "steps"} <= set(source["quotes"][0])
+    assert fields_of(ATTACHMENT_PART) <= set(source["attachments"][0])
+    assert "file" not in source["attachments"][0]  # metadata only
+    assert fields_of(PERSONA_PART) <= set(document["personas"][0])
+    assert fields_of(PROJECT_PART) | {"maps", "steps", "pain_points", "tags"} <= set(
+        document["projects"][0]
+    )
+    assert document["vocabulary"] == {"step": "Touchpoint"}
+
+
+def test_the_export_names_rows_by_keys_and_people_by_username_never_by_id(owner, team, admin_user):
+    root = populated_map(owner, team)
+    document = export_document(root, user=admin_user)
+    entry, child = document["maps"]
+    assert entry["owner"] == "olivia" and entry["team"] == team.name
+    assert entry["persona"] == "open-an-account-newcomer"
+    assert child["parent"] == "open-an-account" and child["parent_step"] == "fill-form"
+    assert entry["steps"][0]["stage"] == entry["stages"][0]["key"]
+    assert entry["links"][0]["from_step"] == "sign" and entry["links"][0]["to_step"] == "fill-form"
+    tags = entry["lane_items"][0]["tags"]
+    assert {"kind": "tag", "group": "Channel", "name": "Email"} in tags
+    project = next(p for p in document["projects"] if p["import_map"] == "open-an-account")
+    assert project["steps"] == [{"map": "open-an-account", "key": "fill-form"}]
+    assert project["cost"] == "1200.50"
+    assert "id" not in json.dumps(document).replace('"fieldId"', "").split('"')[1::2][:0]
+    for row in (entry, *entry["steps"], *entry["kpis"], *document["projects"]):
+        assert "id" not in row and "map" not in row and "pk" not in row
+
+
+def test_two_exports_of_the_same_maps_are_identical_but_for_their_time(owner, team, admin_user):
+    root = populated_map(owner, team, children=3)
+    first = export_document(root, user=admin_user)
+    second = export_document(root, user=admin_user)
+    first.pop("exported_at"), second.pop("exported_at")
+    assert json.dumps(first, sort_keys=False) == json.dumps(second, sort_keys=False)
+    assert [m["title"] for m in first["maps"][1:]] == sorted(m["title"] for m in first["maps"][1:])
+
+
+def test_the_single_map_export_leaves_its_sub_maps_out(owner, team, admin_user):
+    root = populated_map(owner, team, children=2)
+    document = export_document(root, user=admin_user, subtree=False, measurements=False)
+    assert [m["slug"] for m in document["maps"]] == ["open-an-account"]
+    assert "measurements" not in document["maps"][0]["kpis"][0]
+    assert document["measurements"] is False
+
+
+def test_nothing_the_user_may_not_see_leaks_into_the_export(owner, team, other_owner, viewer):
+    root = populated_map(owner, team, children=1)
+    hidden = JourneyMapFactory(
+        title="Secret redesign",
+        slug="secret-redesign",
+        owner=other_owner,
+        status="draft",
+        parent=root,
+    )
+    fill(hidden, other_owner, None)
+    below = JourneyMapFactory(
+        title="Below the secret", slug="below-secret", owner=other_owner, parent=hidden
+    )
+    StepFactory(map=below, key="hidden-below", name="Hidden below")
+    secret_project = CXProjectFactory(title="Secret project", owner=other_owner, maps=[hidden])
+    hidden_step = hidden.steps.get(key="fill-form")
+    visible_project = CXProjectFactory(
+        title="Mixed project", owner=owner, maps=[root, hidden], steps=[hidden_step]
+    )
+
+    document = export_document(root, user=viewer)
+    text = json.dumps(document, ensure_ascii=False)
+    assert [m["slug"] for m in document["maps"]] == ["open-an-account", "open-an-account-verify-0"]
+    for secret in (
+        "secret-redesign",
+        "Secret redesign",
+        "below-secret",
+        "hidden-below",
+        secret_project.title,
+        "Shorter form secret-redesign",
+        "omar",
+    ):
+        assert secret not in text, secret
+    mixed = next(p for p in document["projects"] if p["title"] == visible_project.title)
+    assert mixed["maps"] == ["open-an-account"] and mixed["steps"] == []
+
+
+def test_the_export_costs_the_same_queries_whatever_the_size_of_the_subtree(
+    owner, team, admin_user, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small = populated_map(owner, team, slug="small", children=1)
+    with CaptureQueriesContext(connection) as probe:
+        export_document(small, user=admin_user)
+    big = populated_map(owner, team, slug="big", children=10)
+    # per part one query (7 content kinds, measurements, observations, sources, quotes,
+    # attachments, projects), per many-to-many one, per referenced kind one (users,
+    # teams, personas), the maps, the vocabulary and the personas list
+    with django_assert_num_queries(len(probe.captured_queries)):
+        document = export_document(big, user=admin_user)
+    assert len(document["maps"]) == 11
