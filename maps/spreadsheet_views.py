@@ -24,7 +24,7 @@ from .imports import ImportRefused
 from .models import JourneyMap
 from .selectors import map_crumbs
 from .spreadsheets import columns, pending, reader, writer
-from .spreadsheets.service import spreadsheet_import
+from .spreadsheets.service import count_text, spreadsheet_import
 
 TOP_LEVEL_DENIED = (
     "Only CX leadership and administrators import maps at the top level; open the map "
@@ -136,7 +136,9 @@ def _preview_rows(result) -> list[dict[str, Any]]:
             {
                 "plan": plan,
                 **{
-                    action: ", ".join(f"{n} {noun}" for noun, n in counts.get(action, {}).items())
+                    action: ", ".join(
+                        count_text(noun, n) for noun, n in counts.get(action, {}).items()
+                    )
                     for action in ("created", "updated", "unchanged")
                 },
             }

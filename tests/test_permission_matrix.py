@@ -600,6 +600,32 @@ def matrix(w) -> dict[str, list[Case]]:
                 api=True,
             ),
         ],
+        "api:import-spreadsheet": [
+            Case(
+                "POST",
+                f"/api/import/spreadsheet/?under={m.slug}",
+                expect(401, 403, 200, 200, 403, 200, 200),
+                {"file": SimpleUploadedFile("m.csv", b"map,step\nOnboard,Scan\n", "text/csv")},
+                api=True,
+                format="multipart",
+            ),
+            Case(
+                "POST",
+                "/api/import/spreadsheet/?dry_run=1",
+                expect(401, 403, 403, 403, 403, 200, 200),  # the top level: leadership, admins
+                {"file": SimpleUploadedFile("m.csv", b"map,step\nTop,Scan\n", "text/csv")},
+                api=True,
+                format="multipart",
+            ),
+            Case(
+                "POST",
+                f"/api/import/spreadsheet/?under={draft.slug}",
+                expect(401, 404, 404, 404, 400, 400, 400),  # no file
+                api=True,
+                format="multipart",
+            ),
+            Case("GET", "/api/import/spreadsheet/", everyone(405, anon=401), api=True),
+        ],
         "api:map-theydo-import": [
             Case(
                 "POST",
@@ -820,6 +846,8 @@ def portfolio_cases(w) -> dict[str, list[Case]]:
 EDIT_PAGE = expect(302, 403, 200, 200, 403, 403, 200)  # the map editor: editors only
 EDIT_POST = expect(302, 403, 302, 302, 403, 403, 302)
 NOT_POST = everyone(405, anon=302)
+SUBMAP_PAGE = expect(302, 403, 200, 200, 403, 200, 200)  # add maps under olivia's team map
+TOP_LEVEL_PAGE = expect(302, 403, 403, 403, 403, 200, 200)  # leadership and admins
 
 
 def editor_cases(w) -> dict[str, list[Case]]:
@@ -932,6 +960,39 @@ def editor_cases(w) -> dict[str, list[Case]]:
         ],
         # TheyDo imports: the map's editors only, reading included; an upload without a
         # file re-renders the form (uploads, previews and imports: test_theydo_import_page)
+        # spreadsheets: imported under a map by those who may add maps to it, at the top
+        # level by leadership and admins (a POST is the preview); exported by its readers
+        "maps:spreadsheet-import": [
+            Case("GET", f"/maps/{m.slug}/import/spreadsheet/", SUBMAP_PAGE),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/import/spreadsheet/",
+                SUBMAP_PAGE,
+                {"file": SimpleUploadedFile("m.csv", b"map,step\nOnboard,Scan\n", "text/csv")},
+            ),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/import/spreadsheet/",
+                expect(302, 404, 404, 404, 200, 200, 200),
+            ),
+        ],
+        "maps:spreadsheet-import-top": [
+            Case("GET", "/maps/import/spreadsheet/", TOP_LEVEL_PAGE),
+            Case(
+                "POST",
+                "/maps/import/spreadsheet/",
+                TOP_LEVEL_PAGE,
+                {"file": SimpleUploadedFile("m.csv", b"map,step\nOnboard,Scan\n", "text/csv")},
+            ),
+        ],
+        "maps:spreadsheet-template": [
+            Case("GET", "/maps/import/spreadsheet/template.xlsx", SIGNED_IN_PAGE),
+            Case("POST", "/maps/import/spreadsheet/template.xlsx", NOT_POST),
+        ],
+        "maps:export-xlsx": [
+            Case("GET", f"/maps/{m.slug}/export/xlsx/", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/export/xlsx/", DRAFT_READ_PAGE),
+        ],
         "maps:theydo-imports": [
             Case("GET", f"/maps/{m.slug}/import/theydo/", EDIT_PAGE),
             Case("POST", f"/maps/{m.slug}/import/theydo/", EDIT_PAGE),

@@ -43,7 +43,7 @@ class SpreadsheetResult:
         for action, counts in (("create", self.summary.created), ("update", self.summary.updated)):
             if counts:
                 verb = f"will {action}" if self.dry_run else f"{action}d"
-                parts.append(f"{verb} " + ", ".join(_count(k, v) for k, v in counts.items()))
+                parts.append(f"{verb} " + ", ".join(count_text(k, v) for k, v in counts.items()))
         same = sum(self.summary.unchanged.values())
         if same:
             parts.append(f"{same} left as {'they are' if self.dry_run else 'they were'}")
@@ -74,7 +74,7 @@ class SpreadsheetResult:
         }
 
 
-def _count(noun: str, n: int) -> str:
+def count_text(noun: str, n: int) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
