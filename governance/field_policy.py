@@ -128,6 +128,11 @@ FIELD_RULES: dict[str, dict[str, FieldRule]] = {
             _manages_map,
             "Only the owner, CX leadership or an admin may publish, unpublish or archive this map.",
         ),
+        "is_template": FieldRule(
+            "owner, CX leadership, admins (offers the map's structure to everyone who sees it)",
+            _manages_map,
+            "Only the owner, CX leadership or an admin may offer this map as a template.",
+        ),
         "parent": FieldRule(
             "owner, CX leadership, admins, under a map where they may add sub-maps; "
             "to the top level: CX leadership, admins",

@@ -16,6 +16,7 @@ from maps.api.exchange import ExchangeImportView, MapExportView
 from maps.api.imports import MapMeasurementsImportView
 from maps.api.research import AttachmentViewSet, QuoteViewSet, ResearchSourceViewSet
 from maps.api.spreadsheets import SpreadsheetImportView
+from maps.api.templates import MapFromTemplateView, TemplateListView
 from maps.api.theydo_export import MapTheydoExportView
 from maps.api.theydo_import import MapTheydoImportView
 
@@ -60,6 +61,8 @@ urlpatterns = [
     path("maps/<int:pk>/export/theydo/", MapTheydoExportView.as_view(), name="map-theydo-export"),
     path("maps/<int:pk>/export/", MapExportView.as_view(), name="map-export"),
     path("import/", ExchangeImportView.as_view(), name="exchange-import"),
+    path("maps/from-template/", MapFromTemplateView.as_view(), name="map-from-template"),
+    path("templates/", TemplateListView.as_view(), name="templates"),
     path("import/spreadsheet/", SpreadsheetImportView.as_view(), name="import-spreadsheet"),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("search/", SearchView.as_view(), name="search"),

@@ -313,6 +313,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "maps.tasks.expire_theydo_previews",
         "schedule": crontab(minute=20),
     },
+    "expire-map-import-previews-hourly": {
+        "task": "maps.tasks.expire_map_import_previews",
+        "schedule": crontab(minute=25),
+    },
 }
 
 # --- JourneyHub domain settings

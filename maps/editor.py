@@ -22,7 +22,7 @@ from governance import field_policy, permissions
 from governance.permissions import Action
 from governance.scoring import health_by_map
 
-from . import services
+from . import map_templates, services
 from .content import BY_EDITOR
 from .forms import MapSettingsForm, NewMapForm
 from .models import JourneyMap, Step
@@ -249,7 +249,9 @@ def map_settings(request: HttpRequest, slug: str) -> HttpResponse:
     journey_map = _editable_map(request, slug)
     form_options = {
         "lane_labels": vocabulary_labels(),
-        "locked": field_policy.locked_fields(request.user, journey_map, ["status"]),
+        "locked": field_policy.locked_fields(
+            request.user, journey_map, ["status", "is_template"]
+        ),
     }
     conflict = None
     if request.method == "POST":
@@ -318,28 +320,40 @@ def map_new(request: HttpRequest) -> HttpResponse:
             "Choose the map your new map zooms into; only CX leadership "
             "and admins create top-level maps."
         )
+    templates = map_templates.available_templates(request.user)
+    choices = [(t.ref, t.title) for t in templates]
     if request.method == "POST":
-        form = NewMapForm(request.POST, parent=parent)
+        form = NewMapForm(request.POST, parent=parent, templates=choices)
         if form.is_valid():
             fields = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+            template_ref = fields.pop("template", "")
             try:
-                journey_map = services.map_create(
-                    owner=request.user,
-                    parent=parent,
-                    team=parent.team if parent else None,
-                    by=request.user,
-                    **fields,
-                )
+                if template_ref:
+                    journey_map = map_templates.map_from_template(
+                        template_ref=template_ref, by=request.user, parent=parent, **fields
+                    )
+                else:
+                    journey_map = services.map_create(
+                        owner=request.user,
+                        parent=parent,
+                        team=parent.team if parent else None,
+                        by=request.user,
+                        **fields,
+                    )
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
                 messages.success(request, f"Created “{journey_map}”. You own it.")
                 return redirect(journey_map)
     else:
-        initial = {"status": JourneyMap.Status.DRAFT}
+        initial = {"status": JourneyMap.Status.DRAFT, "template": request.GET.get("template", "")}
         if parent is not None and request.GET.get("step"):
             step = Step.objects.filter(map=parent, pk=request.GET["step"]).first()
             if step is not None:
                 initial.update(parent_step=step.pk, title=step.name)
-        form = NewMapForm(parent=parent, initial=initial)
-    return render(request, "maps/map_new.html", {"form": form, "parent": parent})
+        form = NewMapForm(parent=parent, initial=initial, templates=choices)
+    return render(
+        request,
+        "maps/map_new.html",
+        {"form": form, "parent": parent, "templates": {t.ref: t for t in templates}},
+    )

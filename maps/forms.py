@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 from django.db import models
 from django.utils.text import slugify
@@ -181,7 +183,8 @@ class MapSettingsForm(forms.ModelForm):
 
     class Meta:
         model = JourneyMap
-        fields = ("title", "summary", "status", "persona", "review_every_days")
+        fields = ("title", "summary", "status", "is_template", "persona", "review_every_days")
+        labels = {"is_template": "Offer as a template"}
 
     def __init__(
         self,
@@ -217,10 +220,25 @@ class NewMapForm(forms.ModelForm):
         fields = ("title", "summary", "status", "persona", "parent_step")
         labels = {"parent_step": "Zooms into step"}
 
-    def __init__(self, *args, parent: JourneyMap | None = None, **kwargs):
+    template = forms.ChoiceField(
+        required=False,
+        label="Start from",
+        widget=forms.RadioSelect,
+        help_text="A template gives the new map its stages, steps, lanes and KPI definitions; "
+        "you own the copy and change it freely.",
+    )
+
+    def __init__(
+        self,
+        *args,
+        parent: JourneyMap | None = None,
+        templates: Sequence[tuple[str, str]] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.parent = parent
         self.instance.parent = parent  # so the model's own checks see the tree position
+        self.fields["template"].choices = [("", "A blank map"), *templates]
         self.fields["persona"].queryset = Persona.objects.order_by("name")
         if parent is None:
             del self.fields["parent_step"]

@@ -95,7 +95,7 @@ def _save_or_refuse(instance: models.Model) -> None:
         ) from exc
 
 
-RESERVED_SLUGS = {"new"}  # /maps/new/ creates a map
+RESERVED_SLUGS = {"new", "import"}  # /maps/new/ creates a map, /maps/import/ imports maps
 
 
 def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:

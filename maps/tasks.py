@@ -35,3 +35,20 @@ def expire_theydo_previews() -> int:
     from .theydo.jobs import theydo_previews_expire
 
     return theydo_previews_expire()
+
+
+@shared_task
+def import_maps(import_id: int) -> str | None:
+    """Run a confirmed journeyhub/1 import (``maps.exchange.jobs.run``)."""
+    from .exchange.jobs import run
+
+    job = run(import_id=import_id)
+    return job.status if job else None
+
+
+@shared_task
+def expire_map_import_previews() -> int:
+    """Hourly: delete journeyhub/1 previews not confirmed within a day, with their files."""
+    from .exchange.jobs import expire_previews
+
+    return expire_previews()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import editor, events_views, measurements_views, research_views, views
+from . import editor, events_views, exchange_views, measurements_views, research_views, views
 from .spreadsheet_views import map_export_xlsx, spreadsheet_import_page, spreadsheet_template
 from .theydo_views import (
     theydo_import,
@@ -14,10 +14,19 @@ app_name = "maps"
 urlpatterns = [
     path("", views.repository, name="repository"),
     path("new/", editor.map_new, name="new"),
+    path("import/", exchange_views.imports, name="import"),
+    path("import/<int:import_id>/", exchange_views.import_job, name="import-job"),
+    path(
+        "import/<int:import_id>/confirm/", exchange_views.import_confirm, name="import-confirm"
+    ),
+    path(
+        "import/<int:import_id>/discard/", exchange_views.import_discard, name="import-discard"
+    ),
     path("import/spreadsheet/", spreadsheet_import_page, name="spreadsheet-import-top"),
     path("import/spreadsheet/template.xlsx", spreadsheet_template, name="spreadsheet-template"),
     path("<slug:slug>/", views.map_detail, name="detail"),
     path("<slug:slug>/settings/", editor.map_settings, name="settings"),
+    path("<slug:slug>/export/", exchange_views.map_export, name="export"),
     path("<slug:slug>/import/spreadsheet/", spreadsheet_import_page, name="spreadsheet-import"),
     path("<slug:slug>/export/xlsx/", map_export_xlsx, name="export-xlsx"),
     path("<slug:slug>/edit/<str:kind>/new/", editor.item_form, name="item-new"),

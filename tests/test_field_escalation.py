@@ -108,6 +108,7 @@ MAP_CASES = {
     "parent_step": (lambda w: w["step_2"].pk, lambda m: m.parent_step_id, MAP_EDITORS),
     "review_every_days": (lambda w: 30, lambda m: m.review_every_days, MAP_EDITORS),
     "status": (lambda w: "archived", lambda m: m.status, MAP_MANAGERS),
+    "is_template": (lambda w: True, lambda m: m.is_template, MAP_MANAGERS),
     "team": (lambda w: w["second_team"].pk, lambda m: m.team_id, MAP_MANAGERS),
 }
 # moves: the owner only under a map where she may add sub-maps; the top: leadership

@@ -35,3 +35,9 @@ def emotion_label(value: int) -> str:
         1: "Positive",
         2: "Very positive",
     }.get(value, "Unknown")
+
+
+@register.filter
+def get_item(mapping, key):
+    """``{{ templates|get_item:ref }}``: a dict's value by a key held in a variable."""
+    return mapping.get(key) if mapping else None
