@@ -249,9 +249,7 @@ def map_settings(request: HttpRequest, slug: str) -> HttpResponse:
     journey_map = _editable_map(request, slug)
     form_options = {
         "lane_labels": vocabulary_labels(),
-        "locked": field_policy.locked_fields(
-            request.user, journey_map, ["status", "is_template"]
-        ),
+        "locked": field_policy.locked_fields(request.user, journey_map, ["status", "is_template"]),
     }
     conflict = None
     if request.method == "POST":
