@@ -118,6 +118,14 @@ class EntryForm(forms.ModelForm):
         if not entry.file:
             del self.fields["remove_file"]
 
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and not data.get("version"):  # an edit names what it started from
+            self.add_error(
+                None, "This form lacks the entry's version: reload the page and edit again."
+            )
+        return data
+
     def values(self) -> dict:
         """The cleaned description fields, for ``entry_create`` / ``entry_update``."""
         return {

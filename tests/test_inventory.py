@@ -280,9 +280,14 @@ class TestBadInput:
         assert refused.status_code == 400
         assert {"tool", "status"} <= set(refused.json())
 
-    def test_an_update_without_its_version_is_refused(self, owner, deck):
+    def test_an_update_without_its_version_is_refused(self, client, owner, deck):
         refused = api(owner).patch(f"/api/inventory/{deck.pk}/", {"area": "X"}, format="json")
         assert refused.status_code == 400 and "version" in refused.json()
+        client.force_login(owner)
+        response = client.post(f"/inventory/{deck.pk}/edit/", {"title": "Y", "tool": "miro"})
+        assert "lacks the entry's version" in response.context["form"].non_field_errors()[0]
+        deck.refresh_from_db()
+        assert deck.title == "Onboarding deck 2024"
 
     def test_a_stale_api_update_answers_409_with_the_current_entry(self, owner, deck):
         inventory.entry_update(entry=deck, by=owner, expected_version=1, values={"area": "KYC"})
