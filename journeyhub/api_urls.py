@@ -14,6 +14,7 @@ from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.exchange import ExchangeImportView, MapExportView
 from maps.api.imports import MapMeasurementsImportView
+from maps.api.mermaid import MapMermaidExportView
 from maps.api.research import AttachmentViewSet, QuoteViewSet, ResearchSourceViewSet
 from maps.api.spreadsheets import SpreadsheetImportView
 from maps.api.templates import MapFromTemplateView, TemplateListView
@@ -61,6 +62,9 @@ urlpatterns = [
     path("maps/<int:pk>/export/theydo/", MapTheydoExportView.as_view(), name="map-theydo-export"),
     path("maps/<int:pk>/export/", MapExportView.as_view(), name="map-export"),
     path("import/", ExchangeImportView.as_view(), name="exchange-import"),
+    path(
+        "maps/<int:pk>/export/mermaid/", MapMermaidExportView.as_view(), name="map-mermaid-export"
+    ),
     path("maps/from-template/", MapFromTemplateView.as_view(), name="map-from-template"),
     path("templates/", TemplateListView.as_view(), name="templates"),
     path("import/spreadsheet/", SpreadsheetImportView.as_view(), name="import-spreadsheet"),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import editor, events_views, exchange_views, measurements_views, research_views, views
+from .print_views import mermaid_download, mermaid_page, print_view
 from .spreadsheet_views import map_export_xlsx, spreadsheet_import_page, spreadsheet_template
 from .theydo_views import (
     theydo_import,
@@ -29,6 +30,13 @@ urlpatterns = [
     path("<slug:slug>/export/", exchange_views.map_export, name="export"),
     path("<slug:slug>/import/spreadsheet/", spreadsheet_import_page, name="spreadsheet-import"),
     path("<slug:slug>/export/xlsx/", map_export_xlsx, name="export-xlsx"),
+    path("<slug:slug>/print/", print_view, name="print"),
+    path("<slug:slug>/export/mermaid/", mermaid_page, name="mermaid"),
+    path(
+        "<slug:slug>/export/mermaid/download/",
+        mermaid_download,
+        name="mermaid-download",
+    ),
     path("<slug:slug>/edit/<str:kind>/new/", editor.item_form, name="item-new"),
     path("<slug:slug>/edit/<str:kind>/<int:pk>/", editor.item_form, name="item-edit"),
     path("<slug:slug>/edit/<str:kind>/<int:pk>/delete/", editor.item_delete, name="item-delete"),

@@ -1033,7 +1033,33 @@ def editor_cases(w) -> dict[str, list[Case]]:
             ),
         ],
         **research_cases(w),
+        **print_cases(w),
     }
+
+
+def print_cases(w) -> dict[str, list[Case]]:
+    """The print view and the Mermaid export: read-only, for whoever may see the map."""
+    m, draft = w["team_map"], w["draft_map"]
+    cases: dict[str, list[Case]] = {}
+    for name, tail in (
+        ("maps:print", "print/"),
+        ("maps:mermaid", "export/mermaid/"),
+        ("maps:mermaid-download", "export/mermaid/download/"),
+    ):
+        cases[name] = [
+            Case("GET", f"/maps/{m.slug}/{tail}", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/{tail}", DRAFT_READ_PAGE),
+            Case("POST", f"/maps/{m.slug}/{tail}", NOT_POST),
+        ]
+    cases["maps:print"].append(
+        Case("GET", f"/maps/{m.slug}/print/?columns=99", everyone(400, anon=302))
+    )
+    cases["api:map-mermaid-export"] = [
+        Case("GET", f"/api/maps/{m.pk}/export/mermaid/", API_READ, api=True),
+        Case("GET", f"/api/maps/{draft.pk}/export/mermaid/", DRAFT_READ_API, api=True),
+        Case("POST", f"/api/maps/{m.pk}/export/mermaid/", everyone(405, anon=401), api=True),
+    ]
+    return cases
 
 
 def research_cases(w) -> dict[str, list[Case]]:
