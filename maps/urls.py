@@ -17,12 +17,8 @@ urlpatterns = [
     path("new/", editor.map_new, name="new"),
     path("import/", exchange_views.imports, name="import"),
     path("import/<int:import_id>/", exchange_views.import_job, name="import-job"),
-    path(
-        "import/<int:import_id>/confirm/", exchange_views.import_confirm, name="import-confirm"
-    ),
-    path(
-        "import/<int:import_id>/discard/", exchange_views.import_discard, name="import-discard"
-    ),
+    path("import/<int:import_id>/confirm/", exchange_views.import_confirm, name="import-confirm"),
+    path("import/<int:import_id>/discard/", exchange_views.import_discard, name="import-discard"),
     path("import/spreadsheet/", spreadsheet_import_page, name="spreadsheet-import-top"),
     path("import/spreadsheet/template.xlsx", spreadsheet_template, name="spreadsheet-template"),
     path("<slug:slug>/", views.map_detail, name="detail"),
