@@ -118,3 +118,15 @@ def test_the_schema_file_in_docs_is_the_one_the_importer_checks_against():
     assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == document_schema(), (
         "run: manage.py export_maps --write-schema"
     )
+
+
+def test_the_field_reference_in_docs_describes_every_exchanged_field():
+    from maps.exchange.schema import fields_markdown
+    from maps.management.commands.export_maps import DOC_FILE
+
+    assert fields_markdown() in DOC_FILE.read_text(encoding="utf-8"), (
+        "run: manage.py export_maps --write-schema"
+    )
+    rows = [line for line in fields_markdown().splitlines() if line.startswith("| `")]
+    undescribed = [row for row in rows if row.rstrip().endswith("|  |")]
+    assert rows and not undescribed, undescribed

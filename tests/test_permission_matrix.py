@@ -715,6 +715,33 @@ def matrix(w) -> dict[str, list[Case]]:
             ),
             Case("POST", f"/api/maps/{m.pk}/export/theydo/", everyone(405, anon=401), api=True),
         ],
+        "api:map-export": [
+            Case("GET", f"/api/maps/{m.pk}/export/", API_READ, api=True),
+            Case("GET", f"/api/maps/{draft.pk}/export/?subtree=0", DRAFT_READ_API, api=True),
+            Case("POST", f"/api/maps/{m.pk}/export/", everyone(405, anon=401), api=True),
+        ],
+        "api:exchange-import": [
+            Case(
+                "POST",
+                f"/api/import/?under={m.slug}",
+                # a map owned by olivia under her team map: she, leadership and admins
+                expect(401, 403, 403, 200, 403, 200, 200),
+                {
+                    "format": "journeyhub/1",
+                    "maps": [{"slug": "matrix-import", "title": "Matrix", "owner": "olivia"}],
+                },
+                api=True,
+            ),
+            Case("POST", "/api/import/", everyone(400, anon=401), {}, api=True),  # no format
+            Case(
+                "POST",
+                f"/api/import/?under={draft.slug}",
+                expect(401, 404, 404, 404, 400, 400, 400),  # an empty body: no format
+                {},
+                api=True,
+            ),
+            Case("GET", "/api/import/", everyone(405, anon=401), api=True),
+        ],
         "api:map-subtree": [
             Case("GET", f"/api/maps/{m.pk}/tree/", API_READ, api=True),
             Case("GET", f"/api/maps/{draft.pk}/tree/", DRAFT_READ_API, api=True),

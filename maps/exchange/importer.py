@@ -635,11 +635,9 @@ class _Importer:
             if row.new:
                 if obj.owner_id is None and "owner" not in obj._state.fields_cache:
                     continue  # an unknown owner: already a problem
-                proposed = {
-                    name: getattr(obj, name)
-                    for name in MAP_RULED
-                    if name not in ("owner", "parent", "parent_step", "last_reviewed_at")
-                }
+                # what decides access (as services.map_create judges a new map): who
+                # shares it, who sees it, where it goes; its content is the creator's
+                proposed = {name: getattr(obj, name) for name in NEW_MAP_RULED}
                 proposed["parent"] = parent
                 for name, message in change_denials(
                     by, JourneyMap(owner=obj.owner), proposed
@@ -998,6 +996,7 @@ class _Bad:
 
 _BAD: Any = _Bad()
 MAP_RULED = tuple(FIELD_RULES["map"])
+NEW_MAP_RULED = ("team", "status", "is_template")
 PROJECT_RULED = tuple(n for n in FIELD_RULES["project"] if n not in PROJECT_PART.m2m)
 
 

@@ -230,3 +230,213 @@ def document_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "$defs": defs,
     }
+
+
+# --- the field reference of docs/exchange.md ------------------------------------------
+
+FIELDS_BEGIN = "<!-- fields: written by manage.py export_maps --write-schema -->"
+FIELDS_END = "<!-- /fields -->"
+EXTRA_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "lane_items": [("tags", "list of tags (see Tags)")],
+    "kpis": [
+        ("tags", "list of tags (see Tags)"),
+        ("measurements", "list of measurements (below); absent when exported without"),
+        ("observations", "list of observations (below); absent when exported without"),
+    ],
+    "research": [
+        ("steps, pain_points, lane_items", "keys of the rows of this map the source backs"),
+        ("quotes", "list of quotes (below)"),
+        ("attachments", "list of attachments (below): names only, never imported"),
+    ],
+    "quotes": [
+        ("tags", "list of tags (see Tags)"),
+        ("steps, pain_points, lane_items", "keys of the rows of this map the quote backs"),
+    ],
+    "projects": [
+        ("maps", "slugs of the document's maps the project works on"),
+        ("steps, pain_points", "{map, key} of the steps and pain points it addresses"),
+        ("tags", "list of tags (see Tags)"),
+    ],
+}
+
+
+#: what a field means, for fields whose model says nothing (no help text); by
+#: "part.field" first, then by field name. ``tests/test_exchange_api.py`` checks every
+#: exchanged field has a meaning, from here or from its model.
+MEANINGS: dict[str, str] = {
+    "name": "The name people see.",
+    "title": "The title people see.",
+    "description": "Longer text, as written in the editor.",
+    "summary": "What the map is about, in a sentence or two.",
+    "slug": "The stable name in URLs and in this format; unique in the repository.",
+    "key": "The row's stable key in its map (random when made here; hand-written files may "
+    "use readable keys).",
+    "position": "Order within the map (or source): smaller first.",
+    "evidence": "How well the row is backed: an assumption, anecdotal, researched or measured.",
+    "owner": "Who looks after it.",
+    "team": "The team that edits it with its owner.",
+    "persona": "The persona whose journey this is.",
+    "stage": "The stage the step belongs to.",
+    "step": "The step the row is pinned to (none: the whole map).",
+    "maps.parent": "The map this map zooms out to (a map of the document; null: the "
+    "document's top, placed by whoever imports it).",
+    "maps.status": "draft (its editors see it), published (everyone), archived (kept).",
+    "maps.review_every_days": "How often the owner confirms the map is current, in days.",
+    "maps.last_reviewed_at": "When the owner last confirmed the map is current.",
+    "maps.created_at": "When the map was made; its first review falls due from here.",
+    "steps.channel": "Where the step happens (blank: not said).",
+    "steps.is_recurring": "The step repeats (instead of a link to itself).",
+    "steps.is_moment_of_truth": "A moment that makes or breaks the journey.",
+    "links.from_step": "The step the branch, loop or skip leaves from.",
+    "links.to_step": "The step it leads to.",
+    "links.kind": "branch, loop (back) or skip (ahead).",
+    "links.label": "What the link is for, shown beside it.",
+    "pain_points.kind": "Whose pain it is: the customer's or the employee's.",
+    "lane_items.kind": "Which lane: insight, opportunity, research or idea.",
+    "kpis.direction": "higher or lower is better.",
+    "kpis.kind": "What a measurement carries: a plain value, a ratio, NPS, CSAT or CES.",
+    "kpis.perspective": "The scorecard quadrant: the business's or the customer's view.",
+    "kpis.unit": "e.g. %, days, €, points.",
+    "ratings.perspective": "The scorecard quadrant: the business's or the customer's view.",
+    "ratings.rating": "1 (poor) to 5 (excellent).",
+    "ratings.note": "Why this rating.",
+    "ratings.rated_by": "Who rated.",
+    "ratings.rated_at": "When.",
+    "measurements.date": "The period's date.",
+    "measurements.value": "The period's value (computed from its observations when it has any).",
+    "observations.date": "The period's date.",
+    "observations.dimensions": 'Where it was observed, e.g. {"region": "EU"}.',
+    "observations.recorded_by": "Who recorded it.",
+    "observations.recorded_at": "When it was recorded.",
+    "research.kind": "interview, survey, feedback, usability test, analytics report or other.",
+    "research.conducted_on": "When the research took place.",
+    "research.fields": "The survey's declared fields (TheyDo's), kept for its export.",
+    "quotes.text": "What was said, verbatim.",
+    "quotes.response_id": "The survey response the quote comes from.",
+    "quotes.field_id": "The survey field it answers (blank: the whole response).",
+    "quotes.answers": "A whole response's text answers by field id.",
+    "quotes.responded_at": "When the response was given.",
+    "attachments.name": "The file's name as uploaded (the file itself is not carried).",
+    "attachments.content_type": "The file's type.",
+    "attachments.size": "The file's size in bytes.",
+    "attachments.uploaded_by": "Who uploaded it.",
+    "personas.name": "The persona's name.",
+    "personas.description": "Who they are.",
+    "projects.status": "idea, planned, ongoing, done or cancelled.",
+    "projects.start_date": "When work starts.",
+    "projects.end_date": "When work ends (not before the start).",
+    "projects.cost": 'Cost, a decimal as text ("1200.50").',
+    "projects.priority": "high, medium or low (blank: not set).",
+    "projects.project_type": "The kind of work (TheyDo's solution type).",
+    "projects.external_links": "Links to tickets, documents, boards.",
+    "projects.import_key": "The project's key in another tool (TheyDo's importKey).",
+    "projects.import_map": "The map whose TheyDo import created the project (its key's scope).",
+    "projects.source_status": "The status as the other tool wrote it.",
+    "lane_items.item_type": "The item's type as the team names it (TheyDo's type).",
+    "lane_items.icon": "TheyDo's icon name, kept so an export gives it back.",
+    "lane_items.empathy_score": "TheyDo's empathy score of an insight.",
+    "lane_items.weight": "TheyDo's weight of an opportunity.",
+    "kpis.baseline": "Where the KPI started.",
+    "kpis.target": "Where it should get to (on the better side of the baseline).",
+    "kpis.source": "manual (entered by people) or analytics (computed from event logs).",
+    **{
+        f"observations.{name}": f"An input of the KPI's kind: {name.replace('_', ' ')}."
+        for name in (
+            "value",
+            "numerator",
+            "denominator",
+            "promoters",
+            "passives",
+            "detractors",
+            "very_dissatisfied",
+            "dissatisfied",
+            "neutral",
+            "satisfied",
+            "very_satisfied",
+            "mean",
+            "respondents",
+        )
+    },
+    "external_links": "Links (texts of at most 2,000 characters, at most 50).",
+    "tags": "Tags (see Tags).",
+}
+
+
+def meaning_of(part: Part, name: str, model_field: models.Field) -> str:
+    """The field's meaning for people: ours, else the model's help text; "" if neither."""
+    text = MEANINGS.get(f"{part.name}.{name}") or str(model_field.help_text or "")
+    text = text or MEANINGS.get(name, "")
+    target = model_field.related_model
+    if target is not None and text:
+        ref = REF_FIELD[target].replace("exchange_key", "key")
+        text = f"{text.rstrip('.')} (by its {ref})."
+    return text.replace("|", "/")
+
+
+def _type_text(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        values = [v for v in schema["enum"] if v is not None]
+        text = "one of " + ", ".join(f"`{v}`" if v else '`""`' for v in values)
+    else:
+        kinds = schema.get("type", "any")
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        names = {
+            "string": "text",
+            "integer": "whole number",
+            "number": "number",
+            "boolean": "true/false",
+            "array": "list",
+            "object": "object",
+        }
+        text = " or ".join(names.get(k, k) for k in kinds if k != "null")
+        if schema.get("format") == "date":
+            text = "date (YYYY-MM-DD)"
+        elif schema.get("format") == "date-time":
+            text = "date and time in UTC (…Z)"
+        if "minimum" in schema and "maximum" in schema:
+            text += f" {schema['minimum']}…{schema['maximum']}"
+        elif "minimum" in schema:
+            text += f" ≥ {schema['minimum']}"
+        if "maxLength" in schema:
+            text += f", ≤ {schema['maxLength']} characters"
+    nullable = "null" in (schema.get("type") or []) or None in schema.get("enum", [])
+    return text + (", or null" if nullable else "")
+
+
+def fields_markdown() -> str:
+    """One table per part of the document: each field's type, whether a new row needs
+    it, and what it means (the model's help text, else its name)."""
+    schema = document_schema()
+    defs = schema["$defs"]
+    parts = [
+        ("personas", "persona", PERSONA_PART),
+        ("maps", "map", MAP_PART),
+        *((p.name, p.name, p) for p in CONTENT_PARTS),
+        ("measurements (in a KPI)", "measurement", MEASUREMENT_PART),
+        ("observations (in a KPI)", "observation", OBSERVATION_PART),
+        ("research (in a map)", "research", SOURCE_PART),
+        ("quotes (in a research source)", "quote", QUOTE_PART),
+        ("attachments (in a research source)", "attachment", ATTACHMENT_PART),
+        ("projects", "project", PROJECT_PART),
+    ]
+    lines = [FIELDS_BEGIN, ""]
+    for title, ref, part in parts:
+        definition = defs[ref]
+        required = set(definition["required"])
+        lines += [
+            f"### {title}",
+            "",
+            "| field | type | needed for a new row | meaning |",
+            "|---|---|---|---|",
+        ]
+        for attname in part.fields:
+            name = json_name(attname)
+            model_field = part.model_field(attname)
+            meaning = meaning_of(part, name, model_field)
+            kind = _type_text(definition["properties"][name])
+            lines.append(f"| `{name}` | {kind} | {'yes' if name in required else ''} | {meaning} |")
+        for name, meaning in EXTRA_FIELDS.get(ref if ref != "project" else "projects", []):
+            lines.append(f"| `{name}` | list | | {meaning} |")
+        lines.append("")
+    lines.append(FIELDS_END)
+    return "\n".join(lines)

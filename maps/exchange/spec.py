@@ -18,6 +18,7 @@ Rows are named by keys, never by database ids (``docs/exchange.md``):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -66,7 +67,19 @@ def json_name(attname: str) -> str:
     as ``key``."""
     if attname == "exchange_key":
         return "key"
+    if attname in _plain_ids():  # a text that happens to end in _id (a quote's response_id)
+        return attname
     return attname.removesuffix("_id")
+
+
+@functools.cache
+def _plain_ids() -> frozenset[str]:
+    return frozenset(
+        f.attname
+        for part in ALL_PARTS
+        for f in part.model._meta.concrete_fields
+        if f.attname.endswith("_id") and not f.is_relation
+    )
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,22 @@ from django.core.management.base import BaseCommand, CommandError
 from governance.permissions import visible_maps
 from maps.exchange import export_document
 from maps.exchange.files import dumps
-from maps.exchange.schema import document_schema
+from maps.exchange.schema import FIELDS_BEGIN, FIELDS_END, document_schema, fields_markdown
 
 SCHEMA_FILE = Path(settings.BASE_DIR) / "docs" / "exchange" / "journeyhub-1.schema.json"
+DOC_FILE = Path(settings.BASE_DIR) / "docs" / "exchange.md"
 
 
 def schema_text() -> str:
     """The schema file's exact text: stable key order, UTF-8, a final newline."""
     return json.dumps(document_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def doc_text(current: str) -> str:
+    """docs/exchange.md with its field reference (between the markers) rendered anew."""
+    head, _, rest = current.partition(FIELDS_BEGIN)
+    _, _, tail = rest.partition(FIELDS_END)
+    return head + fields_markdown() + tail
 
 
 class Command(BaseCommand):
@@ -46,14 +54,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--schema", action="store_true", help="Print the JSON Schema.")
         parser.add_argument(
-            "--write-schema", action="store_true", help=f"Rewrite {SCHEMA_FILE.name} in docs/."
+            "--write-schema",
+            action="store_true",
+            help=f"Rewrite docs/exchange/{SCHEMA_FILE.name} and the field reference of "
+            "docs/exchange.md.",
         )
 
     def handle(self, *args, slug=None, username=None, output=None, **options):
         if options["write_schema"]:
             SCHEMA_FILE.parent.mkdir(parents=True, exist_ok=True)
             SCHEMA_FILE.write_text(schema_text(), encoding="utf-8")
+            DOC_FILE.write_text(doc_text(DOC_FILE.read_text(encoding="utf-8")), encoding="utf-8")
             self.stdout.write(f"wrote {SCHEMA_FILE.relative_to(settings.BASE_DIR)}")
+            self.stdout.write(f"wrote the field reference of {DOC_FILE.name}")
             return
         if options["schema"]:
             self.stdout.write(schema_text(), ending="")
