@@ -192,3 +192,18 @@ def test_the_new_map_page_and_the_template_list_keep_their_query_budget(
     assert page.content.decode().count('name="template"') == 1 + 7 + 30
     with django_assert_max_num_queries(8):
         assert len(client.get("/api/templates/").json()) == 37
+
+
+@pytest.mark.parametrize(
+    "path", [map_templates.SHIPPED_FILE, map_templates.SHIPPED_FILE.parent / "demo.journeyhub.json"]
+)
+def test_the_shipped_files_are_valid_journeyhub_documents(path):
+    import json
+
+    import jsonschema
+
+    from maps.exchange.schema import document_schema
+
+    document = json.loads(path.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(document_schema())
+    assert [error.message for error in validator.iter_errors(document)] == []

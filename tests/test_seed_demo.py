@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 from collections import Counter
 from io import StringIO
@@ -267,3 +269,30 @@ def test_projects(seeded):
         and b.start_date <= a.end_date
     ]
     assert overlapping
+
+
+def test_the_demo_is_a_journeyhub_file_loaded_through_the_importer(seeded):
+    from maps.demo import DEMO_FILE
+
+    document = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    assert document["format"] == "journeyhub/1"
+    assert len(document["maps"]) == JourneyMap.objects.count() == 15
+    lifecycle = JourneyMap.objects.get(slug="customer-lifecycle")
+    history = lifecycle.history.earliest()
+    assert history.history_user.username == "admin"
+    assert history.history_change_reason == "journeyhub/1 import"
+
+
+def test_a_run_in_a_later_month_moves_the_year_of_measurements_along():
+    from maps.demo import seed_demo
+
+    seed_demo(dt.date(2026, 11, 30))
+    kpis = KPI.objects.count()
+    result = seed_demo(dt.date(2027, 2, 3))  # three months on
+    assert result.deleted == 3 * kpis
+    per_kpi = set(KPI.objects.annotate(n=Count("measurements")).values_list("n", flat=True))
+    assert per_kpi == {12}
+    dates = sorted(set(Measurement.objects.values_list("date", flat=True)))
+    assert (dates[0], dates[-1]) == (dt.date(2026, 3, 1), dt.date(2027, 2, 1))
+    lifecycle = JourneyMap.objects.get(slug="customer-lifecycle")
+    assert lifecycle.last_reviewed_at.date() == dt.date(2027, 2, 10)  # 10 Nov + 3 months

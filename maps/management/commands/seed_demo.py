@@ -13,9 +13,10 @@ from maps.models import JourneyMap
 
 class Command(BaseCommand):
     help = (
-        "Create the retail-bank demo repository: users, teams, personas, a customer "
-        "lifecycle with its journeys and task maps, pain points, KPIs, ratings, reviews "
-        "and CX projects. Idempotent: running it again changes nothing."
+        "Create the retail-bank demo repository: users, teams and reviews, and the "
+        "journeyhub/1 file maps/data/demo.journeyhub.json (personas, a customer lifecycle "
+        "with its journeys and task maps, pain points, KPIs, ratings and CX projects) "
+        "through the importer. Idempotent: running it again changes nothing."
     )
 
     def add_arguments(self, parser) -> None:
@@ -31,9 +32,9 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         with transaction.atomic():
-            seeder = seed_demo()
+            result = seed_demo()
         elapsed = time.perf_counter() - started
-        for line in seeder.summary():
+        for line in result.lines():
             self.stdout.write(line)
         self.stdout.write(
             self.style.SUCCESS(
