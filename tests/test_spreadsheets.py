@@ -362,10 +362,18 @@ def test_a_hundred_thousand_rows_are_refused_with_the_limit(team_map, owner):
     problems = refused(content, owner, team_map)
 
     assert problems == [
-        "line 10002: the sheet has more than 10,000 rows; import at most 10,000 at a time "
-        "(split it into several files)"
+        "line 2002: the sheet has more than 2,000 rows; import at most 2,000 at a time "
+        "(split it into several files, or move a whole repository as a journeyhub/1 file)"
     ]
     assert time.monotonic() - started < 10
+
+
+def test_a_sheet_of_endless_empty_lines_stops_early(team_map, owner):
+    content = b"map,step\nM,s\n" + b",\n" * 50_000
+
+    assert refused(content, owner, team_map) == [
+        "line 20001: the sheet goes on past 20,000 lines; remove the empty ones"
+    ]
 
 
 def test_a_zip_bomb_is_refused_from_its_directory(team_map, owner):

@@ -308,6 +308,24 @@ def test_only_leadership_and_admins_import_at_the_top_level(request, role, statu
     assert JourneyMap.objects.filter(title="Top map", parent=None).exists() == (status == 200)
 
 
+@pytest.mark.parametrize("under", ["no-such-map", "bad slug", "nul\x00byte", "ü" * 300])
+def test_an_under_that_names_no_map_answers_404(owner, under):
+    response = post(api(owner), csv_bytes([["map", "step"], ["M", "s"]]), f"?under={under}")
+
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("under: no journey map")
+
+
+def test_an_api_upload_over_the_size_limit_is_refused(owner, team_map):
+    response = post(api(owner), b"x" * (10 * 2**20 + 1), f"?under={team_map.slug}")
+
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        "file: the file is 10.0 MB; a spreadsheet may be at most 10 MB (split it into several "
+        "files)"
+    ]
+
+
 def test_a_map_the_user_cannot_see_answers_404(viewer, draft_map):
     response = post(
         api(viewer), csv_bytes([["map", "step"], ["M", "s"]]), f"?under={draft_map.slug}"

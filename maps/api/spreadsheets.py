@@ -5,6 +5,8 @@ and admins). ``?dry_run=1`` answers what the import would do and writes nothing.
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -23,6 +25,7 @@ from maps.spreadsheets.reader import MAX_UPLOAD_BYTES, too_large
 from maps.spreadsheets.service import SpreadsheetForbidden, spreadsheet_import
 
 DRY_RUN_VALUES = {"1", "true", "yes"}
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class SpreadsheetFileSerializer(serializers.Serializer):
@@ -84,7 +87,9 @@ class SpreadsheetImportView(APIView):
             if not permissions.can_create_top_level_map(request.user):
                 raise PermissionDenied(TOP_LEVEL_DENIED)
             return None
-        journey_map = permissions.visible_maps(request.user).filter(slug=slug[:200]).first()
+        journey_map = None
+        if SLUG.fullmatch(slug):  # anything else names no map (and a NUL byte no query)
+            journey_map = permissions.visible_maps(request.user).filter(slug=slug[:200]).first()
         if journey_map is None:
             raise NotFound(f"under: no journey map “{slug[:80]}” that you may see.")
         if not permissions.can(request.user, Action.CREATE_SUBMAP, journey_map):
