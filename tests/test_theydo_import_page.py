@@ -424,7 +424,7 @@ def test_the_page_names_the_six_formats_and_lists_past_imports_newest_first(
 
 
 def test_editors_see_the_link_on_the_map_page_and_viewers_do_not(client, team_map, owner, viewer):
-    link = f'href="/maps/{team_map.slug}/import/theydo/">Import from TheyDo'
+    link = f'href="/maps/{team_map.slug}/import/theydo/">From TheyDo'
     client.force_login(owner)
     assert link in client.get(team_map.get_absolute_url()).text
     client.force_login(viewer)

@@ -45,7 +45,8 @@ def test_an_owner_previews_and_imports_maps_from_a_spreadsheet(
     sheet.write_bytes(xlsx_bytes(ONBOARDING[:5]))
     page = sign_in("olivia")
     page.goto(f"{live_server.url}{team_map.get_absolute_url()}")
-    page.get_by_role("link", name="Import from a spreadsheet").click()
+    page.locator("summary", has_text="Import").click()  # the map's Import menu
+    page.get_by_role("link", name="From a spreadsheet (CSV, XLSX)").click()
     expect(page.get_by_role("heading", name="Import from a spreadsheet", level=1)).to_be_visible()
     shot(page, "upload")
 
@@ -68,7 +69,8 @@ def test_an_owner_previews_and_imports_maps_from_a_spreadsheet(
     shot(page, "imported")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export as XLSX").click()
+        page.locator("summary", has_text="Export").click()  # the map's Export menu
+        page.get_by_role("link", name="Spreadsheet (XLSX)").click()
     rows = list(
         load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))["Steps"].iter_rows(
             values_only=True
