@@ -239,6 +239,7 @@ class NewMapForm(forms.ModelForm):
         self.parent = parent
         self.instance.parent = parent  # so the model's own checks see the tree position
         self.fields["template"].choices = [("", "A blank map"), *templates]
+        self.order_fields(["title", "template"])  # what to start from comes right after
         self.fields["persona"].queryset = Persona.objects.order_by("name")
         if parent is None:
             del self.fields["parent_step"]
