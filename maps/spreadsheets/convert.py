@@ -9,8 +9,8 @@ are collected (``maps.imports.Problems``: the first 50, then a count), and a she
 with any problem converts to nothing.
 
 Matching what exists (``document_for``), so importing the same sheet again updates
-instead of copying: a map matches the map imported into (``under``) itself or one of
-its children by slug or title (case-insensitive; top level: the top-level maps); a
+instead of copying: a map matches a child of the map imported into (``under``) by slug
+or title (case-insensitive; top level: the top-level maps), each child at most once; a
 step matches on its ``step key``, or on its name within its map when the row has no
 key; a stage on its name; a pain point or item on its kind, step and title. What
 matches keeps its exchange key (and every field the sheet has no column for); what
@@ -224,6 +224,7 @@ class Built:
     maps: list[MapPlan]
     #: JSON path of a document entry → (line, column of the sheet, field → column)
     places: dict[str, tuple[int, str, dict[str, str]]] = field(default_factory=dict)
+    letters: dict[str, str] = field(default_factory=dict)  # column → its letter in the file
 
     def locate(self, problem: str) -> str:
         """An importer problem (``maps[0].steps[3].name: …``) in the sheet's terms
@@ -238,8 +239,6 @@ class Built:
         rest = path[len(best) :].lstrip(".")
         column = fields.get(rest.split(".")[0].split("[")[0], column) if rest else column
         return f"line {line}, {self._column(column)}: {message}"
-
-    letters: dict[str, str] = field(default_factory=dict)
 
     def _column(self, column: str) -> str:
         letter = self.letters.get(column)
