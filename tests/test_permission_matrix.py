@@ -37,8 +37,10 @@ from governance.models import (
     ScorecardSnapshot,
     ScorecardWeights,
 )
+from governance.share_links import share_link_create, share_link_record_use
 from maps.models import (
     EventImport,
+    ExchangeImport,
     JourneyMap,
     Quote,
     ResearchSource,
@@ -156,6 +158,8 @@ def world(
     group_grant = assign_perm("view_journeymap", GroupFactory(name="Auditors"), team_map)
     review = Review.objects.create(map=team_map, reviewed_by=owner)
     map_snapshot = snapshot_take(journey_map=team_map, label="after Q3 research", by=owner)
+    share_link, share_token = share_link_create(journey_map=team_map, by=owner)
+    share_link_use = share_link_record_use(link=share_link, ip="192.0.2.1", user_agent="pytest")
     reminder = ReminderLog.objects.create(owner=owner, day=dt.date(2026, 11, 2), maps=2)
     term = VocabularyTerm.objects.create(key="pain_point", label="Friction")
     # the inventory of maps kept elsewhere: olivia's slide deck, her team's, with a file
@@ -177,6 +181,10 @@ def world(
     # a TheyDo preview waiting for its confirmation (the file name only: nothing on disk)
     theydo_import = TheydoImport.objects.create(
         map=team_map, uploaded_by=owner, file="theydo-imports/m.json", file_name="m.json"
+    )
+    # olivia's refused journeyhub/1 upload: only she sees it (the file name only)
+    exchange_import = ExchangeImport.objects.create(
+        uploaded_by=owner, file_name="maps.json", status="refused", problems=["format: missing"]
     )
     # sign-in lockout records (django-axes): read in the admin, never added there
     seen = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "vic"}
@@ -226,6 +234,9 @@ def world(
         "review": review,
         "reminder": reminder,
         "map_snapshot": map_snapshot,
+        "share_link": share_link,
+        "share_token": share_token,
+        "share_link_use": share_link_use,
         "term": term,
         "inventory_entry": inventory_entry,
         "token": token,
@@ -234,6 +245,7 @@ def world(
         "priorities": priorities,
         "event_import": event_import,
         "theydo_import": theydo_import,
+        "exchange_import": exchange_import,
         "users": {"viewer": viewer, "team": team, "other_owner": other_owner, "guest": guest},
     }
 
@@ -464,6 +476,65 @@ def matrix(w) -> dict[str, list[Case]]:
                 {"username": "newcomer", "role": "viewer"},
             ),
         ],
+        # read-only share links (tests/test_share_links.py): made and revoked by those
+        # who may share the map; the public page needs no sign-in
+        "governance:share-link-create": [
+            Case(
+                "POST",
+                f"/maps/{m.slug}/share/links/",
+                expect(302, 403, 403, 302, 403, 302, 302),
+                {"label": "Agency"},
+            ),
+            Case("GET", f"/maps/{m.slug}/share/links/", NOT_POST),
+        ],
+        "governance:share-link-revoke": [
+            Case(
+                "POST",
+                f"/maps/{m.slug}/share/links/{w['share_link'].pk}/revoke/",
+                expect(302, 403, 403, 302, 403, 302, 302),
+            ),
+            Case("GET", f"/maps/{m.slug}/share/links/{w['share_link'].pk}/revoke/", NOT_POST),
+        ],
+        "share-link-public": [
+            Case("GET", f"/s/{w['share_token']}/", everyone(200)),
+            Case("GET", "/s/not-a-token/", everyone(404)),
+            Case("POST", f"/s/{w['share_token']}/", everyone(405)),
+        ],
+        "api:map-share-links": [
+            Case(
+                "GET",
+                f"/api/maps/{m.pk}/share-links/",
+                expect(401, 403, 403, 200, 403, 200, 200),
+                api=True,
+            ),
+            Case(
+                "GET",
+                f"/api/maps/{draft.pk}/share-links/",
+                expect(401, 404, 404, 404, 200, 200, 200),
+                api=True,
+            ),
+            Case(
+                "POST",
+                f"/api/maps/{m.pk}/share-links/",
+                expect(401, 403, 403, 201, 403, 201, 201),
+                {"label": "Agency"},
+                api=True,
+            ),
+        ],
+        "api:map-share-link-revoke": [
+            Case(
+                "POST",
+                f"/api/maps/{m.pk}/share-links/{w['share_link'].pk}/revoke/",
+                expect(401, 403, 403, 200, 403, 200, 200),
+                api=True,
+            ),
+            Case(
+                "GET",
+                f"/api/maps/{m.pk}/share-links/{w['share_link'].pk}/revoke/",
+                everyone(405, anon=401),
+                api=True,
+            ),
+        ],
         "governance:history": [
             Case("GET", f"/maps/{m.slug}/history/", SIGNED_IN_PAGE),
             Case("GET", f"/maps/{draft.slug}/history/", DRAFT_READ_PAGE),
@@ -561,6 +632,18 @@ def matrix(w) -> dict[str, list[Case]]:
             ),
         ],
         "api:map-tree": [Case("GET", "/api/maps/tree/", API_READ, api=True)],
+        # templates: listed to everyone signed in; a map from one goes where its creator
+        # may add maps (under olivia's team map: its editors and leadership)
+        "api:templates": [Case("GET", "/api/templates/", API_READ, api=True)],
+        "api:map-from-template": [
+            Case(
+                "POST",
+                "/api/maps/from-template/",
+                expect(401, 403, 201, 201, 403, 201, 201),
+                {"template": "essential:onboard", "title": "Onboard savers", "parent": m.pk},
+                api=True,
+            ),
+        ],
         "api:map-detail": [
             Case("GET", f"/api/maps/{m.pk}/", API_READ, api=True),
             Case("GET", f"/api/maps/{draft.pk}/", DRAFT_READ_API, api=True),
@@ -875,6 +958,8 @@ EDIT_POST = expect(302, 403, 302, 302, 403, 403, 302)
 NOT_POST = everyone(405, anon=302)
 SUBMAP_PAGE = expect(302, 403, 200, 200, 403, 200, 200)  # add maps under olivia's team map
 TOP_LEVEL_PAGE = expect(302, 403, 403, 403, 403, 200, 200)  # leadership and admins
+OWN_UPLOAD_PAGE = expect(302, 404, 404, 200, 404, 404, 404)  # olivia's upload: hers alone
+OWN_UPLOAD_POST = expect(302, 404, 404, 302, 404, 404, 404)
 
 
 def editor_cases(w) -> dict[str, list[Case]]:
@@ -1037,6 +1122,28 @@ def editor_cases(w) -> dict[str, list[Case]]:
                 f"/maps/{draft.slug}/import/theydo/{w['theydo_import'].pk}/",
                 expect(302, 404, 404, 404, 404, 403, 404),  # the import is not on the draft
             ),
+        ],
+        # journeyhub/1 in the browser: everyone signed in may upload (the importer decides
+        # what each may change); an upload is its uploader's alone (others: 404)
+        "maps:import": [
+            Case("GET", "/maps/import/", SIGNED_IN_PAGE),
+            Case("POST", "/maps/import/", SIGNED_IN_PAGE),  # no file: the form again
+        ],
+        "maps:import-job": [
+            Case("GET", f"/maps/import/{w['exchange_import'].pk}/", OWN_UPLOAD_PAGE),
+            Case("POST", f"/maps/import/{w['exchange_import'].pk}/", NOT_POST),
+        ],
+        "maps:import-confirm": [
+            Case("POST", f"/maps/import/{w['exchange_import'].pk}/confirm/", OWN_UPLOAD_POST),
+            Case("GET", f"/maps/import/{w['exchange_import'].pk}/confirm/", NOT_POST),
+        ],
+        "maps:import-discard": [
+            Case("POST", f"/maps/import/{w['exchange_import'].pk}/discard/", OWN_UPLOAD_POST),
+            Case("GET", f"/maps/import/{w['exchange_import'].pk}/discard/", NOT_POST),
+        ],
+        "maps:export": [
+            Case("GET", f"/maps/{m.slug}/export/", SIGNED_IN_PAGE),
+            Case("GET", f"/maps/{draft.slug}/export/?subtree=0", DRAFT_READ_PAGE),
         ],
         "maps:theydo-import-confirm": [
             Case(
@@ -1251,6 +1358,9 @@ ADMIN_EXCEPTIONS = {
     "admin:axes_accessfailurelog_add": (403, 302, 302),
     # TheyDo import records come from imports (page, API, command); read and deleted here
     "admin:maps_theydoimport_add": (403, 302, 302),
+    # share links are made on the sharing page or the API (their token is shown there once)
+    "admin:governance_sharelink_add": (403, 302, 302),
+    "admin:governance_sharelinkuse_add": (403, 302, 302),
 }
 
 
@@ -1284,6 +1394,8 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "governance.review": w["review"],
         "governance.reminderlog": w["reminder"],
         "governance.mapsnapshot": w["map_snapshot"],
+        "governance.sharelink": w["share_link"],
+        "governance.sharelinkuse": w["share_link_use"],
         "governance.scorecardweights": w["weights"],
         "governance.scorecardsnapshot": w["snapshot"],
         "governance.prioritisationweights": w["priorities"],
