@@ -111,22 +111,28 @@ def _tree_order(root: JourneyMap, maps: dict[int, JourneyMap]) -> list[JourneyMa
     return ordered
 
 
-def _m2m(model, name: str, owner_ids: Iterable[int]) -> list[tuple[int, int]]:
+# Rows are selected by their map (``owners``: a filter on the row, e.g. ``{"map_id__in":
+# ids}``), never by long lists of their own ids: SQLite takes at most 32,766 parameters.
+
+
+def _owned(source: str, owners: dict[str, Any]) -> dict[str, Any]:
+    return {f"{source}__{key}": value for key, value in owners.items()}
+
+
+def _m2m(model, name: str, owners: dict[str, Any]) -> list[tuple[int, int]]:
     through = model._meta.get_field(name).remote_field.through
     source = model._meta.get_field(name).m2m_field_name()
     target = model._meta.get_field(name).m2m_reverse_field_name()
     return list(
-        through.objects.filter(**{f"{source}_id__in": list(owner_ids)}).values_list(
-            f"{source}_id", f"{target}_id"
-        )
+        through.objects.filter(**_owned(source, owners)).values_list(f"{source}_id", f"{target}_id")
     )
 
 
-def _tags(model, owner_ids: Iterable[int]) -> dict[int, list[dict]]:
+def _tags(model, owners: dict[str, Any]) -> dict[int, list[dict]]:
     through = model.tags.through
     source = model._meta.get_field("tags").m2m_field_name()
     found: dict[int, list[dict]] = defaultdict(list)
-    rows = through.objects.filter(**{f"{source}_id__in": list(owner_ids)}).values_list(
+    rows = through.objects.filter(**_owned(source, owners)).values_list(
         f"{source}_id", "tag__kind", "tag__group__name", "tag__name"
     )
     for owner, kind, group, name in rows:
@@ -176,17 +182,20 @@ def export_document(
             (r["pk"], r["exchange_key"] if "exchange_key" in r else r.get("key")) for r in rows
         )
         refs.want(part, rows)
+    # (a kind with no rows in these maps skips its dependent queries: still a fixed number)
     tags = {
-        part.name: _tags(part.model, [r["pk"] for r in content[part.name]])
+        part.name: _tags(part.model, {"map_id__in": map_ids}) if content[part.name] else {}
         for part in CONTENT_PARTS
         if "tags" in part.m2m
     }
 
-    kpi_ids = [r["pk"] for r in content["kpis"]]
     per_kpi: dict[str, dict[int, list[dict]]] = {}
     if measurements:
         for part in (MEASUREMENT_PART, OBSERVATION_PART):
-            rows = _values(part, part.model.objects.filter(kpi_id__in=kpi_ids), "kpi_id")
+            rows = []
+            if content["kpis"]:
+                query = part.model.objects.filter(kpi__map_id__in=map_ids)
+                rows = _values(part, query, "kpi_id")
             refs.want(part, rows)
             grouped: dict[int, list[dict]] = defaultdict(list)
             for row in rows:
@@ -195,25 +204,25 @@ def export_document(
 
     sources = _values(SOURCE_PART, SOURCE_PART.model.objects.filter(map_id__in=map_ids), "map_id")
     refs.want(SOURCE_PART, sources)
-    source_ids = [r["pk"] for r in sources]
-    quotes = _values(
-        QUOTE_PART, QUOTE_PART.model.objects.filter(source_id__in=source_ids), "source_id"
-    )
+    quotes: list[dict] = []
+    attachments: list[dict] = []
+    source_links: dict[str, list] = {name: [] for name in SOURCE_PART.m2m}
+    quote_links: dict[str, list] = {name: [] for name in QUOTE_PART.m2m if name != "tags"}
+    quote_tags: dict[int, list[dict]] = {}
+    if sources:
+        quote_maps = {"source__map_id__in": map_ids}
+        quotes = _values(QUOTE_PART, QUOTE_PART.model.objects.filter(**quote_maps), "source_id")
+        attachments = _values(
+            ATTACHMENT_PART, ATTACHMENT_PART.model.objects.filter(**quote_maps), "source_id"
+        )
+        source_links = {
+            name: _m2m(SOURCE_PART.model, name, {"map_id__in": map_ids}) for name in SOURCE_PART.m2m
+        }
+        if quotes:
+            quote_links = {name: _m2m(QUOTE_PART.model, name, quote_maps) for name in quote_links}
+            quote_tags = _tags(QUOTE_PART.model, quote_maps)
     refs.want(QUOTE_PART, quotes)
-    attachments = _values(
-        ATTACHMENT_PART,
-        ATTACHMENT_PART.model.objects.filter(source_id__in=source_ids),
-        "source_id",
-    )
     refs.want(ATTACHMENT_PART, attachments)
-    source_links = {
-        name: _m2m(SOURCE_PART.model, name, source_ids)
-        for name in SOURCE_PART.m2m
-        if name != "tags"
-    }
-    quote_ids = [r["pk"] for r in quotes]
-    quote_links = {name: _m2m(QUOTE_PART.model, name, quote_ids) for name in QUOTE_PART.m2m}
-    quote_tags = _tags(QUOTE_PART.model, quote_ids)
 
     projects = _project_rows(user, map_ids, refs)
 
@@ -221,8 +230,17 @@ def export_document(
     persona_ids = set(refs.keys[Persona])
 
     # --- writing ----------------------------------------------------------------------
-    def linked(links: list[tuple[int, int]], owner: int, target) -> list[str]:
-        return sorted(refs.key(target, other) or "" for o, other in links if o == owner)
+    def by_owner(links: list[tuple[int, int]]) -> dict[int, list[int]]:
+        grouped: dict[int, list[int]] = defaultdict(list)
+        for owner, other in links:
+            grouped[owner].append(other)
+        return grouped
+
+    quote_links = {name: by_owner(links) for name, links in quote_links.items()}
+    source_links = {name: by_owner(links) for name, links in source_links.items()}
+
+    def linked(links: dict[int, list[int]], owner: int, target) -> list[str]:
+        return sorted(refs.key(target, other) or "" for other in links.get(owner, ()))
 
     by_map: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for part in CONTENT_PARTS:
@@ -315,7 +333,7 @@ def _project_rows(user, map_ids: list[int], refs: _Refs) -> list[tuple[dict, dic
     )
     rows = _values(PROJECT_PART, model.objects.filter(pk__in=ids))
     refs.want(PROJECT_PART, rows)
-    map_links = _m2m(model, "maps", ids)
+    map_links = _m2m(model, "maps", {"pk__in": ids})
     step_links = model.steps.through.objects.filter(
         cxproject_id__in=ids, step__map_id__in=map_ids
     ).values_list("cxproject_id", "step__map__slug", "step__key")
@@ -323,7 +341,7 @@ def _project_rows(user, map_ids: list[int], refs: _Refs) -> list[tuple[dict, dic
         cxproject_id__in=ids, painpoint__map_id__in=map_ids
     ).values_list("cxproject_id", "painpoint__map__slug", "painpoint__exchange_key")
     slug_of = refs.keys[JourneyMap]
-    tags = _tags(model, ids)
+    tags = _tags(model, {"pk__in": ids})
     links: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for project, map_id in map_links:
         if map_id in slug_of:

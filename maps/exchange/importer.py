@@ -46,6 +46,7 @@ from ..theydo.validation import FORMAT_CHECKER, _explain, _sort_key, describe, p
 from ..tree import lock_for_tree_write
 from .schema import document_schema
 from .spec import (
+    BY_NAME,
     CONTENT_PARTS,
     FORMAT,
     MAP_PART,
@@ -63,6 +64,7 @@ from .spec import (
 )
 
 CHANGE_REASON = "journeyhub/1 import"
+HISTORY_CHUNK = 2000
 MAX_PROBLEMS = 200
 Path = tuple[str | int, ...]
 PART_OF_MODEL = {part.model: part.name for part in CONTENT_PARTS}
@@ -303,12 +305,11 @@ class _Importer:
                     "from_step", "to_step"
                 )
             existing[part.name] = list(qs)
-        kpi_ids = [k.pk for k in existing["kpis"]]
+        # by their map, not by lists of their ids: SQLite takes at most 32,766 parameters
         for sub in (MEASUREMENT_PART, OBSERVATION_PART):
-            existing[sub.name] = list(sub.model.objects.filter(kpi_id__in=kpi_ids))
+            existing[sub.name] = list(sub.model.objects.filter(kpi__map_id__in=ids))
         existing["research"] = list(SOURCE_PART.model.objects.filter(map_id__in=ids))
-        source_ids = [s.pk for s in existing["research"]]
-        existing["quotes"] = list(QUOTE_PART.model.objects.filter(source_id__in=source_ids))
+        existing["quotes"] = list(QUOTE_PART.model.objects.filter(source__map_id__in=ids))
         keys = [p["key"] for p in doc.get("projects", [])]
         existing["projects"] = list(PROJECT_PART.model.objects.filter(exchange_key__in=keys))
         existing["personas"] = list(
@@ -336,17 +337,17 @@ class _Importer:
                 self.tag_resolver.want(_theydo_tags(data["tags"]))
         self.tag_resolver.resolve()
         self.current_m2m: dict[tuple[type, str], dict[int, set]] = {}
-        for name, part in (
-            ("lane_items", CONTENT_PARTS[4]),
-            ("kpis", CONTENT_PARTS[5]),
-            ("quotes", QUOTE_PART),
-            ("research", SOURCE_PART),
-            ("projects", PROJECT_PART),
+        project_ids = [p.pk for p in existing["projects"]]
+        for name, part, owners in (
+            ("lane_items", BY_NAME["lane_items"], {"map_id__in": ids}),
+            ("kpis", BY_NAME["kpis"], {"map_id__in": ids}),
+            ("quotes", QUOTE_PART, {"source__map_id__in": ids}),
+            ("research", SOURCE_PART, {"map_id__in": ids}),
+            ("projects", PROJECT_PART, {"pk__in": project_ids}),
         ):
-            pks = [r.pk for r in existing[name]]
             for m2m in part.m2m:
                 self.current_m2m[(part.model, m2m)] = (
-                    _current_links(part.model, m2m, pks) if pks else {}
+                    _current_links(part.model, m2m, owners) if existing[name] else {}
                 )
 
     # --- 3. matching -----------------------------------------------------------------
@@ -1017,13 +1018,13 @@ def _theydo_tags(tags: list[dict]) -> dict[str, list]:
     return item
 
 
-def _current_links(model: type[models.Model], m2m: str, pks: list[int]) -> dict[int, set]:
+def _current_links(model: type[models.Model], m2m: str, owners: dict) -> dict[int, set]:
     """Each row's current links: tags as identities, other rows as (pk, their map's pk)."""
     field_ = model._meta.get_field(m2m)
     through = field_.remote_field.through
     source, target = field_.m2m_field_name(), field_.m2m_reverse_field_name()
     found: dict[int, set] = defaultdict(set)
-    qs = through.objects.filter(**{f"{source}_id__in": pks})
+    qs = through.objects.filter(**{f"{source}__{key}": value for key, value in owners.items()})
     if m2m == "tags":
         for owner, kind, group, name in qs.values_list(
             f"{source}_id", "tag__kind", "tag__group__name", "tag__name"
@@ -1041,22 +1042,27 @@ def _current_links(model: type[models.Model], m2m: str, pks: list[int]) -> dict[
 
 
 def history_write(model: type[models.Model], objs: list, *, by, update: bool) -> None:
-    """``maps.theydo.plan.history_write`` with this import's change reason."""
+    """``maps.theydo.plan.history_write`` with this import's change reason, in chunks (a
+    chunk's m2m links are read by its ids: SQLite takes at most 32,766 parameters)."""
     if not objs or not hasattr(model, "history"):
         return
     user = by if getattr(by, "pk", None) else None
-    rows = model.history.bulk_history_create(
-        objs, update=update, default_user=user, default_change_reason=CHANGE_REASON
-    )
-    row_of = {row.id: row for row in rows or ()}
-    for m2m in getattr(model.history.model, "_history_m2m_fields", ()):
-        history_m2m = HistoricalRecords.m2m_models[m2m]
-        source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-        links = m2m.remote_field.through.objects.filter(**{f"{source}__in": list(row_of)})
-        history_m2m.objects.bulk_create(
-            history_m2m(history=row_of[obj], id=pk, **{f"{source}_id": obj, f"{target}_id": other})
-            for pk, obj, other in links.values_list("id", f"{source}_id", f"{target}_id")
+    for start in range(0, len(objs), HISTORY_CHUNK):
+        chunk = objs[start : start + HISTORY_CHUNK]
+        rows = model.history.bulk_history_create(
+            chunk, update=update, default_user=user, default_change_reason=CHANGE_REASON
         )
+        row_of = {row.id: row for row in rows or ()}
+        for m2m in getattr(model.history.model, "_history_m2m_fields", ()):
+            history_m2m = HistoricalRecords.m2m_models[m2m]
+            source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+            links = m2m.remote_field.through.objects.filter(**{f"{source}__in": list(row_of)})
+            history_m2m.objects.bulk_create(
+                history_m2m(
+                    history=row_of[obj], id=pk, **{f"{source}_id": obj, f"{target}_id": other}
+                )
+                for pk, obj, other in links.values_list("id", f"{source}_id", f"{target}_id")
+            )
 
 
 def import_document(
