@@ -10,7 +10,10 @@ from .models import (
     Review,
     ScorecardSnapshot,
     ScorecardWeights,
+    ShareLink,
+    ShareLinkUse,
 )
+from .share_links import share_link_revoke
 
 
 @admin.register(Review)
@@ -88,6 +91,57 @@ class MapSnapshotAdmin(admin.ModelAdmin):
     autocomplete_fields = ("map", "created_by")
     readonly_fields = ("created_at",)
     date_hierarchy = "created_at"
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(SimpleHistoryAdmin):
+    """Read-only links to published maps. They are made on the map's sharing page or
+    through the API (the token is shown once there, never stored); here they are looked
+    up and revoked, and their history says who made and revoked them."""
+
+    list_display = (
+        "map", "label", "token_prefix", "created_by", "created_at", "expires_on",
+        "revoked_at", "uses", "last_used_at",
+    )  # fmt: skip
+    list_select_related = ("map", "created_by")
+    list_filter = ("revoked_at", "expires_on")
+    search_fields = ("map__title", "map__slug", "label", "token_prefix")
+    date_hierarchy = "created_at"
+    fields = (
+        "map", "label", "expires_on", "token_prefix", "created_by", "created_at",
+        "revoked_at", "revoked_by", "uses", "last_used_at",
+    )  # fmt: skip
+    readonly_fields = (
+        "map", "token_prefix", "created_by", "created_at", "revoked_at", "revoked_by",
+        "uses", "last_used_at",
+    )  # fmt: skip
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a token made here could not be shown to anyone: use the sharing page
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset) -> None:
+        links = list(queryset.filter(revoked_at__isnull=True).select_related("map"))
+        for link in links:
+            share_link_revoke(link=link, by=request.user)
+        self.message_user(request, f"{len(links)} link(s) revoked.")
+
+
+@admin.register(ShareLinkUse)
+class ShareLinkUseAdmin(admin.ModelAdmin):
+    """The log of openings, read-only: a network (not an address) and a user agent."""
+
+    list_display = ("link", "used_at", "network", "user_agent")
+    list_select_related = ("link", "link__map")
+    date_hierarchy = "used_at"
+    search_fields = ("link__map__title", "link__label", "network")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ExternalMap)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_scorecard
+from . import views, views_scorecard, views_share_links
 
 app_name = "governance"
 
@@ -8,6 +8,16 @@ urlpatterns = [
     path("<slug:slug>/transfer/", views.transfer, name="transfer"),
     path("<slug:slug>/share/", views.share, name="share"),
     path("<slug:slug>/share/<int:grant_id>/remove/", views.unshare, name="unshare"),
+    path(
+        "<slug:slug>/share/links/",
+        views_share_links.share_link_create,
+        name="share-link-create",
+    ),
+    path(
+        "<slug:slug>/share/links/<int:link_id>/revoke/",
+        views_share_links.share_link_revoke,
+        name="share-link-revoke",
+    ),
     path("<slug:slug>/review/", views.mark_reviewed, name="review"),
     path("<slug:slug>/history/", views.map_history, name="history"),
     path("<slug:slug>/snapshots/", views.snapshots, name="snapshots"),

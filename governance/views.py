@@ -19,6 +19,7 @@ from . import history, map_snapshots, permissions, reviews, services
 from .forms import ShareForm, TransferForm
 from .models import MapSnapshot
 from .permissions import Action
+from .views_share_links import share_links_context
 
 
 def _crumbs(request: HttpRequest, journey_map) -> list:
@@ -87,15 +88,22 @@ def share(request: HttpRequest, slug: str) -> HttpResponse:
                 f"as {form.cleaned_data['role']}.",
             )
             return redirect("governance:share", slug=journey_map.slug)
+    return share_page(request, journey_map, form=form)
+
+
+def share_page(
+    request: HttpRequest, journey_map, *, form=None, link_form=None, status: int = 200
+) -> HttpResponse:
+    """The sharing page: people with access, and read-only links (views_share_links)."""
     grants = (
         JourneyMapUserObjectPermission.objects.filter(content_object=journey_map)
         .select_related("user", "permission")
         .order_by("user__username")
     )
     rows = [(grant, services.grant_role(grant)) for grant in grants]
-    return render(
-        request, "governance/share.html", {"map": journey_map, "form": form, "grants": rows}
-    )
+    context = {"map": journey_map, "form": form or ShareForm(), "grants": rows}
+    context.update(share_links_context(request, journey_map, link_form))
+    return render(request, "governance/share.html", context, status=status)
 
 
 @require_POST

@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
 from governance.api_inventory import ExternalMapViewSet
 from governance.api_search import SearchView
+from governance.api_share_links import ShareLinkViewSet
 from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.exchange import ExchangeImportView, MapExportView
@@ -67,6 +68,16 @@ urlpatterns = [
     ),
     path("maps/from-template/", MapFromTemplateView.as_view(), name="map-from-template"),
     path("templates/", TemplateListView.as_view(), name="templates"),
+    path(
+        "maps/<int:pk>/share-links/",
+        ShareLinkViewSet.as_view({"get": "list", "post": "create"}),
+        name="map-share-links",
+    ),
+    path(
+        "maps/<int:pk>/share-links/<int:link_id>/revoke/",
+        ShareLinkViewSet.as_view({"post": "revoke"}),
+        name="map-share-link-revoke",
+    ),
     path("import/spreadsheet/", SpreadsheetImportView.as_view(), name="import-spreadsheet"),
     path("portfolio/", PortfolioView.as_view(), name="portfolio"),
     path("search/", SearchView.as_view(), name="search"),

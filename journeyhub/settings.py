@@ -223,6 +223,8 @@ REST_FRAMEWORK = {
         "token": os.environ.get("JOURNEYHUB_THROTTLE_TOKEN", "10/minute"),
         "imports": os.environ.get("JOURNEYHUB_THROTTLE_IMPORTS", "30/hour"),
         "writes": os.environ.get("JOURNEYHUB_THROTTLE_WRITES", "600/minute"),
+        # openings of public share links (/s/<token>/) per client IP (a page, not the API)
+        "share_links": os.environ.get("JOURNEYHUB_THROTTLE_SHARE_LINKS", "60/minute"),
     },
     # JSON bodies: bounded size, depth and integer digits, finite numbers (a 400 or 413
     # naming the JSON path); Django's own refusals of a request body answer JSON too

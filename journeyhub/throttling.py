@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 
 class _LiveRates:
@@ -39,3 +39,14 @@ class WriteThrottle(_LiveRates, UserRateThrottle):
         if request.method in SAFE_METHODS or getattr(view, "throttle_scope", None):
             return True  # reads are free; scoped views count against their own limit
         return super().allow_request(request, view)
+
+
+class ShareLinkThrottle(_LiveRates, SimpleRateThrottle):
+    """Openings of public share links (``/s/<token>/``) per client IP, whatever the
+    token: the page needs no sign-in, so this is what keeps a scraper or a token
+    guesser slow. Used by a plain Django view: only ``request.META`` is read."""
+
+    scope = "share_links"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

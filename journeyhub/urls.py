@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from governance import views_portfolio, views_search
+from governance import views_portfolio, views_search, views_share_links
 from governance.home import home
 
 # friendly error pages that keep the navigation and say why (journeyhub/views.py)
@@ -28,6 +28,8 @@ urlpatterns = [
     path("projects/<int:pk>/", views_portfolio.project_detail, name="project_detail"),
     path("projects/<int:pk>/edit/", views_portfolio.project_edit, name="project_edit"),
     path("projects/<int:pk>/delete/", views_portfolio.project_delete, name="project_delete"),
+    # read-only share links: no sign-in, the token is the key (governance/share_links.py)
+    path("s/<str:token>/", views_share_links.public_map, name="share-link-public"),
     path("api/", include("journeyhub.api_urls")),
     path("admin/", admin.site.urls),
 ]
