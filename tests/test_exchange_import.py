@@ -220,3 +220,23 @@ def test_an_import_into_existing_maps_costs_the_same_queries_whatever_its_size(
         import_document(document(30), by=owner, under=team_map)
     assert JourneyMap.objects.get(slug="pay-a-bill").steps.count() == 32
     StepFactory  # noqa: B018 - factories stay importable for future cases
+
+
+def test_rules_only_the_database_keeps_are_refused_by_path_too(owner, team_map):
+    document = minimal(
+        kpis=[
+            {
+                "key": "k1",
+                "name": "Completion",
+                "kind": "ratio",
+                "observations": [{"date": "2026-01-01", "numerator": 1, "denominator": 0}],
+            }
+        ]
+    )
+    document["maps"][0]["links"].append({"from_step": "pay", "to_step": "pay"})
+    with pytest.raises(ExchangeInvalid) as refused:
+        import_document(document, by=owner, under=team_map)
+    assert refused.value.problems == [
+        "maps[0].kpis[0].observations[0].denominator: must be greater than 0",
+        "maps[0].links[1].to_step: a step cannot link to itself; mark it as recurring instead",
+    ]

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from jsonschema import Draft202012Validator
 from simple_history.models import HistoricalRecords
@@ -738,6 +738,7 @@ class _Importer:
                     if not row.part.model_field(a).is_relation
                 }
                 exclude = [f.name for f in row.obj._meta.fields if f.name not in exchanged]
+                self.check_constraints(row)
                 try:
                     row.obj.clean_fields(exclude=exclude)
                     if row.part is not MAP_PART:  # a map's placement is checked above
@@ -749,6 +750,20 @@ class _Importer:
                             where = (*row.path, json_name(field_name))
                         for message in messages:
                             self.problem(where, message)
+
+    def check_constraints(self, row: _Row) -> None:
+        """The database's check constraints that no model validator says first."""
+        obj = row.obj
+        if row.part.name == "links":
+            start = obj._state.fields_cache.get("from_step")
+            end = obj._state.fields_cache.get("to_step")
+            if start is not None and start is end:
+                self.problem(
+                    (*row.path, "to_step"),
+                    "a step cannot link to itself; mark it as recurring instead",
+                )
+        if row.part is OBSERVATION_PART and obj.denominator is not None and obj.denominator <= 0:
+            self.problem((*row.path, "denominator"), "must be greater than 0")
 
     def check_unique(self) -> None:
         """Rows that would take a name or key another row of the same map keeps (the
@@ -1078,5 +1093,11 @@ def import_document(
     importer = _Importer(document, by=by, under=under, dry_run=dry_run)
     if dry_run:
         return importer.run()
-    with transaction.atomic():
-        return importer.run()
+    try:
+        with transaction.atomic():
+            return importer.run()
+    except IntegrityError as exc:
+        # a rule the checks above do not know yet (or a concurrent write): refused, not a 500
+        raise ExchangeInvalid(
+            [f"the document conflicts with the data here ({str(exc).splitlines()[0][:200]})"]
+        ) from exc
