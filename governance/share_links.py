@@ -84,7 +84,8 @@ def share_link_for_token(token: str, *, today: dt.date | None = None) -> ShareLi
 def public_grid(journey_map: JourneyMap) -> MapGrid:
     """The map's grid as the read-only page lays it out, minus everything that points
     elsewhere: CX projects and sub-maps (their names and ids), the event-log funnel, the
-    research behind items (internal quotes and sources), and links items carry. Only
+    research behind items (internal quotes and sources), links items carry and who
+    owns an item. Only
     objects in memory are changed; nothing is saved."""
     grid = map_grid(journey_map, children=JourneyMap.objects.none())
     lanes = [lane for lane in grid.lanes if lane.spec.key not in PRIVATE_LANES]
@@ -95,6 +96,8 @@ def public_grid(journey_map: JourneyMap) -> MapGrid:
     for lane in lanes:
         for item in [*lane.whole_map, *(obj for _, cell in lane.cells for obj in cell)]:
             item.backing = None
+            if getattr(item, "owner_id", None):
+                item.owner_id = None  # colleagues' names stay inside the organisation
             if hasattr(item, "url"):
                 item.url = ""
             if hasattr(item, "external_links"):

@@ -48,5 +48,12 @@ class ShareLinkThrottle(_LiveRates, SimpleRateThrottle):
 
     scope = "share_links"
 
+    def get_ident(self, request) -> str:
+        # DRF trusts X-Forwarded-For unless NUM_PROXIES is set; anyone can send that
+        # header, so without a configured proxy count only the socket's address counts
+        if api_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)
+
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

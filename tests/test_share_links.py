@@ -159,6 +159,7 @@ class TestWhatThePublicPageHides:
         source.steps.add(steps[0])
         item = journey.lane_items.first()
         item.external_links = ["https://intranet.example/board/7"]
+        item.owner = other_owner
         item.save()
         _, token = make_link(journey, owner)
         return {"map": journey, "steps": steps, "token": token}
@@ -170,6 +171,7 @@ class TestWhatThePublicPageHides:
         for name in ("Draft sibling", "draft-sibling", "Hush project", "Interviews 2026"):
             assert name not in page
         assert "intranet.example" not in page
+        assert "Omar" not in page  # the lane item's owner
         for control in ("<form", "<button", "hx-", "csrf", "data-reorder-url", "icon-button"):
             assert control not in page
         for path in ("/maps/", "/projects/", "/api/", "/admin/", "/accounts/", "/search/"):
@@ -451,6 +453,9 @@ class TestLimits:
             refused = client.get(path, REMOTE_ADDR="192.0.2.1")
             assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
             assert refused["X-Robots-Tag"].startswith("noindex")
+            # a forged X-Forwarded-For does not make a new client
+            forged = client.get(path, REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="198.51.100.9")
+            assert forged.status_code == 429
             assert client.get(path, REMOTE_ADDR="192.0.2.2").status_code == 200  # other address
             assert ShareLinkUse.objects.count() == 4
         finally:
