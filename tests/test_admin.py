@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from governance.share_links import share_link_create, share_link_record_use
 from maps.models import JourneyMap, PainPoint, Step, Tag, TagGroup, TheydoImport
 from tests.builders import build_map_content, build_repository
 from tests.factories import JourneyMapFactory
@@ -38,6 +39,9 @@ def with_research(maps: list[JourneyMap], *, copies: int = 1) -> list[JourneyMap
     for journey_map in maps:
         research_for(journey_map, copies=copies)
         TheydoImport.objects.create(map=journey_map, file_name="metrics.json", status="done")
+        if journey_map.status == JourneyMap.Status.PUBLISHED:  # a share link, opened once
+            link, _ = share_link_create(journey_map=journey_map, by=journey_map.owner)
+            share_link_record_use(link=link, ip="192.0.2.1", user_agent="pytest")
         for item in journey_map.lane_items.all():
             tagged_item(item)
     return maps
