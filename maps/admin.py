@@ -27,6 +27,7 @@ from .models import (
     KPI,
     CXProject,
     EventImport,
+    ExchangeImport,
     JourneyMap,
     JourneyMapGroupObjectPermission,
     JourneyMapUserObjectPermission,
@@ -96,7 +97,18 @@ class FieldPolicyAdmin:
         return PolicyForm
 
 
-class BumpsMapVersion:
+class ExchangeKeyReadOnly:
+    """The exchange key is what a re-import matches a row by (docs/exchange.md): set
+    once when the row is made, shown, never retyped in the admin."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if any(f.name == "exchange_key" for f in self.model._meta.fields):
+            fields += ("exchange_key",)
+        return fields
+
+
+class BumpsMapVersion(ExchangeKeyReadOnly):
     """Admin edits of a map or its content move the map to a new version."""
 
     def save_model(self, request, obj, form, change):
@@ -445,7 +457,7 @@ class QualitativeFactorAdmin(BumpsMapVersion, SimpleHistoryAdmin):
 
 
 @admin.register(CXProject)
-class CXProjectAdmin(FieldPolicyAdmin, SimpleHistoryAdmin):
+class CXProjectAdmin(ExchangeKeyReadOnly, FieldPolicyAdmin, SimpleHistoryAdmin):
     list_display = (
         "title",
         "status",
@@ -515,17 +527,10 @@ class EventImportAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "started_at", "finished_at")
 
 
-@admin.register(TheydoImport)
-class TheydoImportAdmin(admin.ModelAdmin):
-    """TheyDo imports: what was uploaded, previewed and imported, with its problems.
-    Importing happens on the map's "Import from TheyDo" page, the API or
-    ``manage.py import_theydo``; here the records are read and deleted."""
+class ImportJobAdmin(admin.ModelAdmin):
+    """Uploaded imports (``maps.upload_jobs``): read and deleted here, made elsewhere."""
 
-    list_display = ("map", "format", "status", "progress", "via", "uploaded_by", "created_at")
-    list_select_related = ("map", "uploaded_by")
-    list_filter = ("status", "format", "via")
     ordering = ("-created_at", "-pk")
-    search_fields = ("map__title", "file_name")
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -535,6 +540,29 @@ class TheydoImportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(TheydoImport)
+class TheydoImportAdmin(ImportJobAdmin):
+    """TheyDo imports: what was uploaded, previewed and imported, with its problems.
+    Importing happens on the map's "Import from TheyDo" page, the API or
+    ``manage.py import_theydo``; here the records are read and deleted."""
+
+    list_display = ("map", "format", "status", "progress", "via", "uploaded_by", "created_at")
+    list_select_related = ("map", "uploaded_by")
+    list_filter = ("status", "format", "via")
+    search_fields = ("map__title", "file_name")
+
+
+@admin.register(ExchangeImport)
+class ExchangeImportAdmin(ImportJobAdmin):
+    """journeyhub/1 imports from the browser ("Import maps"): what was uploaded, its
+    preview, what it did, its problems."""
+
+    list_display = ("file_name", "under", "status", "progress", "uploaded_by", "created_at")
+    list_select_related = ("under", "uploaded_by")
+    list_filter = ("status",)
+    search_fields = ("file_name", "uploaded_by__username")
 
 
 # --- tags and research -------------------------------------------------------------------
@@ -611,7 +639,7 @@ class ResearchSourceAdmin(BumpsMapVersion, SimpleHistoryAdmin):
     inlines = (QuoteInline, AttachmentInline)
 
 
-class QuoteTouchesMap:
+class QuoteTouchesMap(ExchangeKeyReadOnly):
     """A quote's map is its source's: admin edits move that map to a new version."""
 
     def save_model(self, request, obj, form, change):

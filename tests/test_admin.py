@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.share_links import share_link_create, share_link_record_use
-from maps.models import JourneyMap, PainPoint, Step, Tag, TagGroup, TheydoImport
+from maps.models import ExchangeImport, JourneyMap, PainPoint, Step, Tag, TagGroup, TheydoImport
 from tests.builders import build_map_content, build_repository
 from tests.factories import JourneyMapFactory
 from tests.research_data import research_for
@@ -34,11 +34,14 @@ def media(settings, tmp_path):
 
 
 def with_research(maps: list[JourneyMap], *, copies: int = 1) -> list[JourneyMap]:
-    """Tags, research sources, quotes, attachments and a TheyDo import record on the
-    builder's maps."""
+    """Tags, research sources, quotes, attachments, TheyDo and journeyhub/1 import
+    records on the builder's maps."""
     for journey_map in maps:
         research_for(journey_map, copies=copies)
         TheydoImport.objects.create(map=journey_map, file_name="metrics.json", status="done")
+        ExchangeImport.objects.create(
+            under=journey_map, uploaded_by=journey_map.owner, file_name="maps.json", status="done"
+        )
         if journey_map.status == JourneyMap.Status.PUBLISHED:  # a share link, opened once
             link, _ = share_link_create(journey_map=journey_map, by=journey_map.owner)
             share_link_record_use(link=link, ip="192.0.2.1", user_agent="pytest")
