@@ -10,9 +10,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models.fields.json import KT
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +22,7 @@ from governance import permissions
 from .exchange import export_document
 from .exchange import jobs as exchange_jobs
 from .models import ExchangeImport, JourneyMap
-from .upload_jobs import UploadKind
+from .upload_jobs import UploadKind, with_outcome_texts
 
 PAST_IMPORTS = 20
 TALLIES = ("created", "updated", "unchanged")
@@ -115,17 +115,9 @@ def imports(request: HttpRequest) -> HttpResponse:
             upload=form.cleaned_data["file"], by=request.user, under=form.cleaned_data["under"]
         )
         return redirect("maps:import-job", import_id=job.pk)
-    past = (
-        ExchangeImport.objects.filter(uploaded_by=request.user)
-        .select_related("under")
-        .defer("summary", "problems")
-        .annotate(
-            result_text=KT("summary__result__text"),
-            preview_text=KT("summary__preview__text"),
-            first_problem=KT("problems__0"),
-        )
-        .order_by("-created_at", "-pk")[:PAST_IMPORTS]
-    )
+    past = with_outcome_texts(
+        ExchangeImport.objects.filter(uploaded_by=request.user).select_related("under")
+    )[:PAST_IMPORTS]
     return render(
         request,
         "maps/import_maps.html",
@@ -156,7 +148,17 @@ def import_job(request: HttpRequest, import_id: int) -> HttpResponse:
     """One import: its preview and the confirm button; then its progress bar, polled by
     htmx until it finishes; then what it did, or every problem."""
     job = _own_job(request, import_id)
-    context: dict[str, Any] = {"job": job}
+    context: dict[str, Any] = {
+        "job": job,
+        "preview_hours": exchange_jobs.KIND.preview_hours(),
+        "status_url": reverse("maps:import-job", args=[job.pk]),
+        "confirm_url": reverse("maps:import-confirm", args=[job.pk]),
+        "discard_url": reverse("maps:import-discard", args=[job.pk]),
+        "upload_url": reverse("maps:import"),
+        "summary_template": "maps/partials/import_maps_summary.html",
+        "done_template": "maps/partials/import_maps_done.html",
+        "subject": "maps",
+    }
     if job.status == ExchangeImport.Status.PREVIEWED:
         context["summary"] = summary_view(job.preview)
     elif job.status == ExchangeImport.Status.DONE:
@@ -167,8 +169,7 @@ def import_job(request: HttpRequest, import_id: int) -> HttpResponse:
             .order_by("tree_id", "lft")
             .only("slug", "title", "level")
         )
-    template = "maps/partials/import_maps_status.html" if request.htmx else "maps/import_job.html"
-    context["preview_hours"] = exchange_jobs.KIND.preview_hours()
+    template = "maps/partials/import_job_status.html" if request.htmx else "maps/import_job.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -9,9 +9,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models.fields.json import KT
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,6 +21,7 @@ from governance.permissions import Action
 from .models import JourneyMap, TheydoImport
 from .selectors import map_crumbs
 from .theydo import jobs
+from .upload_jobs import with_outcome_texts
 
 PAST_IMPORTS = 20
 ACTIONS = ("create", "update", "unchanged")  # a change's action, in the table's order
@@ -77,17 +78,9 @@ def theydo_imports(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return redirect("maps:theydo-import", slug=journey_map.slug, import_id=job.pk)
     # the summaries can hold hundreds of changes: the list reads only their sentences
-    past = (
-        TheydoImport.objects.filter(map=journey_map)
-        .select_related("uploaded_by")
-        .defer("summary", "problems")
-        .annotate(
-            result_text=KT("summary__result__text"),
-            preview_text=KT("summary__preview__text"),
-            first_problem=KT("problems__0"),
-        )
-        .order_by("-created_at", "-pk")[:PAST_IMPORTS]
-    )
+    past = with_outcome_texts(
+        TheydoImport.objects.filter(map=journey_map).select_related("uploaded_by")
+    )[:PAST_IMPORTS]
     return render(
         request,
         "maps/theydo_import.html",
@@ -149,7 +142,18 @@ def theydo_import(request: HttpRequest, slug: str, import_id: int) -> HttpRespon
     get only the status partial."""
     journey_map = _map(request, slug)
     job = _job(journey_map, import_id)
-    context: dict[str, Any] = {"map": journey_map, "job": job}
+    context: dict[str, Any] = {
+        "map": journey_map,
+        "job": job,
+        "preview_hours": jobs.preview_hours(),
+        "status_url": reverse("maps:theydo-import", args=[journey_map.slug, job.pk]),
+        "confirm_url": reverse("maps:theydo-import-confirm", args=[journey_map.slug, job.pk]),
+        "discard_url": reverse("maps:theydo-import-discard", args=[journey_map.slug, job.pk]),
+        "upload_url": reverse("maps:theydo-imports", args=[journey_map.slug]),
+        "summary_template": "maps/partials/theydo_import_summary.html",
+        "done_template": "maps/partials/theydo_import_done.html",
+        "subject": "map",
+    }
     if job.status == TheydoImport.Status.PREVIEWED:
         context["summary"] = summary_view(job.preview, done=False)
     elif job.status == TheydoImport.Status.DONE:
@@ -157,10 +161,9 @@ def theydo_import(request: HttpRequest, slug: str, import_id: int) -> HttpRespon
         # the engine planned again at import time: say so when that differed
         context["replanned"] = bool(job.preview) and _tally(job.preview) != _tally(job.result)
     if request.htmx:
-        response = render(request, "maps/partials/theydo_import_status.html", context)
+        response = render(request, "maps/partials/import_job_status.html", context)
     else:
         context["crumbs"] = map_crumbs(journey_map, visible=permissions.visible_maps(request.user))
-        context["preview_hours"] = jobs.preview_hours()
         response = render(request, "maps/theydo_import_job.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -22,6 +22,8 @@ from typing import Any
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from journeyhub.api import safe_json
@@ -188,3 +190,18 @@ def expire_previews(kind: UploadKind, *, older_than_hours: int | None = None) ->
         kind.model.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
         _remove_files_on_commit(kind.model, [name for _, name in stale if name])
     return len(stale)
+
+
+def with_outcome_texts(jobs: QuerySet) -> QuerySet:
+    """Jobs newest first, each with the one sentence a list shows — its result, its
+    preview or its first problem — read from the JSON without loading the summaries
+    (a survey import's can hold hundreds of changes)."""
+    return (
+        jobs.defer("summary", "problems")
+        .annotate(
+            result_text=KT("summary__result__text"),
+            preview_text=KT("summary__preview__text"),
+            first_problem=KT("problems__0"),
+        )
+        .order_by("-created_at", "-pk")
+    )
