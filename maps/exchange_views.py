@@ -5,7 +5,6 @@ confirmation, the progress bar of the import task and what it did."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -13,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,6 +19,7 @@ from governance import permissions
 
 from .exchange import export_document
 from .exchange import jobs as exchange_jobs
+from .exchange.files import dumps, file_name
 from .models import ExchangeImport, JourneyMap
 from .upload_jobs import UploadKind, with_outcome_texts
 
@@ -79,9 +78,8 @@ def map_export(request: HttpRequest, slug: str) -> HttpResponse:
     document = export_document(
         journey_map, user=request.user, measurements=measurements, subtree=subtree
     )
-    body = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=False)
-    stamp = timezone.localdate().isoformat()
-    name = f"{journey_map.slug}{'' if subtree else '-map-only'}-{stamp}.journeyhub.json"
+    body = dumps(document)
+    name = file_name(document)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -14,9 +14,10 @@ from .. import upload_jobs
 from ..imports import ImportRefused
 from ..models import ExchangeImport, JourneyMap
 from ..upload_jobs import UploadKind
+from .files import MAX_UPLOAD_BYTES
 from .importer import ExchangeInvalid, import_document
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # the whole demo repository is about 1 MB
+__all__ = ["MAX_UPLOAD_BYTES"]
 
 
 def _import(job: ExchangeImport, data: Any, *, dry_run: bool) -> dict[str, Any]:
