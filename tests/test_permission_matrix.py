@@ -1356,8 +1356,9 @@ ADMIN_EXCEPTIONS = {
     "admin:axes_accessattempt_add": (403, 302, 302),
     "admin:axes_accesslog_add": (403, 302, 302),
     "admin:axes_accessfailurelog_add": (403, 302, 302),
-    # TheyDo import records come from imports (page, API, command); read and deleted here
+    # TheyDo and journeyhub/1 import records come from imports; read and deleted here
     "admin:maps_theydoimport_add": (403, 302, 302),
+    "admin:maps_exchangeimport_add": (403, 302, 302),
     # share links are made on the sharing page or the API (their token is shown there once)
     "admin:governance_sharelink_add": (403, 302, 302),
     "admin:governance_sharelinkuse_add": (403, 302, 302),
@@ -1407,6 +1408,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.tag": w["tag"],
         "maps.taggroup": w["tag_group"],
         "maps.theydoimport": w["theydo_import"],
+        "maps.exchangeimport": w["exchange_import"],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],
