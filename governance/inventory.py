@@ -229,8 +229,11 @@ def entry_create(
 
 def _lock(entry: ExternalMap, *, by, expected_version: int) -> ExternalMap:
     """The stored entry, locked for the edit; refuses the user or a stale version."""
+    # of=self: PostgreSQL locks no row of an outer join (the team is optional)
     current = (
-        ExternalMap.objects.select_for_update().select_related("owner", "team").get(pk=entry.pk)
+        ExternalMap.objects.select_for_update(of=("self",))
+        .select_related("owner", "team")
+        .get(pk=entry.pk)
     )
     if not can_edit_entry(by, current):
         raise PermissionDenied(EDIT_DENIED)
