@@ -20,6 +20,7 @@ months that fell out of the window are removed.
 
 from __future__ import annotations
 
+import calendar
 import copy
 import datetime as dt
 import json
@@ -89,11 +90,11 @@ def user_specs() -> list[UserSpec]:
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` moved by whole months, clamped to the last day of a shorter month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     month += 1
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return day.replace(year=year, month=month, day=min(day.day, (following - dt.timedelta(1)).day))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 @cache

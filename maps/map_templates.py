@@ -75,12 +75,14 @@ def shipped_templates() -> list[MapTemplate]:
     ]
 
 
-def organisation_templates(user) -> list[MapTemplate]:
-    """The maps offered as templates that ``user`` may see (three queries)."""
+def organisation_templates(user, *, slug: str | None = None) -> list[MapTemplate]:
+    """The maps offered as templates that ``user`` may see, or only the one with
+    ``slug`` (three queries)."""
+    maps = permissions.visible_maps(user).filter(is_template=True)
+    if slug is not None:
+        maps = maps.filter(slug=slug)
     maps = (
-        permissions.visible_maps(user)
-        .filter(is_template=True)
-        .select_related("owner")
+        maps.select_related("owner")
         .annotate(step_count=Count("steps", distinct=True))
         .prefetch_related(
             Prefetch("stages", queryset=Stage.objects.order_by("position", "pk"), to_attr="ordered")
@@ -111,8 +113,7 @@ def get_template(user, ref: str) -> MapTemplate:
     if ref.startswith(SHIPPED_PREFIX):
         found = [t for t in shipped_templates() if t.ref == ref]
     elif ref.startswith(MAP_PREFIX):
-        slug = ref.removeprefix(MAP_PREFIX)
-        found = [t for t in organisation_templates(user) if t.source_map.slug == slug]
+        found = organisation_templates(user, slug=ref.removeprefix(MAP_PREFIX))
     else:
         found = []
     if not found:
