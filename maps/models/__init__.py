@@ -2,7 +2,7 @@
 
 from .common import Evidence, Perspective
 from .content import LaneItem, PainPoint
-from .events import EventImport
+from .events import EventActivityMapping, EventImport
 from .exchange_imports import ExchangeImport
 from .journeys import (
     JourneyMap,
@@ -24,6 +24,7 @@ __all__ = [
     "KPI",
     "Attachment",
     "CXProject",
+    "EventActivityMapping",
     "EventImport",
     "Evidence",
     "ExchangeImport",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from .journeys import JourneyMap
 
@@ -71,3 +72,33 @@ class EventImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class EventActivityMapping(models.Model):
+    """Which step of a map an event log's activity (or other chosen column's value) stands
+    for: the owner picks it once on the import page and later imports of the map reuse it,
+    so a log need not use the steps' keys."""
+
+    map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="event_activity_mappings"
+    )
+    activity = models.CharField(max_length=200)
+    step = models.ForeignKey(
+        "maps.Step", on_delete=models.CASCADE, related_name="event_activity_mappings"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["map", "activity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["map", "activity"],
+                name="eventactivitymapping_unique_per_map",
+                violation_error_message="This activity is already mapped to a step of the map.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.map}: {self.activity} → {self.step}"

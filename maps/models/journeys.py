@@ -60,6 +60,13 @@ class JourneyMap(MPTTModel):
         PUBLISHED = "published", "Published"
         ARCHIVED = "archived", "Archived"
 
+    class State(models.TextChoices):
+        """Seed 003's taxonomy: the journey as it is, as it should become, or a variant."""
+
+        CURRENT = "current", "Current state"
+        FUTURE = "future", "Future state"
+        SCENARIO = "scenario", "Scenario"
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     summary = models.TextField(blank=True)
@@ -82,6 +89,31 @@ class JourneyMap(MPTTModel):
         default=False,
         db_index=True,
         help_text="Offered under “New map from a template” to everyone who may see it.",
+    )
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.CURRENT,
+        help_text="Current state (as-is), future state (to-be) or a scenario variant.",
+    )
+    # SET_NULL, not PROTECT: deleting a current-state map (or the subtree holding it)
+    # must not be blocked by its drafts; they stay as future states of nothing.
+    state_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="variants",
+        help_text="The current-state map this future state or scenario belongs to.",
+    )
+    scenario_label = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="What the scenario varies, e.g. a persona or a channel.",
+    )
+    vision = models.TextField(
+        blank=True,
+        help_text="The CX vision statement this map and the journeys under it serve.",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_maps"
@@ -121,6 +153,15 @@ class JourneyMap(MPTTModel):
             models.CheckConstraint(
                 condition=models.Q(version__gte=1), name="journeymap_version_positive"
             ),
+            # Only future states and scenarios belong to another map, never to themselves.
+            models.CheckConstraint(
+                condition=models.Q(state_of__isnull=True)
+                | (~models.Q(state="current") & ~models.Q(state_of=models.F("id"))),
+                name="journeymap_state_of_only_variants",
+                violation_error_message=(
+                    "Only a future state or a scenario belongs to a current-state map."
+                ),
+            ),
             # The tree's own invariants (maps/tree.py serialises the writes that keep
             # them): a write that forgets the tree lock fails instead of storing
             # overlapping ranges, which would widen grants resolved by lft/rght.
@@ -150,6 +191,8 @@ class JourneyMap(MPTTModel):
             models.Index(fields=["status"], name="journeymap_status_idx"),
             models.Index(fields=["owner", "status"], name="journeymap_owner_status_idx"),
             models.Index(fields=["team", "status"], name="journeymap_team_status_idx"),
+            # repository filter by state (current / future / scenario)
+            models.Index(fields=["state", "status"], name="journeymap_state_status_idx"),
             # staleness: maps whose next review has fallen due
             models.Index(fields=["review_due_at"], name="journeymap_review_due_idx"),
         ]
@@ -181,8 +224,35 @@ class JourneyMap(MPTTModel):
                     f"The step “{self.parent_step}” belongs to the map "
                     f"“{self.parent_step.map}”, not to the parent map “{self.parent}”."
                 )
+        errors.update(self._state_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _state_errors(self) -> dict[str, str]:
+        if self.state == self.State.CURRENT:
+            if self.state_of_id:
+                return {"state_of": "A current-state map does not belong to another map."}
+            if self.scenario_label:
+                return {"scenario_label": "Only a scenario has a scenario label."}
+            return {}
+        if self.scenario_label and self.state != self.State.SCENARIO:
+            return {"scenario_label": "Only a scenario has a scenario label."}
+        if self.state_of_id is None:
+            return {}
+        if self.pk and self.state_of_id == self.pk:
+            return {"state_of": "A map cannot be a future state or scenario of itself."}
+        if self.state_of.state != self.State.CURRENT:
+            kind = self.state_of.get_state_display().lower()
+            return {
+                "state_of": f"“{self.state_of}” is itself a {kind}; a future state or "
+                "scenario belongs to a current-state map."
+            }
+        if self.pk and self.variants.exists():
+            return {
+                "state": "This map has future states or scenarios of its own; it stays a "
+                "current-state map while they belong to it."
+            }
+        return {}
 
     def validate_constraints(self, exclude=None):
         # The tree constraints guard mptt's numbering, not user input; in-memory tree
@@ -271,6 +341,10 @@ class Step(TimeStamped):
         PARTNER = "partner", "Partner"
         OTHER = "other", "Other"
 
+    class EndKind(models.TextChoices):
+        SUCCESS = "success", "Successful end"
+        OTHER = "other", "Other end"
+
     map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="steps")
     stage = models.ForeignKey(
         Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
@@ -291,6 +365,15 @@ class Step(TimeStamped):
     is_moment_of_truth = models.BooleanField(default=False)
     evidence = models.CharField(
         max_length=12, choices=Evidence.choices, default=Evidence.ASSUMPTION
+    )
+    # "" = not an end step; event analytics count a case ending here as complete
+    end_kind = models.CharField(
+        max_length=8,
+        choices=EndKind.choices,
+        blank=True,
+        default="",
+        help_text="Whether a journey may end here (event analytics: a case whose last "
+        "event is here is complete, not a drop-off), and whether that end is a success.",
     )
     history = HistoricalRecords()
 
