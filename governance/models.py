@@ -516,3 +516,116 @@ class ExternalMap(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("inventory:detail", args=[self.pk])
+
+
+# --- comments and @mentions (issue #17) ---------------------------------------------------
+
+#: what a comment can be about, for its check constraint (a test keeps them equal)
+COMMENT_TARGETS = ["map", "stage", "step", "painpoint", "laneitem", "kpi", "project"]
+
+
+class Comment(models.Model):
+    """A comment on a map or on one of its items (a step, pain point, lane item, KPI, or a
+    CX project touching the map). A comment without ``parent`` opens a thread; replies
+    point at it. It always knows its map, so whoever may see the map may read and write
+    here. The rules (who may edit, resolve, remove) are in ``governance/comments.py``."""
+
+    class Target(models.TextChoices):
+        MAP = "map", "Map"
+        STAGE = "stage", "Stage"
+        STEP = "step", "Step"
+        PAIN_POINT = "painpoint", "Pain point"
+        LANE_ITEM = "laneitem", "Lane item"
+        KPI = "kpi", "KPI"
+        PROJECT = "project", "CX project"
+
+    map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="comments")
+    target_kind = models.CharField(max_length=10, choices=Target.choices, default=Target.MAP)
+    target_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The item's id; empty for a comment on the map itself."
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies",
+        help_text="The thread's first comment; empty for a comment that opens a thread.",
+    )  # fmt: skip
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="comments",
+    )  # fmt: skip
+    body = models.TextField(max_length=5000)
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, through="CommentMention",
+        related_name="comment_mentions",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["map", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(target_kind__in=COMMENT_TARGETS),
+                name="comment_target_kind_valid",
+                violation_error_message="Comment on a map, stage, step, item, KPI or project.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target_kind="map", target_id__isnull=True)
+                | (~models.Q(target_kind="map") & models.Q(target_id__isnull=False)),
+                name="comment_target_id_iff_item",
+                violation_error_message="A comment on an item names the item; on a map, none.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(parent__isnull=True) | models.Q(resolved_at__isnull=True),
+                name="comment_only_threads_resolve",
+                violation_error_message="Threads are resolved, not single replies.",
+            ),
+        ]
+        indexes = [
+            # one item's threads, and the comment counts of a map's cards (grouped by target)
+            models.Index(fields=["map", "target_kind", "target_id"], name="comment_map_target_idx"),
+            # a map's open threads for the discussion panel
+            models.Index(fields=["map", "resolved_at"], name="comment_map_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.map}"
+
+    def get_absolute_url(self) -> str:
+        top = self.parent_id or self.pk
+        return reverse("comments:thread", args=[self.map.slug, top])
+
+
+class CommentMention(models.Model):
+    """A user @mentioned in a comment who may see its map; ``notified_at`` records the
+    one e-mail the mention sends (an edit that keeps the mention sends none)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="mention_rows")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mention_rows"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="commentmention_once")
+        ]
+        indexes = [
+            # a user's mentions on their home page, newest first
+            models.Index(fields=["user", "-created_at"], name="commentmention_user_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.user} in comment {self.comment_id}"
