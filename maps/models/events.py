@@ -15,6 +15,8 @@ class EventImport(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
+        # the log names activities no step stands for: the owner maps them, then confirms
+        MAPPING = "mapping", "Awaiting step mapping"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
@@ -34,6 +36,17 @@ class EventImport(models.Model):
         "of the log's last event.",
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    activity_column = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The column whose values name the steps (mapped through the map's activity "
+        "mapping); empty: step_key, step or activity.",
+    )
+    mapping_confirmed = models.BooleanField(
+        default=False,
+        help_text="The owner has mapped the log's activities: rows of activities still "
+        "unmapped are left out (and counted) instead of waiting for a mapping.",
+    )
     progress = models.PositiveSmallIntegerField(default=0, help_text="Bytes read, in %.")
     events = models.PositiveIntegerField(default=0)
     cases = models.PositiveIntegerField(default=0)
