@@ -354,4 +354,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own "django" logger has a console handler and also propagates to the root:
+    # without this every request warning was printed twice.
+    "loggers": {"django": {"handlers": ["console"], "propagate": False}},
 }
