@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from governance import views_portfolio, views_search, views_share_links
 from governance.home import home
+from journeyhub.favicon import favicon
 
 # friendly error pages that keep the navigation and say why (journeyhub/views.py)
 handler403 = "journeyhub.views.permission_denied"
@@ -13,6 +14,7 @@ admin.site.site_title = "JourneyHub admin"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("maps/", include("maps.urls")),
     path("maps/", include("governance.urls")),

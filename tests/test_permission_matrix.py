@@ -441,6 +441,7 @@ def matrix(w) -> dict[str, list[Case]]:
     cases: dict[str, list[Case]] = {
         "home": [Case("GET", "/", SIGNED_IN_PAGE)],
         "login": [Case("GET", "/accounts/login/", everyone(200))],
+        "favicon": [Case("GET", "/favicon.ico", everyone(302))],
         "logout": [
             Case("POST", "/accounts/logout/", everyone(302)),
             Case("GET", "/accounts/logout/", everyone(405, anon=302)),
