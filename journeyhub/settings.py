@@ -331,6 +331,9 @@ JOURNEYHUB_EVENT_LOG_RETENTION_DAYS = env_int("JOURNEYHUB_EVENT_LOG_RETENTION_DA
 # A TheyDo file previewed but not confirmed is deleted (record and file) after this many
 # hours (hourly task); imported, refused and failed files are removed at once.
 JOURNEYHUB_THEYDO_PREVIEW_HOURS = env_int("JOURNEYHUB_THEYDO_PREVIEW_HOURS", 24)
+# A log uploaded to discover a map is deleted once the map is created or the proposal
+# discarded, or this many hours after the upload (maps/discovery/store.py).
+JOURNEYHUB_DISCOVERY_HOURS = env_int("JOURNEYHUB_DISCOVERY_HOURS", 24)
 # the largest research attachment accepted (bytes); files are served only to the map's viewers
 JOURNEYHUB_ATTACHMENT_MAX_BYTES = env_int("JOURNEYHUB_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import editor, events_views, exchange_views, measurements_views, research_views, views
+from . import (
+    discovery_views,
+    editor,
+    events_views,
+    exchange_views,
+    measurements_views,
+    research_views,
+    views,
+)
 from .print_views import mermaid_download, mermaid_page, print_view
 from .spreadsheet_views import map_export_xlsx, spreadsheet_import_page, spreadsheet_template
 from .theydo_views import (
@@ -15,6 +23,10 @@ app_name = "maps"
 urlpatterns = [
     path("", views.repository, name="repository"),
     path("new/", editor.map_new, name="new"),
+    path("new/discover/", discovery_views.discover, name="discover"),
+    path("new/discover/<str:token>/", discovery_views.proposal, name="discover-proposal"),
+    path("new/discover/<str:token>/create/", discovery_views.create, name="discover-create"),
+    path("new/discover/<str:token>/discard/", discovery_views.discard, name="discover-discard"),
     path("import/", exchange_views.imports, name="import"),
     path("import/<int:import_id>/", exchange_views.import_job, name="import-job"),
     path("import/<int:import_id>/confirm/", exchange_views.import_confirm, name="import-confirm"),
