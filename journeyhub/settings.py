@@ -307,9 +307,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.snapshot_scorecards",
         "schedule": crontab(hour=1, minute=30),
     },
-    "expire-event-logs-daily": {
+    "expire-event-logs-hourly": {
         "task": "maps.tasks.expire_event_logs",
-        "schedule": crontab(hour=2, minute=15),
+        "schedule": crontab(minute=15),
     },
     "expire-theydo-previews-hourly": {
         "task": "maps.tasks.expire_theydo_previews",
@@ -325,9 +325,10 @@ CELERY_BEAT_SCHEDULE = {
 JOURNEYHUB_DEFAULT_REVIEW_EVERY_DAYS = env_int("JOURNEYHUB_DEFAULT_REVIEW_EVERY_DAYS", 90)
 JOURNEYHUB_BASE_URL = os.environ.get("JOURNEYHUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 JOURNEYHUB_LEADERSHIP_GROUP = os.environ.get("JOURNEYHUB_LEADERSHIP_GROUP", "CX leadership")
-# Uploaded event logs are kept this long after their import finished (refused ones are
-# deleted at once); the import records and their results stay.
-JOURNEYHUB_EVENT_LOG_RETENTION_DAYS = env_int("JOURNEYHUB_EVENT_LOG_RETENTION_DAYS", 30)
+# An uploaded event log is removed once imported or refused; one left waiting for its
+# activities' step mapping is removed (and its import fails) after this many hours
+# (hourly task). The import records and their results stay.
+JOURNEYHUB_EVENT_LOG_UNCONFIRMED_HOURS = env_int("JOURNEYHUB_EVENT_LOG_UNCONFIRMED_HOURS", 24)
 # A TheyDo file previewed but not confirmed is deleted (record and file) after this many
 # hours (hourly task); imported, refused and failed files are removed at once.
 JOURNEYHUB_THEYDO_PREVIEW_HOURS = env_int("JOURNEYHUB_THEYDO_PREVIEW_HOURS", 24)

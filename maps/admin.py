@@ -26,6 +26,7 @@ from . import research, services
 from .models import (
     KPI,
     CXProject,
+    EventActivityMapping,
     EventImport,
     ExchangeImport,
     JourneyMap,
@@ -146,6 +147,7 @@ class StepInline(MapScopedChoicesMixin, admin.TabularInline):
         "evidence",
         "is_moment_of_truth",
         "is_recurring",
+        "end_kind",
     )
 
 
@@ -305,9 +307,10 @@ class StepAdmin(BumpsMapVersion, SimpleHistoryAdmin):
         "evidence",
         "is_moment_of_truth",
         "is_recurring",
+        "end_kind",
     )
     list_select_related = ("map", "stage")
-    list_filter = ("evidence", "channel", "is_moment_of_truth", "is_recurring")
+    list_filter = ("evidence", "channel", "is_moment_of_truth", "is_recurring", "end_kind")
     search_fields = ("name", "key", "map__title")
     autocomplete_fields = ("map", "stage")
 
@@ -525,6 +528,19 @@ class EventImportAdmin(admin.ModelAdmin):
     autocomplete_fields = ("map",)
     raw_id_fields = ("uploaded_by",)
     readonly_fields = ("created_at", "started_at", "finished_at")
+
+
+@admin.register(EventActivityMapping)
+class EventActivityMappingAdmin(SimpleHistoryAdmin):
+    """A map's remembered activity → step mapping for event logs (made on an import's
+    page when its log names activities that are not step keys)."""
+
+    list_display = ("activity", "step", "map", "updated_at")
+    list_select_related = ("map", "step")
+    ordering = ("map", "activity", "pk")
+    search_fields = ("activity", "map__title", "step__name")
+    autocomplete_fields = ("map", "step")
+    readonly_fields = ("created_at", "updated_at")
 
 
 class ImportJobAdmin(admin.ModelAdmin):

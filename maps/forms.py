@@ -50,6 +50,7 @@ class StepForm(VersionedForm):
             "evidence",
             "is_moment_of_truth",
             "is_recurring",
+            "end_kind",
             "key",
             "description",
         )
@@ -64,7 +65,11 @@ class StepForm(VersionedForm):
                 ]
             )
         }
-        labels = {"is_moment_of_truth": "Moment of truth", "is_recurring": "Recurring step"}
+        labels = {
+            "is_moment_of_truth": "Moment of truth",
+            "is_recurring": "Recurring step",
+            "end_kind": "Journeys may end here",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

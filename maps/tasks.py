@@ -9,7 +9,7 @@ from . import analytics
 
 @shared_task
 def expire_event_logs() -> int:
-    """Daily: remove stored event logs past their retention (the import records stay)."""
+    """Hourly: remove the logs of imports left waiting for a step mapping (records stay)."""
     return analytics.event_logs_expire()
 
 

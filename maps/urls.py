@@ -108,6 +108,11 @@ urlpatterns = [
         events_views.event_import,
         name="event-import",
     ),
+    path(
+        "<slug:slug>/events/<int:import_id>/mapping/",
+        events_views.event_import_mapping,
+        name="event-import-mapping",
+    ),
     path("<slug:slug>/import/theydo/", theydo_imports, name="theydo-imports"),
     path("<slug:slug>/import/theydo/<int:import_id>/", theydo_import, name="theydo-import"),
     path(

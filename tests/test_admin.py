@@ -10,7 +10,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.share_links import share_link_create, share_link_record_use
-from maps.models import ExchangeImport, JourneyMap, PainPoint, Step, Tag, TagGroup, TheydoImport
+from maps.models import (
+    EventActivityMapping,
+    ExchangeImport,
+    JourneyMap,
+    PainPoint,
+    Step,
+    Tag,
+    TagGroup,
+    TheydoImport,
+)
 from tests.builders import build_map_content, build_repository
 from tests.factories import JourneyMapFactory
 from tests.research_data import research_for
@@ -39,6 +48,11 @@ def with_research(maps: list[JourneyMap], *, copies: int = 1) -> list[JourneyMap
     for journey_map in maps:
         research_for(journey_map, copies=copies)
         TheydoImport.objects.create(map=journey_map, file_name="metrics.json", status="done")
+        first_step = journey_map.steps.order_by("position", "pk").first()
+        if first_step is not None:  # an event log's activity remembered as this step
+            EventActivityMapping.objects.create(
+                map=journey_map, activity=f"Started {journey_map.pk}", step=first_step
+            )
         ExchangeImport.objects.create(
             under=journey_map, uploaded_by=journey_map.owner, file_name="maps.json", status="done"
         )

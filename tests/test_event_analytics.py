@@ -52,14 +52,17 @@ D,a,2026-06-01T01:00:00+02:00,app,
 #   B: a 9h, b 11h → a→b 2 h; b: nothing further (drop-off); duration 2 h
 #   C: a 8h, c 20h → a→c 12 h (a skip counts); c: nothing further; outcome completed;
 #      duration 12 h
-#   D: a only → drop-off at a; duration 0 h
-# step a: reached 4 (A B C D), converted 3 (A B C) → 75 %, drop-off 1 (25 %),
+#   D: a only → ends at a; duration 0 h
+# The map declares no end steps: d (the last) is the end, a case is complete when it
+# reached d or its outcome says so; a drop-off ends (last event) at a step, not complete.
+# step a: reached 4 (A B C D), converted 3 (A B C) → 75 %, ended 1 (D) → drop-off 1 (25 %),
 #         repeat 0 %, median of 1, 2, 12 h = 2 h
-# step b: reached 2 (A B), converted 1 (A) → 50 %, drop-off 1, repeat 1 of 2 = 50 %,
-#         median of 2 h = 2 h
-# step c: reached 2 (A C), converted 1 (A) → 50 %, drop-off 1, repeat 1 of 2 = 50 %,
+# step b: reached 2 (A B), converted 1 (A) → 50 %, ended 1 (B) → drop-off 1 (50 %),
+#         repeat 1 of 2 = 50 %, median of 2 h = 2 h
+# step c: reached 2 (A C), converted 1 (A) → 50 %, ended 1 (C, completed by its outcome)
+#         → drop-off 0 (it was 1 before end steps: C is complete, not lost), repeat 50 %,
 #         median of 6 h = 6 h
-# step d: reached 1 (A); no conversion (the last step), repeat 0 %
+# step d: reached 1 (A), ended 1 (A); the end: no conversion, no drop-off; repeat 0 %
 # completion: A (reached d) and C (outcome) of 4 cases = 50 %
 # median duration: 0, 2, 9, 12 h → (2 + 9) / 2 = 5.5 h
 # events 11, cases 4; the last event is on 31 May (UTC) → recorded on 2026-05-01
@@ -103,9 +106,17 @@ def test_the_figures_match_the_hand_worked_numbers(journey):
     assert figures == {
         "a": (4, 3, 75.0, 1, 25.0, 0.0, 2.0),
         "b": (2, 1, 50.0, 1, 50.0, 50.0, 2.0),
-        "c": (2, 1, 50.0, 1, 50.0, 50.0, 6.0),
-        "d": (1, None, None, None, None, 0.0, None),
+        "c": (2, 1, 50.0, 0, 0.0, 50.0, 6.0),
+        "d": (1, 0, None, None, None, 0.0, None),
     }
+    assert [(row["ended"], row["ended_completed"]) for row in analysis.steps] == [
+        (1, 0),
+        (1, 0),
+        (1, 1),
+        (1, 1),
+    ]
+    assert analysis.end_rule == "last_step"
+    assert analysis.median_duration_seconds == 5.5 * 3600
     assert analysis.channels == {"app": 7, "web": 2, "phone": 1, "branch": 1}
 
 
@@ -190,8 +201,9 @@ def test_a_hand_made_kpi_with_the_same_name_is_kept_apart(journey):
         (
             LOG.replace("B,b,2026-05-05T11", "B,zz,2026-05-05T11"),
             [
-                "line 9, column step_key: “zz” is not a step key of “Open an account” "
-                "(known: a, b, c, d)"
+                "1 activity in 1 row maps to no step of “Open an account”: map them to steps "
+                "on the import page (or give the steps' keys in the log)",
+                "column step_key: “zz” (1 row, first on line 9)",
             ],
         ),
         (
@@ -211,10 +223,7 @@ def test_a_hand_made_kpi_with_the_same_name_is_kept_apart(journey):
         ),
         (
             "case_id,timestamp\n",
-            [
-                "line 1: the header needs a step_key column",
-                "line 1: the header needs a channel column",
-            ],
+            ["line 1: the header needs a step_key (or step, or activity) column"],
         ),
         ("", ["line 1: the file is empty; it needs a header line"]),
     ],
@@ -235,9 +244,11 @@ def test_the_funnel_is_the_latest_done_import_in_one_query(journey, owner):
         funnel = funnel_for_map(journey)
     assert len(queries) == 1
     by_step = {step.key: step.pk for step in journey.steps.all()}
-    assert funnel[0] == (by_step["a"], 4, 75.0, 1, 0.0, 2.0)
+    assert funnel[0][:6] == (by_step["a"], 4, 75.0, 1, 0.0, 7200.0)
+    assert (funnel[0].median_text, funnel[0].is_end) == ("2 h", False)
     assert funnel[1].repeat_rate == 50.0
-    assert funnel[3] == (by_step["d"], 1, None, None, 0.0, None)
+    assert funnel[3][:6] == (by_step["d"], 1, None, None, 0.0, None)
+    assert (funnel[3].is_end, funnel[3].ended, funnel[3].ended_completed) == (True, 1, 1)
     assert funnel_for_map(JourneyMapFactory()) == []
 
 
@@ -350,28 +361,30 @@ def test_a_bad_upload_fails_with_its_lines_and_writes_nothing(
     assert funnel_for_map(journey) == []
 
 
-def test_finished_logs_expire_after_the_retention_and_their_records_stay(
+def test_logs_waiting_for_a_mapping_expire_and_their_imports_fail_saying_so(
     owner, journey, media, settings
 ):
     from django.utils import timezone
 
     from maps.analytics import event_logs_expire
 
-    settings.JOURNEYHUB_EVENT_LOG_RETENTION_DAYS = 30
+    settings.JOURNEYHUB_EVENT_LOG_UNCONFIRMED_HOURS = 24
+    unmapped = LOG.replace("B,b,", "B,Bee,")
     old, recent = (
         event_import_create(
-            journey_map=journey, file=ContentFile(LOG.encode(), name=name), enqueue=False
+            journey_map=journey, file=ContentFile(unmapped.encode(), name=name), enqueue=False
         )
         for name in ("old.csv", "recent.csv")
     )
     for record in (old, recent):
-        event_import_run(import_id=record.pk)
-    EventImport.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(days=31))
+        assert event_import_run(import_id=record.pk).status == "mapping"
+    EventImport.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
     assert event_logs_expire() == 1
     old.refresh_from_db()
     recent.refresh_from_db()
-    assert not old.file and old.status == "done" and old.events > 0
-    assert recent.file and recent.file.storage.exists(recent.file.name)
+    assert (old.status, bool(old.file), old.finished_at is not None) == ("failed", False, True)
+    assert "not mapped to steps within 24 hours" in old.error
+    assert recent.status == "mapping" and recent.file.storage.exists(recent.file.name)
     assert len([p for p in media.rglob("*") if p.is_file()]) == 1
 
 
@@ -449,7 +462,7 @@ def test_the_command_imports_a_file_and_prints_the_summary(journey, media, tmp_p
 def test_the_command_refuses_a_bad_file(journey, media, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(LOG.replace("B,b,", "B,nope,"))
-    with pytest.raises(CommandError, match="line 9, column step_key: “nope”"):
+    with pytest.raises(CommandError, match=r"column step_key: “nope” \(1 row, first on line 9\)"):
         call_command("import_events", journey.slug, str(path))
     with pytest.raises(CommandError, match="No journey map"):
         call_command("import_events", "no-such-map", str(path))

@@ -1167,6 +1167,19 @@ def editor_cases(w) -> dict[str, list[Case]]:
                 everyone(404, anon=302),  # the import is not on the draft
             ),
         ],
+        # an import's activity → step mapping: the map's editors; the world's import is
+        # done, so an editor's POST is refused as not waiting (400; the mapping itself in
+        # test_event_mapping)
+        "maps:event-import-mapping": [
+            Case(
+                "POST",
+                f"/maps/{m.slug}/events/{w['event_import'].pk}/mapping/",
+                expect(302, 403, 400, 400, 403, 403, 400),
+            ),
+            Case("GET", f"/maps/{m.slug}/events/{w['event_import'].pk}/mapping/", NOT_POST),
+        ],
+        **research_cases(w),
+        **print_cases(w),
         **research_cases(w),
         **print_cases(w),
     }

@@ -202,6 +202,7 @@ class StepSerializer(MapVersionMixin, CleanModelSerializer):
             "is_recurring",
             "is_moment_of_truth",
             "evidence",
+            "end_kind",
             "map_version",
         )
 

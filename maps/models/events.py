@@ -80,7 +80,15 @@ class EventImport(models.Model):
 
     @property
     def file_name(self) -> str:
-        return self.file.name.rsplit("/", 1)[-1]
+        """The uploaded file's name, also once the file is removed (kept in the result)."""
+        if self.file:
+            return self.file.name.rsplit("/", 1)[-1]
+        return (self.result or {}).get("file_name", "")
+
+    @property
+    def is_active(self) -> bool:
+        """Queued or running: its page polls for progress."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def is_finished(self) -> bool:

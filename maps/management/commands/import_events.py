@@ -15,8 +15,8 @@ from maps.models import EventImport, JourneyMap
 
 class Command(BaseCommand):
     help = (
-        "Import an event log (CSV: case_id or customer_id, step_key, timestamp, channel, "
-        "optional outcome) for a map: per-step funnel figures become measurements of the "
+        "Import an event log (CSV: case_id or customer_id, step_key, timestamp, optional "
+        "channel and outcome) for a map: per-step funnel figures become measurements of the "
         "map's analytics KPIs. Any bad line: nothing is imported, the problems are listed."
     )
 
@@ -28,8 +28,29 @@ class Command(BaseCommand):
             type=dt.date.fromisoformat,
             help="Date to record the figures on (default: first day of the last event's month).",
         )
+        parser.add_argument(
+            "--activity-column",
+            default="",
+            help="The column naming the steps (default: step_key, step or activity); values "
+            "that are not step keys go through the map's activity mapping.",
+        )
+        parser.add_argument(
+            "--leave-out-unmapped",
+            action="store_true",
+            help="Leave out (and count) the rows of activities mapped to no step, instead of "
+            "refusing the log.",
+        )
 
-    def handle(self, *args, map_slug: str, file: Path, period=None, **options):
+    def handle(
+        self,
+        *args,
+        map_slug: str,
+        file: Path,
+        period=None,
+        activity_column: str = "",
+        leave_out_unmapped: bool = False,
+        **options,
+    ):
         journey_map = JourneyMap.objects.filter(slug=map_slug).first()
         if journey_map is None:
             raise CommandError(f"No journey map with the slug “{map_slug}”.")
@@ -43,9 +64,24 @@ class Command(BaseCommand):
                 journey_map=journey_map,
                 file=File(stream, name=file.name),
                 period=period,
+                activity_column=activity_column,
                 enqueue=False,
             )
+        if leave_out_unmapped:
+            EventImport.objects.filter(pk=queued.pk).update(mapping_confirmed=True)
         event_import = event_import_run(import_id=queued.pk) or queued
+        if event_import.status == EventImport.Status.MAPPING:
+            # nobody will map them here: the log is not kept waiting
+            EventImport.objects.filter(pk=queued.pk).update(status=EventImport.Status.FAILED)
+            event_import.file.delete(save=False)
+            EventImport.objects.filter(pk=queued.pk).update(file="")
+            problems = event_import.result["problems"]
+            raise CommandError(
+                "Nothing was imported:\n"
+                + "\n".join(f"  {p}" for p in problems)
+                + "\nMap them in the browser (the map's event logs page), or give "
+                "--leave-out-unmapped."
+            )
         if event_import.status != EventImport.Status.DONE:
             problems = event_import.result.get("problems") or [event_import.error]
             raise CommandError("Nothing was imported:\n" + "\n".join(f"  {p}" for p in problems))

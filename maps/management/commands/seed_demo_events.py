@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 from django.utils import timezone
 
 from maps.analytics import event_import_create, event_import_run, summary_text
@@ -40,7 +41,12 @@ class Command(BaseCommand):
         if options["if_empty"] and EventImport.objects.filter(map=journey_map).exists():
             self.stdout.write("The demo map has event imports already; none added.")
             return
-        for old in EventImport.objects.filter(map=journey_map, file__contains=f"/{FILE_PREFIX}"):
+        # earlier demo imports, by their file's name (kept in the result once the file is
+        # removed after its import)
+        earlier = EventImport.objects.filter(map=journey_map).filter(
+            Q(file__contains=f"/{FILE_PREFIX}") | Q(result__file_name__startswith=FILE_PREFIX)
+        )
+        for old in earlier:
             old.file.delete(save=False)
             old.delete()
         today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
