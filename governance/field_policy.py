@@ -64,6 +64,13 @@ def _may_set_parent_step(user, journey_map, step) -> bool:
     )
 
 
+def _may_set_state_of(user, journey_map, current) -> bool:
+    # which journey a draft belongs to is its manager's call, and only to a map they see
+    return p.can_manage_map(user, journey_map) and (
+        current is None or p.can_view_map(user, current)
+    )
+
+
 def _reviews_map(user, journey_map, value) -> bool:
     return p.can_review_map(user, journey_map)
 
@@ -151,9 +158,30 @@ FIELD_RULES: dict[str, dict[str, FieldRule]] = {
             _reviews_map,
             p.DENIED_MESSAGES[Action.REVIEW],
         ),
+        "state": FieldRule(
+            "owner, CX leadership, admins (current state, future state or scenario)",
+            _manages_map,
+            "Only the owner, CX leadership or an admin may change whether this map is a "
+            "current state, a future state or a scenario.",
+        ),
+        "state_of": FieldRule(
+            "owner, CX leadership, admins, naming a current-state map they may see",
+            _may_set_state_of,
+            "Only the owner, CX leadership or an admin may say which current-state map this "
+            "map belongs to, and only a map they may see.",
+        ),
         **{
             name: EDIT_MAP
-            for name in ("title", "slug", "summary", "persona", "review_every_days", "hidden_lanes")
+            for name in (
+                "title",
+                "slug",
+                "summary",
+                "persona",
+                "review_every_days",
+                "hidden_lanes",
+                "scenario_label",
+                "vision",
+            )
         },
     },
     "project": {

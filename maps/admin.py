@@ -194,16 +194,17 @@ class JourneyMapAdmin(
         "last_reviewed_at",
     )
     list_display_links = ("indented_title",)
-    list_filter = ("status", "team", "persona", "owner")
+    list_filter = ("status", "state", "team", "persona", "owner")
     list_select_related = ("owner", "team", "persona")
     search_fields = ("title", "slug", "summary")
     prepopulated_fields = {"slug": ("title",)}
-    autocomplete_fields = ("parent", "parent_step", "owner", "team", "persona")
+    autocomplete_fields = ("parent", "parent_step", "owner", "team", "persona", "state_of")
     readonly_fields = ("version", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("title", "slug", "summary", "status", "persona")}),
         ("Place in the tree", {"fields": ("parent", "parent_step")}),
         ("Ownership", {"fields": ("owner", "team")}),
+        ("Current and future state", {"fields": ("state", "state_of", "scenario_label", "vision")}),
         (
             "Governance",
             {

@@ -188,8 +188,18 @@ class MapSettingsForm(forms.ModelForm):
 
     class Meta:
         model = JourneyMap
-        fields = ("title", "summary", "status", "is_template", "persona", "review_every_days")
-        labels = {"is_template": "Offer as a template"}
+        fields = (
+            "title",
+            "summary",
+            "status",
+            "is_template",
+            "persona",
+            "review_every_days",
+            "scenario_label",
+            "vision",
+        )
+        labels = {"is_template": "Offer as a template", "vision": "CX vision"}
+        widgets = {"vision": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(
         self,
@@ -211,6 +221,11 @@ class MapSettingsForm(forms.ModelForm):
             "shown_lanes", [lane.key for lane in LANES if lane.key not in hidden]
         )
         self.fields["persona"].queryset = Persona.objects.order_by("name")
+        vision = self.fields["vision"]
+        vision.help_text = "The CX vision statement this map serves; the maps under it show it."
+        if self.instance.state != JourneyMap.State.SCENARIO:  # a label names a scenario
+            label = self.fields["scenario_label"]
+            label.disabled, label.widget = True, forms.HiddenInput()
 
     def clean(self):
         cleaned = super().clean()

@@ -145,15 +145,25 @@ def map_from_template(
     *, template_ref: str, by, title: str, parent: JourneyMap | None = None, **fields: Any
 ) -> JourneyMap:
     """Create a map owned by ``by`` under ``parent`` with the template's structure."""
-    from .exchange import export_document, import_document
-
     template = get_template(by, template_ref)
     entry = _template_entry(template, by)
+    fields.setdefault("team", parent.team if parent else None)
+    return map_with_structure(entry=entry, by=by, title=title, parent=parent, **fields)
+
+
+@transaction.atomic
+def map_with_structure(
+    *, entry: dict[str, Any], by, title: str, parent: JourneyMap | None = None, **fields: Any
+) -> JourneyMap:
+    """Create a map owned by ``by`` under ``parent`` (``services.map_create``: the field
+    policy, the tree lock, history) and import the copied kinds of ``entry``, a
+    ``journeyhub/1`` map entry, into it. Templates and future states both start here."""
+    from .exchange import export_document, import_document
+
     journey_map = services.map_create(
         owner=by,
         title=title,
         parent=parent,
-        team=parent.team if parent else None,
         summary=fields.pop("summary", "") or entry.get("summary", ""),
         by=by,
         **fields,

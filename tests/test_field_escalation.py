@@ -107,6 +107,7 @@ MAP_CASES = {
     "persona": (lambda w: "saver", lambda m: m.persona and m.persona.slug, MAP_EDITORS),
     "parent_step": (lambda w: w["step_2"].pk, lambda m: m.parent_step_id, MAP_EDITORS),
     "review_every_days": (lambda w: 30, lambda m: m.review_every_days, MAP_EDITORS),
+    "vision": (lambda w: "Effortless banking", lambda m: m.vision, MAP_EDITORS),
     "status": (lambda w: "archived", lambda m: m.status, MAP_MANAGERS),
     "is_template": (lambda w: True, lambda m: m.is_template, MAP_MANAGERS),
     "team": (lambda w: w["second_team"].pk, lambda m: m.team_id, MAP_MANAGERS),

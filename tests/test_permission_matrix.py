@@ -1182,6 +1182,46 @@ def editor_cases(w) -> dict[str, list[Case]]:
         **print_cases(w),
         **research_cases(w),
         **print_cases(w),
+        **future_state_cases(w),
+    }
+
+
+def future_state_cases(w) -> dict[str, list[Case]]:
+    """Drafting a future state or scenario: the rule for a new map beside it (the team map
+    is top-level: CX leadership and admins); comparing: both maps visible, else 404."""
+    m, draft = w["team_map"], w["draft_map"]
+    drafts = expect(302, 403, 403, 403, 403, 200, 200)
+    return {
+        "maps:variant-new": [
+            Case("GET", f"/maps/{m.slug}/variants/new/", drafts),
+            Case(
+                "GET",
+                f"/maps/{draft.slug}/variants/new/",
+                expect(302, 404, 404, 404, 403, 200, 200),
+            ),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/variants/new/",
+                expect(302, 403, 403, 403, 403, 302, 302),
+                {"state": "future"},
+            ),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/variants/new/",
+                expect(302, 403, 403, 403, 403, 400, 400),
+                {"state": "scenario", "scenario_label": ""},  # a scenario needs its label
+            ),
+        ],
+        "maps:compare": [
+            Case("GET", f"/maps/{m.slug}/compare/{draft.slug}/", DRAFT_READ_PAGE),
+            Case("GET", f"/maps/{draft.slug}/compare/{m.slug}/", DRAFT_READ_PAGE),
+            Case("GET", f"/maps/{m.slug}/compare/{m.slug}/", everyone(400, anon=302)),
+            Case("POST", f"/maps/{m.slug}/compare/{draft.slug}/", everyone(405, anon=302)),
+        ],
+        "maps:compare-with": [
+            Case("GET", f"/maps/{m.slug}/compare/?with={draft.slug}", DRAFT_READ_PAGE),
+            Case("GET", f"/maps/{m.slug}/compare/", everyone(400, anon=302)),  # no variant
+        ],
     }
 
 

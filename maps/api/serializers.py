@@ -115,6 +115,12 @@ class JourneyMapSerializer(CleanModelSerializer):
         "(required for PUT/PATCH). A stale version gets 409 Conflict.",
     )
     level = serializers.IntegerField(read_only=True, help_text="Depth in the tree, 0 = top.")
+    # set when a future state or scenario is drafted (maps.future_state), not by PATCH
+    state = serializers.CharField(read_only=True, help_text="current, future or scenario.")
+    state_of = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The current-state map a future state or scenario belongs to."
+    )
+    scenario_label = serializers.CharField(read_only=True)
     is_review_due = serializers.BooleanField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api:map-detail")
     web_url = serializers.CharField(source="get_absolute_url", read_only=True)
@@ -135,6 +141,10 @@ class JourneyMapSerializer(CleanModelSerializer):
             "parent",
             "parent_step",
             "level",
+            "state",
+            "state_of",
+            "scenario_label",
+            "vision",
             "persona",
             "owner",
             "team",

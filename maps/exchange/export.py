@@ -161,6 +161,13 @@ def export_document(
     map_ids = [m.pk for m in ordered]
     refs = _Refs()
     refs.keys[JourneyMap] = {m.pk: m.slug for m in ordered}
+    # a future state's current-state map outside the document: named by slug when the
+    # user may see it (a re-import here links it again), else null (one query, if any)
+    outside = {m.state_of_id for m in ordered} - set(refs.keys[JourneyMap]) - {None}
+    state_of_slugs: dict[int, str] = {}
+    if outside:
+        named = visible_maps(user, JourneyMap.objects.filter(pk__in=outside))
+        state_of_slugs = dict(named.values_list("pk", "slug"))
     map_rows = [_map_row(m) for m in ordered]
     refs.want(MAP_PART, map_rows)
 
@@ -278,6 +285,8 @@ def export_document(
         entry = _dump(MAP_PART, row, refs)
         if journey_map.pk == root.pk:  # the document's root: placed by whoever imports it
             entry["parent"] = entry["parent_step"] = None
+        if journey_map.state_of_id in state_of_slugs:
+            entry["state_of"] = state_of_slugs[journey_map.state_of_id]
         for part in CONTENT_PARTS:
             entry[part.name] = _sorted(part, by_map[journey_map.pk][part.name])
         entry["research"] = _sorted(SOURCE_PART, by_map[journey_map.pk]["research"])

@@ -70,6 +70,8 @@ Path = tuple[str | int, ...]
 PART_OF_MODEL = {part.model: part.name for part in CONTENT_PARTS}
 #: fields of a map only the tree or the importer itself sets
 MAP_PLACEMENT = ("parent_id", "parent_step_id")
+#: a future state's or scenario's current-state map: in the document or already here
+MAP_STATE_OF = "state_of_id"
 
 
 class ExchangeInvalid(Exception):
@@ -157,6 +159,7 @@ class _Row:
     stored: models.Model | None = None  # a map's or project's values before the import
     parent: JourneyMap | None = None  # a map's parent after the import
     parent_step: Any = None
+    state_of: Any = None  # the current-state map it belongs to (``_KEEP``: not said)
     tag_item: dict | None = None
 
 
@@ -296,6 +299,18 @@ class _Importer:
         slugs = [m["slug"] for m in doc["maps"]]
         self.existing_maps = {m.slug: m for m in JourneyMap.objects.filter(slug__in=slugs)}
         ids = [m.pk for m in self.existing_maps.values()]
+        # current-state maps named by state_of outside the document: those the importer sees
+        outside = {m.get("state_of") for m in doc["maps"]} - set(slugs) - {None}
+        self.outside_maps = (
+            {m.slug: m for m in perms.visible_maps(self.by).filter(slug__in=outside)}
+            if outside
+            else {}
+        )
+        self.maps_with_variants = (
+            set(JourneyMap.objects.filter(state_of__in=ids).values_list("state_of_id", flat=True))
+            if ids
+            else set()
+        )
         existing: dict[str, list] = {}
         for part in CONTENT_PARTS:
             if part.parent == "map_id":
@@ -536,7 +551,7 @@ class _Importer:
 
     def resolve(self) -> None:
         for row in self.map_rows.values():
-            values = self.wanted_values(row, skip=MAP_PLACEMENT)
+            values = self.wanted_values(row, skip=(*MAP_PLACEMENT, MAP_STATE_OF))
             if not row.new:
                 values.pop("slug", None)
             self.apply_values(row, values)
@@ -686,6 +701,56 @@ class _Importer:
                         f"the parent map “{parent_slug}” has no step with the key {describe(key)}",
                     )
                 row.parent_step = step
+
+    def check_states(self) -> None:
+        """A future state or scenario names its current-state map by slug (a map of the
+        document, or one here that the importer may see); only such maps name one, and
+        only scenarios carry a label. Set when the maps are written."""
+        current = JourneyMap.State.CURRENT
+        for slug, row in self.map_rows.items():
+            obj, data = row.obj, row.data
+            if obj.scenario_label and obj.state != JourneyMap.State.SCENARIO:
+                self.problem((*row.path, "scenario_label"), "only a scenario has a scenario label")
+            if obj.state != current and obj.pk in self.maps_with_variants:
+                self.problem(
+                    (*row.path, "state"),
+                    f"the map “{slug}” has future states or scenarios here; it stays a "
+                    "current-state map while they belong to it",
+                )
+            if "state_of" not in data:
+                row.state_of = _KEEP
+                if obj.state == current and obj.state_of_id:
+                    self.problem(
+                        (*row.path, "state"),
+                        "a current-state map belongs to no other map: set state_of to null",
+                    )
+                continue
+            raw, path = data["state_of"], (*row.path, "state_of")
+            target = None
+            if raw is not None:
+                target = self.maps.get(raw) or self.outside_maps.get(raw)
+                if target is None:
+                    self.problem(
+                        path,
+                        "no map of this document or of this repository that you may see has "
+                        f"the slug {describe(raw)}",
+                    )
+                    continue
+                if obj.state == current:
+                    self.problem(
+                        path, "a current-state map belongs to no other map (null, or set its state)"
+                    )
+                elif raw == slug:
+                    self.problem(path, "a map is not a future state or scenario of itself")
+                elif target.state != current:
+                    self.problem(
+                        path,
+                        f"“{raw}” is a {target.get_state_display().lower()}, not a "
+                        "current-state map",
+                    )
+            row.state_of = target
+            if not row.new and (target.pk if target else None) != obj.state_of_id:
+                row.changed.append("state_of")
 
     def check_others_allowed(self) -> None:
         by = self.by
@@ -885,12 +950,25 @@ class _Importer:
             self.tag_resolver.create_missing()
 
         self._bulk("personas")
+        later = []  # state_of naming a map this import has not saved yet
+        for row in [*new_maps, *changed_maps]:
+            if row.state_of is _KEEP:
+                continue
+            if row.state_of is not None and row.state_of.pk is None:
+                row.obj.state_of = None
+                later.append(row)
+            else:
+                row.obj.state_of = row.state_of
         for row in new_maps:
             row.obj.parent = row.parent
             row.obj.parent_step = None
             self._saved_by(row.obj).save()
         for row in changed_maps:
             self._saved_by(row.obj).save()
+        for row in later:
+            row.obj.state_of = row.state_of
+        if later:
+            JourneyMap.objects.bulk_update([r.obj for r in later], ["state_of"])
         for part in CONTENT_PARTS:
             self._bulk(part.name)
         for name in ("measurements", "observations", "research", "quotes", "projects"):
@@ -993,6 +1071,7 @@ class _Importer:
         self.match()
         self.resolve()
         self.check_parent_steps()
+        self.check_states()
         self.check_maps_allowed()
         self.check_others_allowed()
         self.check_rows()
@@ -1011,6 +1090,7 @@ class _Bad:
 
 
 _BAD: Any = _Bad()
+_KEEP: Any = _Bad()
 MAP_RULED = tuple(FIELD_RULES["map"])
 NEW_MAP_RULED = ("team", "status", "is_template")
 PROJECT_RULED = tuple(n for n in FIELD_RULES["project"] if n not in PROJECT_PART.m2m)

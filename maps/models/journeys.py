@@ -237,6 +237,11 @@ class JourneyMap(MPTTModel):
             return {}
         if self.scenario_label and self.state != self.State.SCENARIO:
             return {"scenario_label": "Only a scenario has a scenario label."}
+        if self.pk and self.variants.exists():
+            return {
+                "state": "This map has future states or scenarios of its own; it stays a "
+                "current-state map while they belong to it."
+            }
         if self.state_of_id is None:
             return {}
         if self.pk and self.state_of_id == self.pk:
@@ -246,11 +251,6 @@ class JourneyMap(MPTTModel):
             return {
                 "state_of": f"“{self.state_of}” is itself a {kind}; a future state or "
                 "scenario belongs to a current-state map."
-            }
-        if self.pk and self.variants.exists():
-            return {
-                "state": "This map has future states or scenarios of its own; it stays a "
-                "current-state map while they belong to it."
             }
         return {}
 
