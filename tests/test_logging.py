@@ -2,7 +2,7 @@ import logging
 
 
 def _stream_handlers_reached_by(name: str) -> list[logging.Handler]:
-    """The handlers a record logged on `name` passes through, as logging.Logger.callHandlers walks them."""
+    """The handlers a record logged on `name` passes through (as Logger.callHandlers walks)."""
     reached: list[logging.Handler] = []
     logger: logging.Logger | None = logging.getLogger(name)
     while logger is not None:
