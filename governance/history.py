@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Model, Q
 
 from maps.content import CONTENT_KINDS
@@ -26,6 +27,8 @@ KINDS: tuple[tuple[type[Model], str], ...] = (
     (JourneyMap, "map"),
     *((kind.model, kind.noun) for kind in CONTENT_KINDS),
 )
+# relations named from the map's own step and stage records, deleted ones included
+NAMED_FROM_THE_MAP = ("stage", "step", "from_step", "to_step")
 ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 
 
@@ -56,21 +59,41 @@ def _label(record, name_of: dict) -> str:
     return f"#{record.id}"
 
 
-def _display(record, f, name_of: dict) -> str:
+def _display(record, f, name_of: dict, related: dict) -> str:
     value = getattr(record, f.attname)
     if value in (None, ""):
         return "—"
     if f.is_relation:
-        return (
-            name_of.get(value, f"#{value}")
-            if f.name in ("stage", "step", "from_step", "to_step", "parent_step")
-            else f"#{value}"
-        )
+        if f.name in NAMED_FROM_THE_MAP:
+            return name_of.get(value, f"#{value}")
+        return related.get((f.related_model, value), f"#{value} (deleted)")
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _related_names(loaded: list[tuple[type[Model], list, list]]) -> dict:
+    """Names of every other row the records point to (owner, team, persona, parent map …):
+    one query per related model, whatever the number of records."""
+    wanted: dict[type[Model], set] = {}
+    for _model, fields, records in loaded:
+        for f in fields:
+            if f.is_relation and f.name not in NAMED_FROM_THE_MAP:
+                values = {getattr(r, f.attname) for r in records} - {None, ""}
+                if values:
+                    wanted.setdefault(f.related_model, set()).update(values)
+    names: dict = {}
+    for target, ids in wanted.items():
+        for obj in target._default_manager.filter(pk__in=ids):
+            label = _person(obj) if isinstance(obj, AbstractBaseUser) else str(obj)
+            names[(target, obj.pk)] = label
+    return names
 
 
 def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
@@ -81,8 +104,8 @@ def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
     name_of: dict = dict(step_history.values_list("id", "name"))
     stage_names = dict(stage_history.values_list("id", "name"))
     step_ids = list(name_of)
-    entries: list[HistoryEntry] = []
-    for model, kind in KINDS:
+    loaded: list[tuple[type[Model], list, list]] = []
+    for model, _kind in KINDS:
         history = model.history.model.objects.all()
         if model is JourneyMap:
             history = history.filter(id=journey_map.pk)
@@ -97,6 +120,10 @@ def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
         )
         records.reverse()  # oldest first, to compare each record with the one before it
         fields = [f for f in model.history.model._meta.fields if f.name not in IGNORED_FIELDS]
+        loaded.append((model, fields, records))
+    related = _related_names(loaded)
+    entries: list[HistoryEntry] = []
+    for (model, fields, records), (_model, kind) in zip(loaded, KINDS, strict=True):
         names = {**name_of, **stage_names} if model is Step else name_of
         previous: dict = {}
         for record in records:
@@ -104,8 +131,9 @@ def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
             changes = []
             if record.history_type == "~" and before is not None:
                 for f in fields:
-                    old = _display(before, f, names if f.name != "stage" else stage_names)
-                    new = _display(record, f, names if f.name != "stage" else stage_names)
+                    known = names if f.name != "stage" else stage_names
+                    old = _display(before, f, known, related)
+                    new = _display(record, f, known, related)
                     if old != new:
                         changes.append(FieldChange(str(f.verbose_name).capitalize(), old, new))
             previous[record.id] = record

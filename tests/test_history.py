@@ -114,3 +114,36 @@ def test_query_count_is_fixed_however_long_the_history(
         pain.save()
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(f"/maps/{large.slug}/history/").status_code == 200
+
+
+def test_a_changed_owner_team_or_parent_is_named_not_numbered(owner, other_owner, team, team_map):
+    from django.contrib.auth.models import Group
+
+    parent = JourneyMapFactory(title="Customer lifecycle", owner=owner)
+    other_team = Group.objects.create(name="Payments squad")
+    team_map.owner, team_map.team, team_map.parent = other_owner, other_team, parent
+    team_map.save()
+
+    entries = map_history(team_map)
+
+    changes = {c.label: (c.before, c.after) for c in entries[0].changes}
+    assert changes["Owner"] == ("Olivia Owens", "Omar Olsen")
+    assert changes["Team"] == (team.name, "Payments squad")
+    assert changes["Parent"] == ("—", "Customer lifecycle")
+
+
+def test_a_deleted_team_is_still_shown_as_deleted(owner, team, team_map):
+    from django.contrib.auth.models import Group
+
+    gone = Group.objects.create(name="Dissolved squad")
+    team_map.team = gone
+    team_map.save()
+    team_map.team = team
+    team_map.save()
+    gone_id = gone.pk
+    gone.delete()
+
+    entries = map_history(team_map)
+
+    changes = {c.label: (c.before, c.after) for c in entries[0].changes}
+    assert changes["Team"] == (f"#{gone_id} (deleted)", team.name)
