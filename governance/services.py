@@ -40,7 +40,7 @@ def map_transfer_ownership(
     journey_map.save()
     transaction.on_commit(
         lambda: tasks.notify_ownership_transferred.delay(
-            journey_map.pk, previous_owner_id, new_owner.pk, by.pk
+            journey_map.pk, previous_owner_id, new_owner.pk, by.pk, note=note
         )
     )
     return journey_map

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 
 from celery import shared_task
@@ -16,9 +17,9 @@ from . import scoring
 
 @shared_task
 def notify_ownership_transferred(
-    map_id: int, previous_owner_id: int, new_owner_id: int, by_id: int
+    map_id: int, previous_owner_id: int, new_owner_id: int, by_id: int, note: str = ""
 ) -> bool:
-    """E-mail the new owner that a map is now theirs."""
+    """E-mail the new owner that a map is now theirs, with the note written at the handover."""
     users = get_user_model().objects.in_bulk([previous_owner_id, new_owner_id, by_id])
     journey_map = JourneyMap.objects.filter(pk=map_id).first()
     new_owner = users.get(new_owner_id)
@@ -38,7 +39,12 @@ def notify_ownership_transferred(
             f"from {name(previous)} to you. You are now responsible for keeping it current: "
             "its steps, pain points, KPIs and reviews "
             f"(every {journey_map.review_every_days} days).\n\n"
-            f"{settings.JOURNEYHUB_BASE_URL}{journey_map.get_absolute_url()}\n"
+            + (
+                f"{name(by)} wrote:\n{textwrap.indent(note.strip(), '> ')}\n\n"
+                if note.strip()
+                else ""
+            )
+            + f"{settings.JOURNEYHUB_BASE_URL}{journey_map.get_absolute_url()}\n"
         ),
         from_email=None,
         recipient_list=[new_owner.email],

@@ -41,6 +41,7 @@ def deploy_env(tmp_path: Path) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="journeyhub.example.com",
         CSRF_TRUSTED_ORIGINS="https://journeyhub.example.com",
+        JOURNEYHUB_BASE_URL="https://journeyhub.example.com",
         JOURNEYHUB_HTTPS="true",
         STATIC_ROOT=str(tmp_path / "static"),
     )
@@ -227,6 +228,6 @@ def test_concurrent_versioned_writers_get_200_201_or_409_and_every_success_count
         creates = hammer(create)
         print(f"{backend} POST /api/pain-points/: {dict(creates)}")
         assert set(creates) <= {201, 409}, (creates, server.log()[-3000:])
-        stored = api.get(f"/api/pain-points/?map={journey['id']}").json()["count"]
+        stored = api.get(f"/api/pain-points/?map={journey['id']}&page=1").json()["count"]
         assert stored == creates[201] > 0
         assert api.get(path).json()["version"] == journey["version"] + creates[201]
