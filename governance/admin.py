@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from .comments import comment_remove
 from .models import (
+    Comment,
+    CommentMention,
     ExternalMap,
     MapSnapshot,
     PrioritisationWeights,
@@ -165,3 +168,56 @@ class ExternalMapAdmin(SimpleHistoryAdmin):
         if change:  # whoever has the entry's edit page open now gets a conflict
             obj.version += 1
         super().save_model(request, obj, form, change)
+
+
+class CommentMentionInline(admin.TabularInline):
+    model = CommentMention
+    fields = ("user", "created_at", "notified_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Comment)
+class CommentAdmin(SimpleHistoryAdmin):
+    """Comments are written on the map pages and the API (so mentions resolve and notify);
+    here they are read and, if need be, removed (softly: the thread stays, the history
+    keeps the words)."""
+
+    list_display = ("__str__", "target_kind", "target_id", "author", "created_at", "removed_at")
+    list_select_related = ("map", "author")
+    list_filter = ("target_kind", "removed_at", "resolved_at")
+    search_fields = ("map__title", "map__slug", "body", "author__username")
+    date_hierarchy = "created_at"
+    fields = (
+        "map", "target_kind", "target_id", "parent", "author", "body", "created_at",
+        "edited_at", "removed_at", "removed_by", "resolved_at", "resolved_by",
+    )  # fmt: skip
+    readonly_fields = fields
+    inlines = (CommentMentionInline,)
+    actions = ("remove",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Remove the selected comments (the threads stay)")
+    def remove(self, request, queryset) -> None:
+        for comment in queryset.filter(removed_at__isnull=True).select_related("map"):
+            comment_remove(comment=comment, by=request.user)
+
+
+@admin.register(CommentMention)
+class CommentMentionAdmin(admin.ModelAdmin):
+    """Who was mentioned where, and when the one e-mail went (read-only)."""
+
+    list_display = ("user", "comment", "created_at", "notified_at")
+    list_select_related = ("user", "comment__map")
+    search_fields = ("user__username", "comment__map__title")
+    fields = ("comment", "user", "created_at", "notified_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False

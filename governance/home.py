@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import permissions, reviews
+from . import comments, permissions, reviews
 
 LIST_LIMIT = 10
 
@@ -42,5 +42,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "health": reviews.underperformers(visible),
         "due_soon_days": reviews.DUE_SOON_DAYS,
         "kpi_period_days": reviews.KPI_PERIOD_DAYS,
+        **comments.home_context(user),  # "Mentions": one query
     }
     return render(request, "governance/home.html", context)

@@ -9,10 +9,14 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from maps.models import JourneyMap
 
-from . import scoring
+from . import comments, permissions, scoring
+from .models import CommentMention
 
 
 @shared_task
@@ -65,3 +69,55 @@ def send_review_reminders() -> int:
     from .reminders import send_review_reminders as send
 
     return send()
+
+
+@shared_task
+def notify_mention(mention_id: int) -> bool:
+    """E-mail someone @mentioned in a comment, once (``notified_at`` marks it sent). Left
+    unsent: a mention removed by an edit, a removed comment, a user without an address or
+    who may no longer see the map."""
+    with transaction.atomic():
+        mention = (
+            CommentMention.objects.select_for_update(of=("self",))
+            .select_related("user", "comment__map", "comment__author", "comment__parent")
+            .prefetch_related("comment__mention_rows__user")
+            .filter(pk=mention_id, notified_at__isnull=True)
+            .first()
+        )
+        if mention is None:
+            return False
+        comment, user = mention.comment, mention.user
+        if (
+            comment.removed_at is not None
+            or not user.email
+            or not permissions.can_view_map(user, comment.map)
+        ):
+            return False
+        base = settings.JOURNEYHUB_BASE_URL  # e-mails link to the site's public address
+        thread = comment.parent or comment
+        label = comments.target_labels(comment.map, [(thread.target_kind, thread.target_id)])
+        context = {
+            "user": user,
+            "comment": comment,
+            "author": comment.author,
+            "map": comment.map,
+            "where": label.get((thread.target_kind, thread.target_id), "an item since deleted"),
+            "url": f"{base}{comment.get_absolute_url()}#comment-{comment.pk}",
+            "html": comments.comment_html(
+                comment.body,
+                {row.user.get_username(): row.user for row in comment.mention_rows.all()},
+                base=base,
+            ),
+        }
+        author = comment.author
+        who = (author.get_full_name() or author.get_username()) if author else "Someone"
+        send_mail(
+            subject=f"{who} mentioned you on “{comment.map.title}”",
+            message=render_to_string("governance/email/mention.txt", context),
+            html_message=render_to_string("governance/email/mention.html", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        mention.notified_at = timezone.now()
+        mention.save(update_fields=["notified_at"])
+    return True

@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from governance.api import MapGrantViewSet, MapScorecardView, PortfolioView
+from governance.api_comments import CommentViewSet
 from governance.api_inventory import ExternalMapViewSet
 from governance.api_search import SearchView
 from governance.api_share_links import ShareLinkViewSet
@@ -50,6 +51,7 @@ router.register("research-sources", ResearchSourceViewSet, basename="researchsou
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("research-attachments", AttachmentViewSet, basename="attachment")
 router.register("inventory", ExternalMapViewSet, basename="inventory")
+router.register("comments", CommentViewSet, basename="comment")
 
 urlpatterns = [
     # before the router, whose maps/{id}/ routes belong to the maps app

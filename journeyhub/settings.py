@@ -337,6 +337,8 @@ JOURNEYHUB_THEYDO_PREVIEW_HOURS = env_int("JOURNEYHUB_THEYDO_PREVIEW_HOURS", 24)
 JOURNEYHUB_DISCOVERY_HOURS = env_int("JOURNEYHUB_DISCOVERY_HOURS", 24)
 # the largest research attachment accepted (bytes); files are served only to the map's viewers
 JOURNEYHUB_ATTACHMENT_MAX_BYTES = env_int("JOURNEYHUB_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# how long after posting the author may still edit a comment (minutes); then: reply
+JOURNEYHUB_COMMENT_EDIT_MINUTES = env_int("JOURNEYHUB_COMMENT_EDIT_MINUTES", 15)
 
 # --- HTTPS. One switch, on by default in production: the site is served over HTTPS only,
 # directly by gunicorn or behind a reverse proxy that terminates TLS and sets

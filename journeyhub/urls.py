@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("maps/", include("maps.urls")),
     path("maps/", include("governance.urls")),
+    path("maps/", include("governance.views_comments", namespace="comments")),
     path("search/", views_search.search_page, name="search"),
     path("inventory/", include("governance.views_inventory", namespace="inventory")),
     path("portfolio/", views_portfolio.portfolio, name="portfolio"),

@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from governance.comments import comment_create
 from governance.share_links import share_link_create, share_link_record_use
 from maps.models import (
     EventActivityMapping,
@@ -59,6 +60,12 @@ def with_research(maps: list[JourneyMap], *, copies: int = 1) -> list[JourneyMap
         if journey_map.status == JourneyMap.Status.PUBLISHED:  # a share link, opened once
             link, _ = share_link_create(journey_map=journey_map, by=journey_map.owner)
             share_link_record_use(link=link, ip="192.0.2.1", user_agent="pytest")
+        # a thread and a reply mentioning the owner: a comment, its history, a mention
+        owner = journey_map.owner
+        thread = comment_create(journey_map=journey_map, author=owner, body="Still current?")
+        comment_create(
+            journey_map=journey_map, author=owner, body=f"@{owner.username} yes", parent=thread
+        )
         for item in journey_map.lane_items.all():
             tagged_item(item)
     return maps

@@ -28,6 +28,7 @@ from guardian.shortcuts import assign_perm
 from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
+from governance.comments import comment_create
 from governance.map_snapshots import snapshot_take
 from governance.models import (
     ExternalMap,
@@ -207,7 +208,18 @@ def world(
     attachment = research_attach(source)
     draft_source = ResearchSource.objects.create(map=draft_map, title="Secret survey")
     draft_attachment = research_attach(draft_source)
+    # comments: vic's thread on the pain point with olivia's reply mentioning tess, and
+    # omar's on his draft
+    thread = comment_create(
+        journey_map=team_map, author=viewer, body="Still true?", target_kind="painpoint",
+        target_id=pain.pk,
+    )  # fmt: skip
+    reply = comment_create(journey_map=team_map, author=owner, body="@tess?", parent=thread)
+    draft_comment = comment_create(journey_map=draft_map, author=other_owner, body="Draft")
     return {
+        "comment": thread,
+        "comment_reply": reply,
+        "draft_comment": draft_comment,
         "axes_rows": axes_rows,
         "tag_group": tag_group,
         "tag": tag,
@@ -852,6 +864,7 @@ def matrix(w) -> dict[str, list[Case]]:
     cases.update(portfolio_cases(w))
     cases.update(search_cases(w))
     cases.update(inventory_cases(w))
+    cases.update(comment_cases(w))
     return cases
 
 
@@ -1393,6 +1406,95 @@ def inventory_cases(w) -> dict[str, list[Case]]:
     }
 
 
+def comment_cases(w) -> dict[str, list[Case]]:
+    """Comments (tests/test_comments.py): everyone who sees the map reads and writes;
+    vic's comment is edited by vic alone, removed by vic and the map's managers, and his
+    thread resolved by him and the managers; omar's draft is the draft's."""
+    m, draft, pain = w["team_map"], w["draft_map"], w["pain"]
+    c, d = w["comment"], w["draft_comment"]
+    posted = everyone(302)  # to the thread (anonymous: to sign in)
+    draft_post = expect(302, 404, 404, 404, 302, 302, 302)
+    authors_page = expect(302, 200, 403, 403, 403, 403, 403)
+    authors_post = expect(302, 302, 403, 403, 403, 403, 403)
+    moderators_post = expect(302, 302, 403, 302, 403, 302, 302)
+    moderators_api = expect(401, 200, 403, 200, 403, 200, 200)
+    base = f"/maps/{m.slug}/comments"
+    body = {"body": "Agreed @olivia"}
+    return {
+        "comments:list": [
+            Case("GET", f"{base}/", SIGNED_IN_PAGE),
+            Case("POST", f"{base}/", posted, body),
+            Case("GET", f"/maps/{draft.slug}/comments/", DRAFT_READ_PAGE),
+            Case("POST", f"/maps/{draft.slug}/comments/", draft_post, body),
+        ],
+        "comments:item": [
+            Case("GET", f"{base}/on/painpoint/{pain.pk}/", SIGNED_IN_PAGE),
+            Case("POST", f"{base}/on/painpoint/{pain.pk}/", posted, body),
+            Case("GET", f"{base}/on/painpoint/999999/", everyone(404, anon=302)),
+        ],
+        "comments:thread": [
+            Case("GET", f"{base}/{c.pk}/", SIGNED_IN_PAGE),
+            Case("POST", f"{base}/{c.pk}/", posted, body),
+            Case("GET", f"/maps/{draft.slug}/comments/{d.pk}/", DRAFT_READ_PAGE),
+            Case("GET", f"{base}/{d.pk}/", everyone(404, anon=302)),  # not on this map
+        ],
+        "comments:edit": [
+            Case("GET", f"{base}/{c.pk}/edit/", authors_page),
+            Case("POST", f"{base}/{c.pk}/edit/", authors_post, {"body": "Still true, really?"}),
+        ],
+        "comments:remove": [
+            Case("POST", f"{base}/{c.pk}/remove/", moderators_post),
+            Case("GET", f"{base}/{c.pk}/remove/", NOT_POST),
+        ],
+        "comments:resolve": [
+            Case("POST", f"{base}/{c.pk}/resolve/", moderators_post),
+            Case("GET", f"{base}/{c.pk}/resolve/", NOT_POST),
+        ],
+        "comments:reopen": [
+            Case("POST", f"{base}/{c.pk}/reopen/", moderators_post),
+            Case("GET", f"{base}/{c.pk}/reopen/", NOT_POST),
+        ],
+        "api:comment-list": [
+            Case("GET", "/api/comments/", API_READ, api=True),
+            Case("GET", f"/api/comments/?map={m.pk}&target_kind=painpoint", API_READ, api=True),
+            Case(
+                "POST", "/api/comments/", everyone(201, anon=401), {"map": m.pk, **body}, api=True
+            ),
+            Case(
+                "POST",
+                "/api/comments/",
+                expect(401, 400, 400, 400, 201, 201, 201),  # a hidden map: like no map
+                {"map": draft.pk, **body},
+                api=True,
+            ),
+        ],
+        "api:comment-detail": [
+            Case("GET", f"/api/comments/{c.pk}/", API_READ, api=True),
+            Case("GET", f"/api/comments/{d.pk}/", DRAFT_READ_API, api=True),
+            Case(
+                "PATCH",
+                f"/api/comments/{c.pk}/",
+                expect(401, 200, 403, 403, 403, 403, 403),
+                {"body": "Edited"},
+                api=True,
+            ),
+            Case("PUT", f"/api/comments/{c.pk}/", everyone(405, anon=401), body, api=True),
+            Case(
+                "DELETE",
+                f"/api/comments/{c.pk}/",
+                expect(401, 204, 403, 204, 403, 204, 204),
+                api=True,
+            ),
+        ],
+        "api:comment-resolve": [
+            Case("POST", f"/api/comments/{c.pk}/resolve/", moderators_api, api=True),
+        ],
+        "api:comment-reopen": [
+            Case("POST", f"/api/comments/{c.pk}/reopen/", moderators_api, api=True),
+        ],
+    }
+
+
 # --- the Django admin -------------------------------------------------------------
 
 ADMIN_EXCEPTIONS = {
@@ -1416,6 +1518,9 @@ ADMIN_EXCEPTIONS = {
     # share links are made on the sharing page or the API (their token is shown there once)
     "admin:governance_sharelink_add": (403, 302, 302),
     "admin:governance_sharelinkuse_add": (403, 302, 302),
+    # comments are posted on the map pages and the API (so their mentions notify)
+    "admin:governance_comment_add": (403, 302, 302),
+    "admin:governance_commentmention_add": (403, 302, 302),
 }
 
 
@@ -1455,6 +1560,8 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "governance.scorecardsnapshot": w["snapshot"],
         "governance.prioritisationweights": w["priorities"],
         "governance.externalmap": w["inventory_entry"],
+        "governance.comment": w["comment"],
+        "governance.commentmention": w["comment_reply"].mention_rows.get(),
         "maps.eventimport": w["event_import"],
         "maps.researchsource": w["source"],
         "maps.quote": w["quote"],

@@ -1,0 +1,26 @@
+// The map page's discussion dialog: htmx puts an item's threads into it, this opens it
+// (showModal keeps focus inside and Escape closes it) and closes it on "Close".
+(function () {
+  "use strict";
+  function dialog() { return document.getElementById("comment-dialog"); }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var d = dialog();
+    if (!d || event.detail.target.id !== "comment-dialog-body") return;
+    if (!d.open) d.showModal();
+    var field = d.querySelector("textarea");
+    if (field) field.focus();
+  });
+  // a refused comment (400) comes back with the form and its message: show it
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 400 && event.detail.target.closest(".comment-discussion, #comment-dialog-body")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-dialog]")) {
+      var d = dialog();
+      if (d && d.open) d.close();
+    }
+  });
+})();
