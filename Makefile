@@ -85,8 +85,10 @@ test: install lint migrations-check system-deps
 test-postgres: install system-deps
 	$(BIN)/python -m tests.servers postgres -- $(BIN)/python -m pytest -n 2 $(POSTGRES_PASS) $(PYTEST_ARGS)
 
-bench: migrate
-	$(BIN)/python benchmarks/run.py
+# issue #16's pages and API lists at 1,000 maps; BENCH_ARGS="--scale full" for 10,000
+# maps. Writes benchmarks/RESULTS.md (the per-scale figures: benchmarks/results/).
+bench: install
+	$(BIN)/python benchmarks/run.py --write-results $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var
