@@ -34,7 +34,18 @@ from maps.tree import lock_for_tree_write
 
 from .models import MapSnapshot
 
-MAP_FIELDS = ("title", "summary", "status", "persona_id", "review_every_days", "hidden_lanes")
+MAP_FIELDS = (
+    "title",
+    "summary",
+    "status",
+    "persona_id",
+    "review_every_days",
+    "hidden_lanes",
+    # a scenario's label and the CX vision: content; the map's state and the map it
+    # belongs to are its place among the journey's drafts, like its parent: not restored
+    "scenario_label",
+    "vision",
+)
 # Restored in this order; what others point at comes first. KPIs are never deleted.
 CONTENT = tuple((kind.key, kind.model, kind.fields) for kind in CONTENT_KINDS)
 LABELS = {kind.key: kind.label for kind in CONTENT_KINDS}
@@ -104,7 +115,8 @@ def compare(snapshot: MapSnapshot, journey_map: JourneyMap) -> tuple[list, list[
     map_changes = [
         (name, then["map"].get(name), now["map"].get(name))
         for name in MAP_FIELDS
-        if then["map"].get(name) != now["map"].get(name)
+        # a field the snapshot predates is no edit
+        if name in then["map"] and then["map"].get(name) != now["map"].get(name)
     ]
     kinds = []
     for key, _model, fields in CONTENT:

@@ -22,6 +22,8 @@ class RepositoryFilter(filters.FilterSet):
         queryset=Group.objects.filter(team_maps__isnull=False).distinct()
     )
     status = filters.ChoiceFilter(choices=JourneyMap.Status.choices)
+    # current state, future state, scenario (#17): index journeymap_state_status_idx
+    state = filters.ChoiceFilter(choices=JourneyMap.State.choices, label="State")
     persona = filters.ModelChoiceFilter(queryset=Persona.objects.order_by("name"))
     due = filters.BooleanFilter(
         method="due_for_review", label="Due for review", widget=forms.CheckboxInput
@@ -30,7 +32,7 @@ class RepositoryFilter(filters.FilterSet):
 
     class Meta:
         model = JourneyMap
-        fields = ("q", "owner", "team", "status", "persona", "due", "mine")
+        fields = ("q", "owner", "team", "status", "state", "persona", "due", "mine")
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

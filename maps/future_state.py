@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 
 from governance import permissions
@@ -132,10 +132,16 @@ class MapStates:
 
 def map_states(user, journey_map: JourneyMap) -> MapStates:
     """The map's current-state map, its future states and scenarios and the vision it
-    serves, as ``user`` may see them (at most four queries; a plain current-state map
-    without a vision of its own: three)."""
+    serves, as ``user`` may see them: its ancestors (one query, with whether the reader
+    sees each), its drafts (one, for a current-state map), its current state (one, for a
+    draft), and the policy's answer on drafting beside it."""
     visible = permissions.visible_maps(user)
     found = MapStates(journey_map=journey_map)
+    ancestors: list[JourneyMap] = []
+    if journey_map.parent_id:
+        ancestors = list(
+            journey_map.get_ancestors().annotate(shown=Exists(visible.filter(pk=OuterRef("pk"))))
+        )
     if journey_map.state_of_id:
         found.state_of = visible.filter(pk=journey_map.state_of_id).first()
     if journey_map.state == State.CURRENT:
@@ -147,24 +153,16 @@ def map_states(user, journey_map: JourneyMap) -> MapStates:
     if journey_map.vision:
         found.vision = journey_map.vision
     else:
-        # inherited from the nearest ancestor that states one (and the reader may see);
-        # a future state without ancestors of its own inherits its current state's
-        ancestors = visible.exclude(vision="").filter(
-            tree_id=journey_map.tree_id, lft__lt=journey_map.lft, rght__gt=journey_map.rght
-        )
-        found.vision_from = ancestors.order_by("-level").first()
+        # the nearest ancestor that states one and the reader may see; a draft without
+        # one above it shows its current state's
+        found.vision_from = next((a for a in reversed(ancestors) if a.shown and a.vision), None)
         if found.vision_from is None and found.state_of is not None and found.state_of.vision:
             found.vision_from = found.state_of
         if found.vision_from is not None:
             found.vision = found.vision_from.vision
     if journey_map.state == State.CURRENT:
-        parent = (
-            JourneyMap.objects.filter(pk=journey_map.parent_id).first()
-            if journey_map.parent_id
-            else None
-        )
-        if parent is not None:
-            journey_map.parent = parent
+        if ancestors:
+            journey_map.parent = ancestors[-1]
         found.can_draft = can_draft_variant(user, journey_map)
     return found
 

@@ -326,3 +326,62 @@ def test_an_import_with_a_bad_state_is_refused_at_its_path(journey, owner, chang
     )
     draft.refresh_from_db()
     assert (draft.state, draft.state_of_id, draft.scenario_label) == ("future", journey.pk, "")
+
+
+def test_the_repository_filters_maps_by_state(journey, owner):
+    draft = map_draft_variant(source=journey, by=owner, state="future")
+    client = signed_in(owner)
+    futures = client.get("/maps/?state=future").context["results"]
+    assert [m.slug for m in futures] == [draft.slug]
+    current = [m.slug for m in client.get("/maps/?state=current").context["results"]]
+    assert journey.slug in current and draft.slug not in current
+    refused = client.get("/maps/?state=someday")
+    assert "State: Select a valid choice" in refused.content.decode()
+
+
+def settings_post(journey_map, **fields) -> dict:
+    return {
+        "title": journey_map.title,
+        "summary": "",
+        "status": journey_map.status,
+        "review_every_days": journey_map.review_every_days,
+        "map_version": journey_map.version,
+        **fields,
+    }
+
+
+def test_the_map_settings_keep_a_vision_and_a_scenario_label_only_on_a_scenario(
+    journey, lifecycle, owner
+):
+    client = signed_in(owner)
+    response = client.post(
+        f"/maps/{lifecycle.slug}/settings/",
+        settings_post(lifecycle, vision="Effortless, everywhere.", scenario_label="Forged"),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    lifecycle.refresh_from_db()
+    assert (lifecycle.vision, lifecycle.scenario_label) == ("Effortless, everywhere.", "")
+
+    scenario = map_draft_variant(source=journey, by=owner, state="scenario", scenario_label="Web")
+    response = client.post(
+        f"/maps/{scenario.slug}/settings/",
+        settings_post(scenario, scenario_label="Mobile app"),
+    )
+    assert response.status_code == 302
+    scenario.refresh_from_db()
+    assert scenario.scenario_label == "Mobile app"
+
+
+def test_a_snapshot_of_a_scenario_restores_its_label_and_vision_but_not_its_place(journey, owner):
+    from governance.map_snapshots import snapshot_restore, snapshot_take
+
+    scenario = map_draft_variant(source=journey, by=owner, state="scenario", scenario_label="Web")
+    scenario.vision = "One tap"
+    scenario.save()
+    snapshot = snapshot_take(journey_map=scenario, label="before the workshop", by=owner)
+    scenario.scenario_label, scenario.vision = "Mobile app", "Two taps"
+    scenario.save()
+    _, restored = snapshot_restore(snapshot=snapshot, by=owner, expected_version=scenario.version)
+    restored.refresh_from_db()
+    assert (restored.scenario_label, restored.vision) == ("Web", "One tap")
+    assert (restored.state, restored.state_of_id) == ("scenario", journey.pk)
