@@ -1119,6 +1119,11 @@ class FunnelStep(NamedTuple):
     def median_text(self) -> str:
         return duration_text(self.median_seconds)
 
+    @property
+    def median_hours(self) -> float | None:
+        """For templates written before durations were shown in the unit that fits."""
+        return _hours(self.median_seconds)
+
 
 class MapFunnel(NamedTuple):
     """The latest successful event import's figures of a map: per step, and for the

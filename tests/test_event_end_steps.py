@@ -446,3 +446,31 @@ def test_the_map_funnel_is_one_query_with_the_whole_map_figures(process, media):
     assert funnel.median_duration_text == "2 h"  # cases of 0, 1, 2, 2, 2, 3 hours
     approved = funnel.by_step()[process.steps.get(key="approved").pk]
     assert (approved.is_end, approved.end_kind, approved.drop_off) == (True, "success", None)
+
+
+# --- the command and the beat schedule ---------------------------------------------------------
+
+
+def test_the_command_refuses_unmapped_activities_unless_told_to_leave_them_out(
+    process, media, tmp_path_factory
+):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path_factory.mktemp("source") / "renamed.csv"  # outside MEDIA_ROOT
+    path.write_text(log(rename={"apply": "Coffee break"}))
+    with pytest.raises(CommandError, match=r"“Coffee break” \(6 rows, first on line 2\)"):
+        call_command("import_events", process.slug, str(path))
+    refused = EventImport.objects.get(map=process)
+    assert (refused.status, bool(refused.file)) == ("failed", False)
+    out = io.StringIO()
+    call_command("import_events", process.slug, str(path), "--leave-out-unmapped", stdout=out)
+    assert "6 rows of unmapped activities were left out." in out.getvalue()
+    assert not files_in(media)
+
+
+def test_the_beat_schedule_expires_waiting_logs_hourly():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["expire-event-logs-hourly"]
+    assert entry["task"] == "maps.tasks.expire_event_logs"
+    assert entry["schedule"].minute == {15} and len(entry["schedule"].hour) == 24
