@@ -151,6 +151,7 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
             "report": report,
             "card": report.scorecard,
             "kpi_rows": kpi_rows,
+            "kpi_trend_points": scoring.KPI_TREND_POINTS,
             "factor_rows": factor_rows,
             "can_edit": can_edit,
             "failed_form": None if failed_placed else failed,

@@ -83,6 +83,16 @@ class TestScorecardPage:
         assert "no target" in page
         assert "Quick." in page  # the rating's note
 
+    def test_the_trend_column_names_its_window_not_the_first_kpis_count(
+        self, client, viewer, measured_map
+    ):
+        # the first KPI has 2 values and the second none: the header used to say "Last 2 values"
+        client.force_login(viewer)
+        page = client.get(url(measured_map)).text
+        assert 'Recent values <span class="muted">(up to 12)</span>' in page
+        assert "Conversion, last 2 values" in page
+        assert "Last 2 values" not in page
+
     def test_viewers_get_no_rating_form(self, client, viewer, measured_map):
         client.force_login(viewer)
         page = client.get(url(measured_map)).text
