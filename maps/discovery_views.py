@@ -27,7 +27,14 @@ from governance.permissions import Action
 
 from .discovery import mining
 from .discovery.services import Placement, discovered_log_import, discovered_map_create
-from .discovery.store import Upload, upload_discard, upload_for_user, upload_save
+from .discovery.store import (
+    Upload,
+    upload_claim,
+    upload_discard,
+    upload_for_user,
+    upload_release,
+    upload_save,
+)
 from .events_views import MAX_UPLOAD_BYTES
 from .imports import ImportRefused
 from .models import JourneyMap, Step
@@ -253,33 +260,40 @@ def create(request: HttpRequest, token: str) -> HttpResponse:
     if errors:
         return _render_proposal(request, upload, parent, request.POST, errors=errors, status=400)
     proposed = mining.propose(upload.summary, **choices)
+    claimed = upload_claim(upload)
+    if claimed is None:
+        raise Http404("This log is being turned into a map already.")
     try:
         journey_map = discovered_map_create(
-            upload=upload,
+            upload=claimed,
             proposal=proposed,
             title=request.POST.get("title", ""),
             placement=placement,
             by=request.user,
         )
     except ValidationError as exc:
+        upload_release(claimed)
         found = {
             field if field != "__all__" else "title": f"{field}: {' '.join(messages_)}"
             for field, messages_ in getattr(exc, "message_dict", {"__all__": exc.messages}).items()
         }
         return _render_proposal(request, upload, parent, request.POST, errors=found, status=400)
+    except BaseException:  # a refused permission, a version conflict …: nothing was created
+        upload_release(claimed)
+        raise
     text = (
         f"Created “{journey_map}” with {len(proposed.steps)} steps and {len(proposed.links)} links."
     )
     destination = journey_map.get_absolute_url()
     if request.POST.get("import_events") == "on":
         event_import = discovered_log_import(
-            upload=upload, journey_map=journey_map, by=request.user
+            upload=claimed, journey_map=journey_map, by=request.user
         )
         text += " The log's figures are being imported."
         destination = reverse(
             "maps:event-import", kwargs={"slug": journey_map.slug, "import_id": event_import.pk}
         )
-    upload_discard(upload)
+    upload_discard(claimed)
     messages.success(request, text)
     return redirect(destination)
 

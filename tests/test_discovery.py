@@ -154,9 +154,25 @@ def test_a_log_whose_cases_are_not_together_gives_the_same_summary():
     shuffled = list(ROWS)
     random.Random(7).shuffle(shuffled)
     grouped, ungrouped = summary_of(csv_log()), summary_of(csv_log(shuffled))
+    assert (grouped.mode, ungrouped.mode) == ("sorted", "ungrouped")
     assert grouped.grouped and not ungrouped.grouped
     # activity numbers follow first appearance: compare by name
     assert _by_name(grouped.as_json()) == _by_name(ungrouped.as_json())
+
+
+def test_cases_together_but_not_sorted_are_read_grouped_with_the_same_summary():
+    by_case: dict[str, list] = {}
+    for row in ROWS:
+        by_case.setdefault(row[0], []).append(row)
+    reordered = [row for case in ("c4", "c2", "c5", "c1", "c3") for row in by_case[case]]
+    summary = summary_of(csv_log(reordered))
+    assert summary.mode == "grouped"
+    assert _by_name(summary.as_json()) == _by_name(summary_of(csv_log()).as_json())
+
+
+def test_case_ids_of_digits_are_sorted_by_number():
+    rows = [(str(n), "a", "2026-01-01T00:00:00Z") for n in (8, 9, 10, 11)]
+    assert summary_of(csv_log(rows)).mode == "sorted"
 
 
 def _by_name(data):

@@ -11,7 +11,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from maps.discovery.store import upload_for_user, upload_save, uploads_expire
+from maps.discovery.store import (
+    upload_claim,
+    upload_for_user,
+    upload_release,
+    upload_save,
+    uploads_expire,
+)
 from maps.models import EventActivityMapping, EventImport, JourneyMap, Step, StepLink
 from tests.factories import JourneyMapFactory, StepFactory
 from tests.test_discovery import csv_log
@@ -284,3 +290,14 @@ def test_an_upload_past_its_hours_is_not_found_and_removed(leader, media, settin
     settings.JOURNEYHUB_DISCOVERY_HOURS = 0
     assert upload_for_user(upload.token, leader) is None
     assert not upload.folder.exists()
+
+
+def test_a_second_create_while_the_first_runs_finds_nothing(client, leader, media):
+    client.force_login(leader)
+    token = _upload(client)["Location"].split("/")[-2]
+    claimed = upload_claim(upload_for_user(token, leader))  # the first click, mid-way
+    response = client.post(reverse("maps:discover-create", args=[token]), {"title": "Twice"})
+    assert response.status_code == 404
+    upload_release(claimed)
+    assert upload_for_user(token, leader) is not None
+    assert not JourneyMap.objects.exists()

@@ -127,35 +127,27 @@ def test_a_gzipped_csv_log_is_unpacked():
     assert proposal_of(gzip.compress(csv_log())).events == 20
 
 
-def test_missing_attributes_are_named_by_trace_and_event():
-    content = (
-        "<log><trace>"
-        + _attr("concept:name", "t1")
-        + "<event>"
-        + _attr("concept:name", "a")
-        + "</event><event>"
-        + _attr("time:timestamp", "2026-01-01T00:00:00Z", "date")
-        + "</event><event>"
-        + _attr("concept:name", "b")
-        + _attr("time:timestamp", "soon", "date")
-        + "</event></trace>"
-        + "<trace><event>"
-        + _attr("concept:name", "a")
-        + _attr("time:timestamp", "2026-01-01T00:00:00Z", "date")
-        + "</event></trace>"
-        + "<event>"
-        + _attr("concept:name", "a")
-        + _attr("time:timestamp", "2026-01-01T00:00:00Z", "date")
-        + "</event></log>"
+def test_missing_attributes_are_named_by_line_trace_and_event():
+    stamp = _attr("time:timestamp", "2026-01-01T00:00:00Z", "date")
+    content = "\n".join(
+        [
+            "<log><trace>" + _attr("concept:name", "t1"),
+            "<event>" + _attr("concept:name", "a") + "</event>",
+            "<event>" + stamp + "</event>",
+            "<event>" + _attr("concept:name", "b") + _attr("time:timestamp", "soon", "date"),
+            "</event></trace><trace><event>" + _attr("concept:name", "a") + stamp + "</event>",
+            "</trace><event>" + _attr("concept:name", "a") + stamp + "</event>",
+            "</log>",
+        ]
     ).encode()
     with pytest.raises(ImportRefused) as refused:
         summarise(lambda: io.BytesIO(content))
     assert refused.value.problems == [
-        "trace 1, event 1: no time:timestamp",
-        "trace 1, event 2: no concept:name (its activity)",
-        "trace 1, event 3: time:timestamp “soon” is not an xs:dateTime",
-        "trace 2: no concept:name (its case id)",
-        "event 5 (not in a trace): no case id; an event outside a trace needs a "
+        "line 2, trace 1, event 1: no time:timestamp",
+        "line 3, trace 1, event 2: no concept:name (its activity)",
+        "line 4, trace 1, event 3: time:timestamp “soon” is not an xs:dateTime",
+        "line 5, trace 2: no concept:name (its case id)",
+        "line 6, event 5 (not in a trace): no case id; an event outside a trace needs a "
         "case:concept:name attribute",
     ]
 

@@ -3,11 +3,17 @@
 The pass (``summarise``)
 ------------------------
 Events are grouped into cases and each case's events sorted by time (ties keep file
-order). A log whose cases are together (sorted by case, as the event import requires,
-and as XES traces are) is read holding only the open case; when a case comes back after
-another one started, the pass starts again in the *ungrouped* mode, which keeps every
-case as two compact arrays (8 bytes of time, 2 of activity per event) until the end.
-What is kept across cases is bounded by the number of activities (at most
+order). How much is held depends on the log's order, tried from the cheapest:
+
+* **sorted** by case id (ascending; digit-only ids by number, as the event import asks):
+  only the open case's events are held, nothing per finished case;
+* **grouped** (each case's events together, in any case order, as XES traces are): the
+  open case, plus one hash per finished case to notice a case that comes back;
+* **ungrouped** (events of cases interleaved): every case as three compact arrays (8
+  bytes of time, 2 of activity, 1 of channel per event) until the end.
+
+A pass that finds its assumption wrong starts again with the next mode. Beyond that,
+what is kept across cases is bounded by the number of activities (at most
 ``MAX_ACTIVITIES``), never by the number of events:
 
 * per activity: the cases it occurs in, its occurrences, a histogram of its relative
@@ -61,8 +67,16 @@ DEFAULT_END_THRESHOLD = 5.0
 Opener = Callable[[], IO[bytes]]
 
 
-class _Ungrouped(Exception):
-    """A case came back after another began: read again in the ungrouped mode."""
+MODES = ("sorted", "grouped", "ungrouped")
+
+
+class _WrongMode(Exception):
+    """The log is not in the order the pass assumed: read it again in the next mode."""
+
+
+def _case_order(case: str) -> tuple[int, int, str]:
+    """Sort key of a case id: digit-only ids by number (before the others), else text."""
+    return (0, int(case), "") if case.isdigit() and len(case) < 19 else (1, 0, case)
 
 
 # --- cases from events ---------------------------------------------------------------------
@@ -89,14 +103,15 @@ def _in_time_order(case: str, times, activities, channels) -> Case:
 
 
 def cases(
-    stream: IO[bytes], problems: Problems, *, grouped: bool, activity_column: str = ""
+    stream: IO[bytes], problems: Problems, *, mode: str, activity_column: str = ""
 ) -> Iterator[Case]:
-    """The log's cases, each once, its events in time order. ``grouped``: the log keeps
-    each case's events together (raises ``_Ungrouped`` when it does not); otherwise
-    every case is held compactly until the end. Nothing is yielded once a problem is
-    found (the reading goes on, to count them)."""
+    """The log's cases, each once, its events in time order, read in ``mode`` (see the
+    module docstring; raises ``_WrongMode`` when the log is not in that order). Nothing
+    is yielded once a problem is found (the reading goes on, to count them)."""
     events = read_events(stream, problems, activity_column=activity_column)
-    if grouped:
+    if mode != "ungrouped":
+        in_order = mode == "sorted"
+        previous: tuple[int, int, str] | None = None
         finished: set[int] = set()  # hashes of closed cases: a collision only costs a re-read
         current: str | None = None
         times: list[float] = []
@@ -107,9 +122,15 @@ def cases(
                 if current is not None:
                     if not problems:
                         yield _in_time_order(current, times, activities, channels)
-                    finished.add(hash(current))
-                if hash(case) in finished:
-                    raise _Ungrouped
+                    if not in_order:
+                        finished.add(hash(current))
+                if in_order:
+                    key = _case_order(case)
+                    if previous is not None and key <= previous:
+                        raise _WrongMode
+                    previous = key
+                elif hash(case) in finished:
+                    raise _WrongMode
                 current, times, activities, channels = case, [], [], []
             times.append(moment)
             activities.append(activity)
@@ -164,7 +185,8 @@ class LogSummary:
 
     events: int
     cases: int
-    grouped: bool
+    grouped: bool  # each case's events together (sorted or grouped mode)
+    mode: str  # the mode the log was read in (MODES)
     first_event: str
     last_event: str
     activities: list[str]
@@ -268,7 +290,7 @@ class _Tally:
             self.variant_error = max(self.variant_error, ranked[VARIANT_SLOTS][1])
             self.variants = dict(ranked[:VARIANT_SLOTS])
 
-    def summary(self, *, grouped: bool) -> LogSummary:
+    def summary(self, *, mode: str) -> LogSummary:
         medians, means = [], []
         for a, histogram in enumerate(self.histograms):
             total = self.occurrences[a]
@@ -284,7 +306,8 @@ class _Tally:
         return LogSummary(
             events=self.events,
             cases=self.cases,
-            grouped=grouped,
+            grouped=mode != "ungrouped",
+            mode=mode,
             first_event=dt.datetime.fromtimestamp(self.first, dt.UTC).isoformat(),
             last_event=dt.datetime.fromtimestamp(self.last, dt.UTC).isoformat(),
             activities=list(self.index),
@@ -307,25 +330,28 @@ class _Tally:
 
 
 def summarise(opener: Opener, *, activity_column: str = "") -> LogSummary:
-    """Read the log ``opener()`` returns (twice if its cases are not together) into its
-    summary. Raises ``ImportRefused`` with the problems (first ones, "… and N more")."""
-    try:
-        return _summarise(opener, grouped=True, activity_column=activity_column)
-    except _Ungrouped:
-        return _summarise(opener, grouped=False, activity_column=activity_column)
+    """Read the log ``opener()`` returns (again, in the next mode, if it is not in the
+    order a mode assumes) into its summary. Raises ``ImportRefused`` with the problems
+    (the first ones, then "… and N more")."""
+    for mode in MODES[:-1]:
+        try:
+            return _summarise(opener, mode=mode, activity_column=activity_column)
+        except _WrongMode:
+            continue
+    return _summarise(opener, mode=MODES[-1], activity_column=activity_column)
 
 
-def _summarise(opener: Opener, *, grouped: bool, activity_column: str) -> LogSummary:
+def _summarise(opener: Opener, *, mode: str, activity_column: str) -> LogSummary:
     problems = Problems()
     tally = _Tally()
     with opener() as stream:
-        for case in cases(stream, problems, grouped=grouped, activity_column=activity_column):
+        for case in cases(stream, problems, mode=mode, activity_column=activity_column):
             tally.add(case)
     if problems:
         raise problems.refused()
     if not tally.cases:
         raise ImportRefused(["the file has no events (below its header, or in its traces)"])
-    return tally.summary(grouped=grouped)
+    return tally.summary(mode=mode)
 
 
 # --- the proposal ----------------------------------------------------------------------------

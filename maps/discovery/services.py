@@ -140,7 +140,7 @@ def _canonical_rows(upload: Upload, keys: dict[str, str]) -> Iterable[list[str]]
         for case in log_cases(
             stream,
             problems,
-            grouped=upload.summary.grouped,
+            mode="grouped" if upload.summary.grouped else "ungrouped",
             activity_column=upload.activity_column,
         ):
             for moment, activity, channel in zip(

@@ -10,6 +10,7 @@ periodic task). A refused log is never kept.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -27,6 +28,7 @@ from .mining import LogSummary, summarise
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{24}")
 LOG, STATE = "log", "state.json"
+CLAIMED = ".creating"  # the folder's suffix while its map is being created
 
 
 def _root() -> Path:
@@ -116,6 +118,23 @@ def upload_for_user(token: str, user) -> Upload | None:
         upload_discard(upload)
         return None
     return upload
+
+
+def upload_claim(upload: Upload) -> Upload | None:
+    """Take the upload for one "Create map": its folder is renamed away, so a second
+    request at the same moment (a double click) finds nothing instead of creating a
+    second map. None when another request took it first."""
+    claimed = upload.folder.with_name(f"{upload.token}{CLAIMED}")
+    try:
+        upload.folder.rename(claimed)
+    except OSError:
+        return None
+    return dataclasses.replace(upload, folder=claimed)
+
+
+def upload_release(upload: Upload) -> None:
+    """Give a claimed upload back (the map was not created)."""
+    upload.folder.rename(_root() / upload.token)
 
 
 def upload_discard(upload: Upload) -> None:
