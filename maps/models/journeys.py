@@ -293,6 +293,7 @@ class JourneyMapUserObjectPermission(UserObjectPermissionBase):
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "map grant to a user"
+        verbose_name_plural = "map grants to users"
 
 
 class JourneyMapGroupObjectPermission(GroupObjectPermissionBase):
@@ -302,6 +303,7 @@ class JourneyMapGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = "map grant to a group"
+        verbose_name_plural = "map grants to groups"
 
 
 class Stage(TimeStamped):
