@@ -555,3 +555,22 @@ def test_a_cards_comment_link_shows_its_count_and_opens_its_threads(owner, team_
     assert "💬 0" in card.render(Context({"counts": counts, "item": step}))
     # pages without counts (the public share page, print) show no link
     assert card.render(Context({"counts": None, "item": pain})) == ""
+
+
+def test_the_comment_pages_and_parts_need_nothing_the_content_policy_forbids(
+    client, owner, team_map, pain, settings
+):
+    from tests.test_csp import assert_csp_ready
+
+    settings.DEBUG = False
+    thread = comments.comment_create(
+        journey_map=team_map, author=owner, body="@olivia <script>x</script>",
+        target_kind="painpoint", target_id=pain.pk,
+    )  # fmt: skip
+    client.force_login(owner)
+    base = f"/maps/{team_map.slug}/comments"
+    pages = [f"{base}/", f"{base}/on/painpoint/{pain.pk}/", f"{base}/{thread.pk}/"]
+    for path in [*pages, f"{base}/{thread.pk}/edit/", "/"]:
+        assert_csp_ready(client.get(path), path)
+    for path in pages[:2]:
+        assert_csp_ready(client.get(path, headers={"HX-Request": "true"}), path)
