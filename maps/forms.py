@@ -75,6 +75,10 @@ class StepForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["key"].required = False
         self.fields["key"].help_text = "Left empty, it is made from the name."
+        if self.instance.pk is None and not self.is_bound and not self.initial.get("stage"):
+            stages = list(self.fields["stage"].queryset.values_list("pk", flat=True)[:2])
+            if len(stages) == 1:  # the map's only stage, rather than "---------"
+                self.initial["stage"] = stages[0]
 
     def clean(self):
         cleaned = super().clean()

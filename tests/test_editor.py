@@ -40,6 +40,18 @@ class TestAddingContent:
         assert f'<option value="{step.pk}" selected>' in page.text
         assert "<html" not in page.text  # a partial for htmx
 
+    def test_a_new_step_of_a_one_stage_map_starts_in_that_stage(self, olivia, team_map):
+        stage = StageFactory(map=team_map, name="Apply")
+        page = olivia.get(new_url(team_map, "step") + "?v=1", **HX)
+        assert f'<option value="{stage.pk}" selected>Apply</option>' in page.text
+
+    def test_with_several_stages_the_new_step_names_none_until_asked(self, olivia, team_map):
+        first = StageFactory(map=team_map, name="Apply")
+        StageFactory(map=team_map, name="Use")
+        assert "selected>Apply" not in olivia.get(new_url(team_map, "step") + "?v=1", **HX).text
+        preset = olivia.get(new_url(team_map, "step") + f"?v=1&stage={first.pk}", **HX).text
+        assert f'<option value="{first.pk}" selected>Apply</option>' in preset
+
     def test_without_htmx_the_form_is_a_whole_page(self, olivia, team_map):
         page = olivia.get(new_url(team_map, "stage"))
         assert "<html" in page.text and "Add stage" in page.text
