@@ -14,7 +14,7 @@ from .journeys import (
     StepLink,
 )
 from .metrics import KPI, Measurement, MeasurementObservation, QualitativeFactor
-from .projects import CXProject
+from .projects import CXProject, DeliveryStatus
 from .research import Attachment, Quote, ResearchSource
 from .tags import Tag, TagGroup
 from .theydo_imports import TheydoImport
@@ -24,6 +24,7 @@ __all__ = [
     "KPI",
     "Attachment",
     "CXProject",
+    "DeliveryStatus",
     "EventActivityMapping",
     "EventImport",
     "Evidence",

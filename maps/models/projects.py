@@ -166,3 +166,35 @@ class CXProject(TimeStamped):
         super().clean()
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+
+class DeliveryStatus(models.Model):
+    """Where a work item in a delivery tool stands, by its key ("CX-142", "acme/app#42"),
+    as last imported from that tool's export (``maps.delivery.status_import``). Projects
+    reach it through the keys their delivery links carry, so one import serves them all."""
+
+    class State(models.TextChoices):
+        TODO = "todo", "To do"
+        DOING = "doing", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        UNKNOWN = "unknown", "Unknown"
+
+    key = models.CharField(max_length=200, unique=True, help_text="Upper-cased work item key.")
+    status = models.CharField(max_length=80, help_text="The status as the tool wrote it.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UNKNOWN)
+    title = models.CharField(max_length=300, blank=True)
+    assignee = models.CharField(max_length=150, blank=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "delivery status"
+        verbose_name_plural = "delivery statuses"
+        ordering = ("key",)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.status}"
