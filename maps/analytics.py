@@ -133,6 +133,7 @@ MAX_LINE_BYTES = 1024 * 1024  # a longer line is not an event: refuse it, never 
 MAX_PATHS = 5  # main paths given a funnel of their own
 #: distinct unmapped activities remembered; a log with more is read with the wrong column
 MAX_UNMAPPED = 500
+MAX_ACTIVITY = EventActivityMapping._meta.get_field("activity").max_length
 SHOWN_UNMAPPED = 10  # unmapped activities named in a refusal or a "left out" note
 
 ProgressCallback = Callable[[int], None]
@@ -496,6 +497,12 @@ def events_analyse(
         if step is None:
             if not key:
                 problems.add(f"line {line}, column {step_name}: empty")
+                bad = True
+            elif len(key) > MAX_ACTIVITY:  # could never be mapped (the mapping's length)
+                problems.add(
+                    f"line {line}, column {step_name}: “{key[:80]}…” is longer than "
+                    f"{MAX_ACTIVITY} characters: no step is named so"
+                )
                 bad = True
             elif key in unmapped or len(unmapped) < MAX_UNMAPPED:
                 unmapped.setdefault(key, [0, line])[0] += 1

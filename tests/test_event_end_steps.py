@@ -309,6 +309,15 @@ def test_the_column_naming_the_steps_can_be_chosen(process):
     ]
 
 
+def test_an_activity_too_long_to_map_is_a_problem_of_its_line(process):
+    text = "case_id,activity,timestamp\nX," + "x" * 201 + ",2026-05-01T09:00:00Z\n"
+    with pytest.raises(ImportRefused) as refused:
+        analyse(process, text)
+    assert refused.value.problems == [
+        f"line 2, column activity: “{'x' * 80}…” is longer than 200 characters: no step is named so"
+    ]
+
+
 # --- refusals and files ----------------------------------------------------------------------
 
 
