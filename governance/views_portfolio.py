@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from journeyhub.exports import csv_cell, xlsx_row
+from maps.delivery.progress import delivery_of
 from maps.models import CXProject, PainPoint
 from maps.services import project_delete as project_delete_service
 from maps.services import project_save
@@ -372,6 +373,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pain_points": score.pain_points,
             "history": _status_history(project),
             "tags": list(project.tags.select_related("group")),
+            "delivery": delivery_of([project])[project.pk],
             "can_edit": permissions.can(request.user, Action.EDIT, project),
             "can_delete": permissions.can(request.user, Action.DELETE, project),
         },

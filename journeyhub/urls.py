@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from governance import views_portfolio, views_search, views_share_links
+from governance import views_delivery, views_portfolio, views_search, views_share_links
 from governance.home import home
 from journeyhub.favicon import favicon
 
@@ -28,6 +28,11 @@ urlpatterns = [
     ),
     path("portfolio/weights/", views_portfolio.portfolio_weights, name="portfolio_weights"),
     path("projects/new/", views_portfolio.project_new, name="project_new"),
+    path(
+        "projects/delivery-status/",
+        views_delivery.delivery_status_import,
+        name="delivery_status_import",
+    ),
     path("projects/<int:pk>/", views_portfolio.project_detail, name="project_detail"),
     path("projects/<int:pk>/edit/", views_portfolio.project_edit, name="project_edit"),
     path("projects/<int:pk>/delete/", views_portfolio.project_delete, name="project_delete"),

@@ -26,6 +26,7 @@ from . import research, services
 from .models import (
     KPI,
     CXProject,
+    DeliveryStatus,
     EventActivityMapping,
     EventImport,
     ExchangeImport,
@@ -194,6 +195,8 @@ class JourneyMapAdmin(
         "last_reviewed_at",
     )
     list_display_links = ("indented_title",)
+    # the tree is what people come to this list for: open it, don't make them click each node
+    expand_tree_by_default = True
     list_filter = ("status", "state", "team", "persona", "owner")
     list_select_related = ("owner", "team", "persona")
     search_fields = ("title", "slug", "summary")
@@ -730,3 +733,15 @@ class AttachmentAdmin(admin.ModelAdmin):
             obj.uploaded_by = request.user
             obj.file.name = f"{uuid.uuid4().hex}.{extension}"  # never the uploader's name
         super().save_model(request, obj, form, change)
+
+
+@admin.register(DeliveryStatus)
+class DeliveryStatusAdmin(admin.ModelAdmin):
+    """Where delivery work items stand, by key, as last imported (Portfolio → Delivery
+    status); projects reach them through the keys in their delivery links."""
+
+    list_display = ("key", "status", "state", "title", "assignee", "imported_at")
+    list_filter = ("state",)
+    search_fields = ("key", "title", "status")
+    ordering = ("key",)
+    readonly_fields = ("imported_at", "imported_by")

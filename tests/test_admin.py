@@ -12,6 +12,7 @@ from django.urls import reverse
 from governance.comments import comment_create
 from governance.share_links import share_link_create, share_link_record_use
 from maps.models import (
+    DeliveryStatus,
     EventActivityMapping,
     ExchangeImport,
     JourneyMap,
@@ -54,6 +55,7 @@ def with_research(maps: list[JourneyMap], *, copies: int = 1) -> list[JourneyMap
             EventActivityMapping.objects.create(
                 map=journey_map, activity=f"Started {journey_map.pk}", step=first_step
             )
+        DeliveryStatus.objects.create(key=f"CX-{journey_map.pk}", status="In Progress")
         ExchangeImport.objects.create(
             under=journey_map, uploaded_by=journey_map.owner, file_name="maps.json", status="done"
         )

@@ -925,6 +925,11 @@ def portfolio_cases(w) -> dict[str, list[Case]]:
             Case("GET", "/portfolio/weights/", SIGNED_IN_PAGE),
             Case("POST", "/portfolio/weights/", expect(302, 403, 403, 403, 403, 302, 302), weights),
         ],
+        # CX leadership loads where delivery work stands; a POST without a file is refused
+        "delivery_status_import": [
+            Case("GET", "/projects/delivery-status/", expect(302, 403, 403, 403, 403, 200, 200)),
+            Case("POST", "/projects/delivery-status/", expect(302, 403, 403, 403, 403, 400, 400)),
+        ],
         # vic edits no map, so proposes no project; omar edits his own draft
         "project_new": [
             Case("GET", "/projects/new/", expect(302, 403, 200, 200, 200, 200, 200)),
