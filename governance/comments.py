@@ -35,7 +35,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from maps.content import BY_EDITOR
@@ -325,8 +325,9 @@ def thread_set_resolved(*, thread: Comment, by, resolved: bool) -> Comment:
 
 
 class CommentCounts(dict):
-    """``{(kind, id): comments}`` of one map's items, and the address of an item's
-    threads without reversing a URL per card."""
+    """``{(kind, id): comments}`` of one map's items, and each card's link to its item's
+    threads (``link(item)``: usable from Django and Jinja2 templates alike, one URL
+    reversal per page)."""
 
     def __init__(self, journey_map: JourneyMap, counts: dict) -> None:
         super().__init__(counts)
@@ -334,9 +335,23 @@ class CommentCounts(dict):
         self._prefix: str | None = None
 
     def url(self, kind: str, target_id: int) -> str:
-        if self._prefix is None:  # one reversal per page: …/comments/on/
+        if self._prefix is None:  # …/comments/on/
             self._prefix = reverse("comments:item", args=[self.map.slug, "k", 1])[: -len("k/1/")]
         return f"{self._prefix}{kind}/{target_id}/"
+
+    def link(self, item: models.Model) -> SafeString:
+        """The card's "💬 n" link, opened in the map page's discussion dialog (htmx) or
+        as a page; empty for what cannot be commented on."""
+        kind = KIND_OF_MODEL.get(type(item))
+        if kind is None:
+            return SafeString("")
+        n = self.get((kind, item.pk), 0)
+        url = self.url(kind, item.pk)
+        return format_html(
+            '<a class="comment-count{}" href="{}" hx-get="{}" hx-target="#comment-dialog-body" '
+            'hx-swap="innerHTML">💬 {}<span class="visually-hidden"> comment{} on {}</span></a>',
+            "" if n else " comment-count-none", url, url, n, "" if n == 1 else "s", item,
+        )  # fmt: skip
 
 
 def comment_counts_for_map(journey_map: JourneyMap) -> CommentCounts:

@@ -555,6 +555,11 @@ def test_a_cards_comment_link_shows_its_count_and_opens_its_threads(owner, team_
     assert "💬 0" in card.render(Context({"counts": counts, "item": step}))
     # pages without counts (the public share page, print) show no link
     assert card.render(Context({"counts": None, "item": pain})) == ""
+    # the grid is a Jinja2 template (maps/map_page.py): the same link, not escaped twice
+    import jinja2
+
+    jinja_card = jinja2.Environment(autoescape=True).from_string("{{ counts.link(item) }}")
+    assert jinja_card.render(counts=counts, item=pain) == html
 
 
 def test_the_comment_pages_and_parts_need_nothing_the_content_policy_forbids(

@@ -5,8 +5,6 @@ counts of ``governance.comments.comment_counts_for_map``, read once per page).""
 from __future__ import annotations
 
 from django import template
-from django.template.defaultfilters import pluralize
-from django.utils.html import format_html
 
 from governance import comments
 
@@ -42,16 +40,7 @@ def discussion_panel(context) -> dict:
 
 @register.simple_tag
 def comments_button(counts: comments.CommentCounts | None, item) -> str:
-    """A card's link to its item's threads with how many comments it has (the kind is
-    the item's model's); nothing where the page has no counts (the public share page,
-    print). The dialog of ``{% discussion_panel %}`` shows the threads."""
-    kind = comments.KIND_OF_MODEL.get(type(item))
-    if counts is None or kind is None:
-        return ""
-    n = counts.get((kind, item.pk), 0)
-    url = counts.url(kind, item.pk)
-    return format_html(
-        '<a class="comment-count{}" href="{}" hx-get="{}" hx-target="#comment-dialog-body" '
-        'hx-swap="innerHTML">💬 {}<span class="visually-hidden"> comment{} on {}</span></a>',
-        "" if n else " comment-count-none", url, url, n, pluralize(n), item,
-    )  # fmt: skip
+    """A card's link to its item's threads with how many comments it has; nothing where
+    the page has no counts (the public share page, print). The dialog of
+    ``{% discussion_panel %}`` shows the threads."""
+    return counts.link(item) if counts is not None else ""
