@@ -15,6 +15,7 @@ from governance.api_share_links import ShareLinkViewSet
 from journeyhub.throttling import ScopedThrottle
 from maps.api import views
 from maps.api.exchange import ExchangeImportView, MapExportView
+from maps.api.funnel import MapFunnelView
 from maps.api.imports import MapMeasurementsImportView
 from maps.api.mermaid import MapMermaidExportView
 from maps.api.research import AttachmentViewSet, QuoteViewSet, ResearchSourceViewSet
@@ -68,6 +69,7 @@ urlpatterns = [
     path(
         "maps/<int:pk>/export/mermaid/", MapMermaidExportView.as_view(), name="map-mermaid-export"
     ),
+    path("maps/<int:pk>/funnel/", MapFunnelView.as_view(), name="map-funnel"),
     path("maps/from-template/", MapFromTemplateView.as_view(), name="map-from-template"),
     path("templates/", TemplateListView.as_view(), name="templates"),
     path(

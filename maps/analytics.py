@@ -1159,18 +1159,24 @@ def _seconds_of(row: dict[str, Any], seconds: str, hours: str) -> float | None:
     return None if row.get(hours) is None else row[hours] * 3600
 
 
-def map_funnel(journey_map: JourneyMap) -> MapFunnel | None:
-    """The map's latest successful event import, read for the map page and the funnel
-    row: one query; None without one."""
+def latest_event_result(journey_map: JourneyMap) -> tuple[int | None, dict[str, Any]]:
+    """The id and stored result of the map's latest successful event import; (None, {})
+    without one. One query."""
     latest = (
         EventImport.objects.filter(map=journey_map, status=EventImport.Status.DONE)
         .order_by("-created_at", "-pk")
         .values_list("pk", "result")
         .first()
     )
-    if not latest or not latest[1]:
+    return latest if latest and latest[1] else (None, {})
+
+
+def map_funnel(journey_map: JourneyMap) -> MapFunnel | None:
+    """The map's latest successful event import, read for the map page and the funnel
+    row: one query; None without one."""
+    import_id, result = latest_event_result(journey_map)
+    if import_id is None:
         return None
-    import_id, result = latest
     steps = [
         FunnelStep(
             step_id=row["step_id"],

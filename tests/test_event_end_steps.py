@@ -394,6 +394,32 @@ def test_the_import_page_shows_seconds_ends_paths_and_explains_its_figures(
     assert "0.0 h" not in page
 
 
+def test_the_api_gives_the_latest_figures_with_durations_as_seconds_and_text(
+    viewer, process, media
+):
+    api = APIClient()
+    api.force_authenticate(viewer)
+    empty = api.get(f"/api/maps/{process.pk}/funnel/").json()
+    assert (empty["import_id"], empty["completion_rate"], empty["steps"]) == (None, None, [])
+    queued = event_import_create(
+        journey_map=process, file=ContentFile(log().encode(), name="l.csv"), enqueue=False
+    )
+    event_import_run(import_id=queued.pk)
+    body = api.get(f"/api/maps/{process.pk}/funnel/").json()
+    assert body["import_id"] == queued.pk
+    assert (body["completion_rate"], body["success_rate"], body["end_rule"]) == (
+        50.0,
+        33.33,
+        "declared",
+    )
+    assert (body["median_duration_seconds"], body["median_duration_text"]) == (7200.0, "2 h")
+    apply, *_, appeal = body["steps"]
+    assert (apply["median_seconds"], apply["median_text"]) == (3600.0, "1 h")
+    assert apply["is_end"] is False
+    assert (appeal["median_seconds"], appeal["median_text"]) == (None, "")
+    assert body["paths"][0]["cases"] == 2
+
+
 # --- the step's end kind is edited like its other fields -------------------------------------
 
 

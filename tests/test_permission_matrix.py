@@ -1265,6 +1265,12 @@ def print_cases(w) -> dict[str, list[Case]]:
         Case("GET", f"/api/maps/{draft.pk}/export/mermaid/", DRAFT_READ_API, api=True),
         Case("POST", f"/api/maps/{m.pk}/export/mermaid/", everyone(405, anon=401), api=True),
     ]
+    # the latest event log's figures: read like the map
+    cases["api:map-funnel"] = [
+        Case("GET", f"/api/maps/{m.pk}/funnel/", API_READ, api=True),
+        Case("GET", f"/api/maps/{draft.pk}/funnel/", DRAFT_READ_API, api=True),
+        Case("POST", f"/api/maps/{m.pk}/funnel/", everyone(405, anon=401), api=True),
+    ]
     return cases
 
 
