@@ -83,6 +83,8 @@ class PainPoint(MapItem):
         indexes = [
             # the map grid lanes and "pain points by kind" filters
             models.Index(fields=["map", "kind"], name="painpoint_map_kind_idx"),
+            # /api/pain-points/: the default ordering (map, position, pk), read page by page
+            models.Index(fields=["map", "position"], name="painpoint_map_position_idx"),
             # portfolio gaps: pain points ranked by severity
             models.Index(fields=["severity", "frequency"], name="painpoint_severity_idx"),
         ]
@@ -134,7 +136,11 @@ class LaneItem(MapItem):
 
     class Meta:
         ordering = ["map", "position", "pk"]
-        indexes = [models.Index(fields=["map", "kind"], name="laneitem_map_kind_idx")]
+        indexes = [
+            models.Index(fields=["map", "kind"], name="laneitem_map_kind_idx"),
+            # /api/lane-items/: the default ordering (map, position, pk), read page by page
+            models.Index(fields=["map", "position"], name="laneitem_map_position_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["map", "exchange_key"],

@@ -153,6 +153,8 @@ class CXProject(TimeStamped):
             models.Index(fields=["team", "status"], name="cxproject_team_status_idx"),
             # overlap detection: active projects in overlapping date ranges
             models.Index(fields=["start_date", "end_date"], name="cxproject_dates_idx"),
+            # /api/projects/: the default ordering (title, pk), read page by page
+            models.Index(fields=["title"], name="cxproject_title_idx"),
         ]
 
     def __str__(self) -> str:
