@@ -579,3 +579,41 @@ def test_the_comment_pages_and_parts_need_nothing_the_content_policy_forbids(
         assert_csp_ready(client.get(path), path)
     for path in pages[:2]:
         assert_csp_ready(client.get(path, headers={"HX-Request": "true"}), path)
+
+
+def test_the_discussion_panel_takes_the_same_queries_at_ten_times_the_data(
+    rf, owner, viewer, team_map
+):
+    from django.template import Context, Template
+
+    def add(n):
+        for i in range(n):
+            for kind, target in (
+                ("painpoint", PainPointFactory(map=team_map)),
+                ("step", StepFactory(map=team_map)),
+                ("kpi", KPIFactory(map=team_map)),
+            ):
+                top = comments.comment_create(
+                    journey_map=team_map, author=viewer, body=f"@olivia {i}",
+                    target_kind=kind, target_id=target.pk,
+                )  # fmt: skip
+                comments.comment_create(journey_map=team_map, author=owner, body="r", parent=top)
+
+    panel = Template("{% load discussion %}{% discussion_panel %}")
+
+    def render() -> str:
+        request = rf.get(team_map.get_absolute_url())
+        request.user = type(viewer).objects.get(pk=viewer.pk)  # nothing cached on it
+        return panel.render(Context({"map": team_map, "request": request, "can_edit": False}))
+
+    add(1)
+    with CaptureQueriesContext(connection) as small:
+        assert "3 open" in render()
+    add(9)
+    with CaptureQueriesContext(connection) as big:
+        html = render()
+    assert "30 open" in html and html.count("<li>") == 8
+    # the user's leadership and groups; threads, replies, their mentions (two), the
+    # labels of the three kinds shown, and the open count once the panel is full (+1)
+    assert len(big.captured_queries) <= len(small.captured_queries) + 1
+    assert len(big.captured_queries) <= 11
