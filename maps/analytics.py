@@ -69,7 +69,9 @@ and a case is completed when it reached it at any time.
 * **median duration**: the median over all cases of last event − first event.
 * **main paths**: the ``MAX_PATHS`` most frequent paths, each with its share of cases
   and its funnel: per position, the cases that followed the path so far, those that
-  went on along it, ended there (completed or dropped off) or took another way.
+  went on along it, ended there (completed or dropped off) or took another way. Paths
+  are counted up to ``MAX_DISTINCT_PATHS`` distinct ones of at most ``MAX_PATH_VISITS``
+  visits (memory); cases beyond count everywhere else and as ``untracked_paths``.
 
 Medians of an even count are the mean of the two middle values. Durations are stored
 in seconds and shown in the unit that fits (``maps.durations``).
@@ -131,6 +133,10 @@ COMPLETED = "completed"
 MAX_CHANNELS = 50  # distinct channels counted; more are lumped together as "other"
 MAX_LINE_BYTES = 1024 * 1024  # a longer line is not an event: refuse it, never hold it
 MAX_PATHS = 5  # main paths given a funnel of their own
+# bounds on the paths counted (memory: one tuple per distinct path); cases beyond them
+# still count in every other figure, and as untracked paths
+MAX_DISTINCT_PATHS = 100_000
+MAX_PATH_VISITS = 100
 #: distinct unmapped activities remembered; a log with more is read with the wrong column
 MAX_UNMAPPED = 500
 MAX_ACTIVITY = EventActivityMapping._meta.get_field("activity").max_length
@@ -271,6 +277,7 @@ class _Tally:
     cases: int = 0
     completed: int = 0
     succeeded: int = 0
+    untracked_paths: int = 0  # cases whose path was too long, or new past the bound
 
     def __post_init__(self) -> None:
         self.reached = [0] * self.steps
@@ -310,7 +317,13 @@ class _Tally:
             if after is not None:
                 self.converted[step] += 1
                 self.to_next[step].append(visits[after][0] - visits[position][0])
-        self.paths[tuple(step for _, step in visits)] += 1
+        path = tuple(step for _, step in visits)
+        if len(path) <= MAX_PATH_VISITS and (
+            path in self.paths or len(self.paths) < MAX_DISTINCT_PATHS
+        ):
+            self.paths[path] += 1
+        else:
+            self.untracked_paths += 1
         last = visits[-1][1]
         self.ended[last] += 1
         if self.declared:
@@ -342,6 +355,7 @@ class Analysis:
     paths: list[dict[str, Any]]
     channels: dict[str, int]
     left_out: dict[str, Any] = field(default_factory=dict)  # rows of unmapped activities
+    untracked_paths: int = 0  # cases left out of the path counts (MAX_DISTINCT_PATHS …)
 
     @property
     def median_duration_hours(self) -> float | None:
@@ -364,6 +378,7 @@ class Analysis:
             "paths": self.paths,
             "channels": self.channels,
             "left_out": self.left_out,
+            "untracked_paths": self.untracked_paths,
         }
 
 
@@ -683,6 +698,7 @@ def _figures(tally: _Tally, steps: list[Step], count: int, first, last, channels
         steps=rows,
         paths=paths,
         channels=dict(channels.most_common()),
+        untracked_paths=tally.untracked_paths,
     )
 
 

@@ -187,6 +187,19 @@ def test_paths_with_loops_keep_their_revisits(process):
     assert [row["following"] for row in loop["funnel"]] == [2, 2, 1, 1, 1]
 
 
+def test_cases_past_the_path_bounds_count_as_untracked_and_in_every_other_figure(
+    process, monkeypatch
+):
+    import maps.analytics
+
+    monkeypatch.setattr(maps.analytics, "MAX_DISTINCT_PATHS", 2)
+    analysis = analyse(process, log())
+    # P1's and P2's path and P3's are counted; P4, P5, P6 bring new paths past the bound
+    assert [path["cases"] for path in analysis.paths] == [2, 1]
+    assert analysis.untracked_paths == 3
+    assert (analysis.cases, analysis.completed) == (6, 3)
+
+
 # --- activity mapping ---------------------------------------------------------------------
 
 RENAMED = {"apply": "Submit application", "review": "REVIEW", "approved": "Approved"}
