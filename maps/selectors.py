@@ -287,9 +287,15 @@ def _spread(items, steps_index: dict[int, int], n_steps: int) -> tuple[list, lis
 
 def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapGrid:
     """A map laid out with steps as columns and lanes as rows (about ten queries, fixed)."""
-    stages = list(Stage.objects.filter(map=journey_map))
+    # the grid shows no descriptions or timestamps: not loaded (a third of the rows' cost)
+    unshown = ("description", "created_at", "updated_at")
+    stages = list(Stage.objects.filter(map=journey_map).defer(*unshown))
     # evidence counts are correlated subqueries of these queries: no query of their own
-    steps = list(with_evidence(Step.objects.filter(map=journey_map), "steps").order_by(*STEP_ORDER))
+    steps = list(
+        with_evidence(Step.objects.filter(map=journey_map).defer(*unshown), "steps").order_by(
+            *STEP_ORDER
+        )
+    )
     stage_by_id = {stage.pk: stage for stage in stages}
     groups: list[StageGroup] = []
     for step in steps:
@@ -308,10 +314,12 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         link.to_step = step_by_id.get(link.to_step_id) or link.to_step
         links_out[link.from_step_id].append(link)
 
-    pain_points = list(with_evidence(PainPoint.objects.filter(map=journey_map), "pain_points"))
+    pain_points = list(
+        with_evidence(PainPoint.objects.filter(map=journey_map).defer(*unshown), "pain_points")
+    )
     tagged = LaneItem.tags.through.objects.filter(laneitem_id=OuterRef("pk"))
     lane_items = list(
-        with_evidence(LaneItem.objects.filter(map=journey_map), "lane_items")
+        with_evidence(LaneItem.objects.filter(map=journey_map).defer(*unshown), "lane_items")
         .select_related("owner")
         .annotate(has_tags=Exists(tagged))
     )
