@@ -266,6 +266,20 @@ def can_change_weights(user) -> bool:
 
 
 def can_edit_personas(user) -> bool:
+    """Journey owners curate the personas their maps are drawn for, with CX leadership."""
+    if is_leadership(user):
+        return True
+    if not _active(user):
+        return False
+    cached = getattr(user, "_journeyhub_owns_maps", None)
+    if cached is None:
+        cached = JourneyMap.objects.filter(owner=user).exists()
+        user._journeyhub_owns_maps = cached
+    return cached
+
+
+def can_delete_personas(user) -> bool:
+    """Deleting one leaves every map using it without: CX leadership and admins only."""
     return is_leadership(user)
 
 

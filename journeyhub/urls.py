@@ -20,6 +20,7 @@ urlpatterns = [
     path("maps/", include("governance.urls")),
     path("maps/", include("governance.views_comments", namespace="comments")),
     path("search/", views_search.search_page, name="search"),
+    path("personas/", include("maps.persona_views", namespace="personas")),
     path("inventory/", include("governance.views_inventory", namespace="inventory")),
     path("portfolio/", views_portfolio.portfolio, name="portfolio"),
     path("portfolio/export.csv", views_portfolio.portfolio_export, name="portfolio_export"),

@@ -559,7 +559,8 @@ class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
 
 
 class PersonaViewSet(viewsets.ModelViewSet):
-    """Personas: everyone reads them; CX leadership and admins curate them."""
+    """Personas: everyone reads them; journey owners and CX leadership curate them; CX
+    leadership and admins delete them (``maps.personas``)."""
 
     queryset = Persona.objects.all()
     serializer_class = s.PersonaSerializer
@@ -570,10 +571,12 @@ class PersonaViewSet(viewsets.ModelViewSet):
 
     def check_permissions(self, request):
         super().check_permissions(request)
+        if request.method == "DELETE" and not permissions.can_delete_personas(request.user):
+            raise PermissionDenied("Only CX leadership and admins delete personas.")
         if request.method not in ("GET", "HEAD", "OPTIONS") and not permissions.can_edit_personas(
             request.user
         ):
-            raise PermissionDenied("Only CX leadership and admins curate personas.")
+            raise PermissionDenied("Only journey owners and CX leadership curate personas.")
 
 
 __all__ = [
