@@ -218,9 +218,12 @@ def edit(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
             else:
                 return _after_change(request, journey_map, comment, "Comment changed.")
         status = 400
-    elif not comments.may_edit(request.user, comment):
-        form.add_error(None, "The time to edit this comment is over; reply to the thread instead.")
-    context = {"map": journey_map, "comment": comment, "form": form}
+    context = {
+        "map": journey_map,
+        "comment": comment,
+        "form": form,
+        "closed": request.method == "GET" and not comments.may_edit(request.user, comment),
+    }
     return render(request, "governance/comments_edit.html", context, status=status)
 
 

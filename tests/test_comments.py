@@ -617,3 +617,15 @@ def test_the_discussion_panel_takes_the_same_queries_at_ten_times_the_data(
     # labels of the three kinds shown, and the open count once the panel is full (+1)
     assert len(big.captured_queries) <= len(small.captured_queries) + 1
     assert len(big.captured_queries) <= 11
+
+
+def test_the_edit_page_says_when_the_time_to_edit_is_over(client, viewer, team_map):
+    comment = comments.comment_create(journey_map=team_map, author=viewer, body="Old")
+    Comment.objects.filter(pk=comment.pk).update(created_at=timezone.now() - dt.timedelta(days=1))
+    client.force_login(viewer)
+    page = client.get(reverse("comments:edit", args=[team_map.slug, comment.pk]))
+    assert page.status_code == 200
+    assert "The time to edit this comment is over; reply to the thread instead." in page.text
+    thread = client.get(reverse("comments:thread", args=[team_map.slug, comment.pk])).text
+    assert ">Edit<" not in thread  # the button is gone; Remove stays
+    assert ">Remove<" in thread
