@@ -212,6 +212,10 @@ def reorder(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         version = int(request.POST.get("map_version", ""))
         if request.POST.get("order"):
             ordered = [int(pk) for pk in request.POST["order"].split(",") if pk]
+        elif request.POST.get("left") or request.POST.get("right"):
+            # the grid's move buttons: name="left" (or "right"), value = the item's id
+            left = request.POST.get("left")
+            ordered = _moved(current, int(left or request.POST["right"]), -1 if left else 1)
         else:
             moved = int(request.POST.get("move", ""))
             offset = -1 if request.POST.get("direction") == "left" else 1

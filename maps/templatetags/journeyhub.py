@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from maps.map_page import EMOTION_LABELS, render_grid, render_print
 from maps.models.vocabulary import DEFAULT_TERMS
 from maps.vocabulary import level_name as _level_name
 
@@ -28,13 +29,19 @@ def level_name(context, level: int) -> str:
 
 @register.filter
 def emotion_label(value: int) -> str:
-    return {
-        -2: "Very negative",
-        -1: "Negative",
-        0: "Neutral",
-        1: "Positive",
-        2: "Very positive",
-    }.get(value, "Unknown")
+    return EMOTION_LABELS.get(value, "Unknown")
+
+
+@register.simple_tag(takes_context=True)
+def map_grid(context) -> str:
+    """The map grid (Jinja2, ``maps/map_page.py``) from this page's context."""
+    return render_grid(context.flatten())
+
+
+@register.simple_tag(takes_context=True)
+def print_bands(context) -> str:
+    """The print view's bands and whole-map lanes (Jinja2, ``maps/map_page.py``)."""
+    return render_print(context.flatten())
 
 
 @register.filter
