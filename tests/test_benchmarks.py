@@ -27,7 +27,6 @@ def test_the_harness_times_pages_computes_their_floor_and_writes_the_results(tmp
             "--runs",
             "2",
             "--no-probe",
-            "--no-memory",
             "--users",
             "owner,viewer",
             "--pages",
