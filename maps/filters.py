@@ -24,7 +24,12 @@ class RepositoryFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=JourneyMap.Status.choices)
     # current state, future state, scenario (#17): index journeymap_state_status_idx
     state = filters.ChoiceFilter(choices=JourneyMap.State.choices, label="State")
-    persona = filters.ModelChoiceFilter(queryset=Persona.objects.order_by("name"))
+    # several at once: maps drawn for any of them (journeymap.persona_id is indexed as a FK)
+    persona = filters.ModelMultipleChoiceFilter(
+        queryset=Persona.objects.order_by("name"),
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+        help_text="Ctrl/⌘-click to choose several.",
+    )
     due = filters.BooleanFilter(
         method="due_for_review", label="Due for review", widget=forms.CheckboxInput
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from maps.models import JourneyMap, VocabularyTerm
 from tests.builders import build_map_content, build_repository
-from tests.factories import JourneyMapFactory, StepFactory
+from tests.factories import JourneyMapFactory, PersonaFactory, StepFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -231,6 +231,21 @@ class TestRepositorySearchAndFilters:
         stale.save()
         page = client.get("/maps/?due=on").text
         assert "1 map found" in page and "Pay a bill" in page
+
+    def test_filters_by_several_personas_at_once(self, client, owner, maps):
+        young, retiree, parent = (
+            PersonaFactory(name=n) for n in ("Young professional", "Retiree", "Busy parent")
+        )
+        JourneyMap.objects.filter(title="Verify identity").update(persona=young)
+        JourneyMap.objects.filter(title="Pay a bill").update(persona=retiree)
+        JourneyMap.objects.filter(title="Open an account").update(persona=parent)
+        client.force_login(owner)
+
+        page = client.get(f"/maps/?persona={young.pk}&persona={retiree.pk}").text
+
+        assert "2 maps found" in page
+        assert "Verify identity" in page and "Pay a bill" in page
+        assert f'<option value="{young.pk}" selected>' in page
 
     def test_a_bad_filter_value_is_ignored_with_a_message_not_a_500(self, client, owner, maps):
         client.force_login(owner)
