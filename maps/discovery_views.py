@@ -342,7 +342,7 @@ def drawing(proposal: mining.Proposal) -> dict:
         start = 10 + link.from_position * pitch + BOX_WIDTH // 2
         end = 10 + link.to_position * pitch + BOX_WIDTH // 2
         span = abs(link.to_position - link.from_position)
-        lift = min(MARGIN - 12, 20 + 12 * span)
+        lift = min(MARGIN - 14, 16 + 14 * span)  # wider arcs higher: their labels apart
         if link.kind == "loop":
             base = top + BOX_HEIGHT
             peak = base + lift
@@ -355,7 +355,7 @@ def drawing(proposal: mining.Proposal) -> dict:
                 "colour": LINK_COLOURS.get(link.kind, "#555"),
                 "label": f"{link.kind} · {link.label}",
                 "lx": (start + end) // 2,
-                "ly": peak + (12 if link.kind == "loop" else -2),
+                "ly": peak + 12 if link.kind == "loop" else peak - 3,
             }
         )
     width = 20 + max(len(proposal.steps), 1) * pitch - GAP

@@ -9,6 +9,8 @@ import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from maps.discovery.store import (
@@ -301,3 +303,21 @@ def test_a_second_create_while_the_first_runs_finds_nothing(client, leader, medi
     upload_release(claimed)
     assert upload_for_user(token, leader) is not None
     assert not JourneyMap.objects.exists()
+
+
+def test_the_proposal_page_makes_the_same_queries_whatever_the_parents_steps(
+    client, owner, team_map, media
+):
+    client.force_login(owner)
+    url = _upload(client, parent=team_map)["Location"]
+    client.get(url)  # warm caches (content types, the session) before counting
+    counts = []
+    for steps in (2, 12):
+        for position in range(Step.objects.filter(map=team_map).count(), steps):
+            StepFactory(map=team_map, key=f"s{position}", position=position)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    # session + user, the parent map through the policy, its steps for the placements;
+    # the log's proposal itself is read from disk, not the database
+    assert counts[0] == counts[1]

@@ -1203,6 +1203,56 @@ def editor_cases(w) -> dict[str, list[Case]]:
         **research_cases(w),
         **print_cases(w),
         **future_state_cases(w),
+        **discovery_cases(w),
+    }
+
+
+def discovery_cases(w) -> dict[str, list[Case]]:
+    """Discovering a map from a log: who may create a map there (top level: leadership
+    and admins; under olivia's team map: its editors and leadership); an upload is its
+    uploader's alone. A create without a title is refused (400) and keeps the upload."""
+    from maps.discovery.store import upload_save
+    from tests.test_discovery import csv_log
+
+    m, draft = w["team_map"], w["draft_map"]
+    if "discovery" not in w:  # olivia's upload under her team map, made once per world
+        w["discovery"] = upload_save(
+            upload=SimpleUploadedFile("log.csv", csv_log()), user=m.owner, parent_id=m.pk
+        )
+    token = w["discovery"].token
+    return {
+        "maps:discover": [
+            Case("GET", "/maps/new/discover/", TOP_LEVEL_PAGE),
+            Case("GET", f"/maps/new/discover/?parent={m.slug}", SUBMAP_PAGE),
+            Case(
+                "GET",
+                f"/maps/new/discover/?parent={draft.slug}",
+                expect(302, 404, 404, 404, 200, 200, 200),
+            ),
+            Case(
+                "POST",
+                f"/maps/new/discover/?parent={m.slug}",
+                expect(302, 403, 302, 302, 403, 302, 302),
+                {"file": SimpleUploadedFile("log.csv", csv_log(), "text/csv")},
+            ),
+        ],
+        "maps:discover-proposal": [
+            Case("GET", f"/maps/new/discover/{token}/", OWN_UPLOAD_PAGE),
+            Case("GET", f"/maps/new/discover/{'x' * 24}/", everyone(404, anon=302)),
+        ],
+        "maps:discover-create": [
+            Case(
+                "POST",
+                f"/maps/new/discover/{token}/create/",
+                expect(302, 404, 404, 400, 404, 404, 404),
+                {"title": ""},
+            ),
+            Case("GET", f"/maps/new/discover/{token}/create/", NOT_POST),
+        ],
+        "maps:discover-discard": [  # last: olivia's discard removes the upload
+            Case("GET", f"/maps/new/discover/{token}/discard/", NOT_POST),
+            Case("POST", f"/maps/new/discover/{token}/discard/", OWN_UPLOAD_POST),
+        ],
     }
 
 
@@ -1509,6 +1559,7 @@ def comment_cases(w) -> dict[str, list[Case]]:
 
 
 # --- the Django admin -------------------------------------------------------------
+
 
 def persona_page_cases(w) -> dict[str, list[Case]]:
     """Persona pages: everyone signed in reads them; journey owners (olivia, omar) and

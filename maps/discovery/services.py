@@ -164,7 +164,7 @@ def discovered_log_import(*, upload: Upload, journey_map: JourneyMap, by) -> Eve
         writer.writerows(_canonical_rows(upload, keys))
         text.flush()
         spooled.seek(0)
-        name = upload.file_name.rsplit(".", 1)[0][:150] or "log"
+        name = upload.file_name.removesuffix(".gz").rsplit(".", 1)[0][:150] or "log"
         event_import = event_import_create(
             journey_map=journey_map, file=File(spooled, name=f"{name}-discovered.csv"), by=by
         )
