@@ -423,8 +423,6 @@ def test_the_map_page_shows_the_discussion_panel_with_open_threads(
     comments.thread_set_resolved(thread=closed, by=owner, resolved=True)
     client.force_login(viewer)
     page = client.get(team_map.get_absolute_url()).text
-    if "comments_panel" not in page and 'id="discussion-title"' not in page:
-        pytest.skip("the panel's include line is added to map_detail.html by the integrator")
     assert "Open one" in page and "Closed one" not in page
     assert "1 open" in page
 
@@ -466,8 +464,6 @@ def test_the_home_page_lists_mentions_open_threads_first(client, owner, team_mem
     assert [m.comment for m in rows] == [newer, old, done]
     client.force_login(team_member)
     page = client.get("/").text
-    if 'id="mentions-title"' not in page:
-        pytest.skip("the home page's include line is added by the integrator")
     assert page.index("open, new") < page.index("open, older") < page.index("resolved")
 
 
