@@ -69,6 +69,7 @@ def test_the_harness_times_pages_computes_their_floor_and_writes_the_results(tmp
         if connection.vendor == "sqlite":
             assert page["floor_ms"] > 0 and page["floor_rows"] > 0, page
             assert page["floor_ratio"] == pytest.approx(page["p50_ms"] / page["floor_ms"], rel=0.1)
+            assert page["floor_cpu_ratio"] > 0
 
     # the deep page is a later page of the list, here by page number (50 of ~250 rows)
     deep = by_key[("/api/pain-points/ deep page", "viewer")]
