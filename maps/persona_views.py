@@ -64,6 +64,8 @@ def persona_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _form_page(request: HttpRequest, persona: Persona | None) -> HttpResponse:
     if not permissions.can_edit_personas(request.user):
         raise PermissionDenied("Only journey owners and CX leadership curate personas.")
+    # the page names the persona as saved: a refused form has already changed the instance
+    saved_as = (persona.name, persona.slug) if persona else None
     form = PersonaForm(request.POST or None, instance=persona)
     if request.method == "POST" and form.is_valid():
         try:
@@ -77,7 +79,7 @@ def _form_page(request: HttpRequest, persona: Persona | None) -> HttpResponse:
     return render(
         request,
         "maps/persona_form.html",
-        {"form": form, "persona": persona},
+        {"form": form, "saved_as": saved_as},
         status=400 if form.errors else 200,
     )
 

@@ -136,3 +136,13 @@ def test_the_navigation_has_one_portfolio_entry_and_the_personas(client, owner, 
 
     assert nav.count('href="/portfolio/') == 1
     assert '<a href="/personas/" aria-current="page">Personas</a>' in nav
+
+
+def test_a_refused_edit_keeps_naming_the_persona_as_saved(client, owner, team_map, young_pro):
+    client.force_login(owner)
+
+    response = client.post("/personas/young-professional/edit/", {"name": "", "slug": ""})
+
+    assert response.status_code == 400
+    assert '<a href="/personas/young-professional/">Young professional</a>' in response.text
+    assert "This field is required." in response.text
