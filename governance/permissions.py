@@ -30,8 +30,9 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from maps.content import map_of
@@ -93,26 +94,65 @@ def is_leadership(user) -> bool:
 # --- maps as querysets --------------------------------------------------------
 
 
-def _granted_subtree_q(user, codename: str, prefix: str = "") -> Q:
-    """Maps inside the subtree of a map on which the user or a group of theirs holds
-    ``codename``. ``prefix`` lets content querysets reach their map (``"map__"``)."""
+class _GrantCovers(Expression):
+    """``EXISTS`` a grant of one of ``codenames`` to the user (or one of their groups) on
+    the map at ``prefix`` or on an ancestor of it (the grant's map's ``lft``/``rght``
+    range holds it, in the same tree).
 
-    def covering(model, **who):
-        return Exists(
-            model.objects.filter(
-                permission__codename=codename,
-                content_object__tree_id=OuterRef(f"{prefix}tree_id"),
-                content_object__lft__lte=OuterRef(f"{prefix}lft"),
-                content_object__rght__gte=OuterRef(f"{prefix}rght"),
-                **who,
+    The same condition as ``Exists(JourneyMapUserObjectPermission.objects.filter(…,
+    content_object__tree_id=OuterRef(…)))``, written as SQL over the three map columns
+    it is given: Django took longer to build and compile those two subqueries than the
+    database took to run a whole API list page."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, prefix: str, user_id: int, group_ids: tuple[int, ...], codenames):
+        super().__init__()
+        self.prefix, self.user_id, self.group_ids = prefix, user_id, group_ids
+        self.codenames = tuple(codenames)
+        self.columns = [F(f"{prefix}{name}") for name in ("tree_id", "lft", "rght")]
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        tree, lft, rght = (compiler.compile(column) for column in self.columns)
+        params: list[Any] = []
+        alternatives = []
+        for model, who, ids in (
+            (JourneyMapUserObjectPermission, "user_id", (self.user_id,)),
+            (JourneyMapGroupObjectPermission, "group_id", self.group_ids),
+        ):
+            if not ids:
+                continue
+            alternatives.append(
+                f"EXISTS(SELECT 1 FROM {quote(model._meta.db_table)} jh_grant"
+                f" INNER JOIN {quote(JourneyMap._meta.db_table)} jh_granted"
+                f" ON (jh_granted.{quote('id')} = jh_grant.{quote('content_object_id')})"
+                f" INNER JOIN {quote(Permission._meta.db_table)} jh_perm"
+                f" ON (jh_perm.{quote('id')} = jh_grant.{quote('permission_id')})"
+                f" WHERE jh_grant.{quote(who)} IN ({', '.join(['%s'] * len(ids))})"
+                f" AND jh_perm.{quote('codename')} IN"
+                f" ({', '.join(['%s'] * len(self.codenames))})"
+                f" AND jh_granted.{quote('tree_id')} = {tree[0]}"
+                f" AND jh_granted.{quote('lft')} <= {lft[0]}"
+                f" AND jh_granted.{quote('rght')} >= {rght[0]})"
             )
-        )
+            params += [*ids, *self.codenames, *tree[1], *lft[1], *rght[1]]
+        return f"({' OR '.join(alternatives)})", params
 
-    q = Q(covering(JourneyMapUserObjectPermission, user=user))
-    group_ids = _group_ids(user)
-    if group_ids:
-        q |= Q(covering(JourneyMapGroupObjectPermission, group_id__in=group_ids))
-    return q
+
+def _granted_subtree_q(user, codename: str | tuple[str, ...], prefix: str = "") -> Q:
+    """Maps inside the subtree of a map on which the user or a group of theirs holds
+    ``codename`` (or one of several). ``prefix`` lets content querysets reach their map
+    (``"map__"``)."""
+    codenames = (codename,) if isinstance(codename, str) else codename
+    return Q(_GrantCovers(prefix, user.pk, tuple(sorted(_group_ids(user))), codenames))
 
 
 def _edit_q(user, prefix: str = "") -> Q:
@@ -124,11 +164,17 @@ def _edit_q(user, prefix: str = "") -> Q:
 
 
 def _view_q(user, prefix: str = "") -> Q:
-    return (
-        Q(**{f"{prefix}status": JourneyMap.Status.PUBLISHED})
-        | _edit_q(user, prefix)
-        | _granted_subtree_q(user, VIEW_CODENAME, prefix)
-    )
+    """Published, or editable (owner, team, edit grant), or under a view grant. Grants of
+    either kind are one ``EXISTS`` per grant table, and the condition is built once per
+    user object and path: building and compiling it was most of an API list's time."""
+    cache = user.__dict__.setdefault("_journeyhub_view_q", {})
+    if prefix not in cache:
+        q = Q(**{f"{prefix}status": JourneyMap.Status.PUBLISHED}) | Q(**{f"{prefix}owner": user})
+        group_ids = _group_ids(user)
+        if group_ids:
+            q |= Q(**{f"{prefix}team_id__in": group_ids})
+        cache[prefix] = q | _granted_subtree_q(user, (EDIT_CODENAME, VIEW_CODENAME), prefix)
+    return cache[prefix]
 
 
 def visible_maps(user, queryset: QuerySet[JourneyMap] | None = None) -> QuerySet[JourneyMap]:
@@ -178,9 +224,11 @@ def visible_projects(user, queryset: QuerySet[CXProject] | None = None) -> Query
     if is_leadership(user):
         return qs
     through = CXProject.maps.through
+    # correlated on the project's own links (one to three maps), not "IN (every visible
+    # map)", which computed the whole repository's visibility for each list
     touches_visible = Exists(
         through.objects.filter(cxproject_id=OuterRef("pk")).filter(
-            journeymap__in=visible_maps(user).values("pk")
+            _view_q(user, prefix="journeymap__")
         )
     )
     touches_any = Exists(through.objects.filter(cxproject_id=OuterRef("pk")))

@@ -206,7 +206,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "journeyhub.pagination.PageNumberPagination",
+    # keyset pages by default, ?page= for page-number clients (journeyhub/pagination.py)
+    "DEFAULT_PAGINATION_CLASS": "journeyhub.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "journeyhub.api.filters.FilterBackend",

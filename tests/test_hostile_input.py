@@ -91,7 +91,7 @@ def still_works(api, world) -> None:
     assert api.get(f"/api/kpis/{world['ratio'].pk}/measurements/").status_code == 200
     assert api.get(f"/api/maps/{world['map'].pk}/scorecard/").status_code == 200
     page = api.get(f"/api/measurements/?kpi={world['ratio'].pk}")
-    assert page.status_code == 200 and page.json()["count"] == 1
+    assert page.status_code == 200 and len(page.json()["results"]) == 1
 
 
 def _obs(body: str) -> str:
@@ -573,7 +573,7 @@ def test_a_huge_integer_in_a_filter_or_path_answers_4xx_or_nothing(api, world, u
         assert name in response.json(), response.json()
     elif response.status_code == 200:
         body = response.json()
-        assert body["count"] == 0 and body["results"] == []
+        assert body["results"] == [] and body["next"] is None
     still_works(api, world)
 
 

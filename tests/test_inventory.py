@@ -96,7 +96,7 @@ class TestRoles:
         client.force_login(request.getfixturevalue(role))
         assert "Onboarding deck 2024" in client.get("/inventory/").text
         assert client.get(f"/inventory/{deck.pk}/").status_code == 200
-        assert api(request.getfixturevalue(role)).get("/api/inventory/").json()["count"] == 1
+        assert len(api(request.getfixturevalue(role)).get("/api/inventory/").json()["results"]) == 1
 
     @pytest.mark.parametrize(
         ("role", "status"),
@@ -407,7 +407,7 @@ class TestList:
         query = query.format(owner=owner.pk, other_owner=other_owner.pk, team=team.pk)
         client.force_login(viewer)
         assert client.get(f"/inventory/?{query}").context["page"].paginator.count == expected
-        assert api(viewer).get(f"/api/inventory/?{query}").json()["count"] == expected
+        assert len(api(viewer).get(f"/api/inventory/?{query}").json()["results"]) == expected
 
     def test_a_hidden_draft_is_never_named(self, client, owner, viewer, other_owner, draft_map):
         entry(owner, title="Closing deck", status="migrated", migrated_to=draft_map)
@@ -464,7 +464,7 @@ class TestList:
         )
         fresh = UserFactory._meta.model.objects.get  # no group ids cached on the user
         with CaptureQueriesContext(connection) as api_small:
-            api(fresh(pk=owner.pk)).get("/api/inventory/")
+            api(fresh(pk=owner.pk)).get("/api/inventory/?page_size=100")
         grow(18)
         assert ExternalMap.objects.count() == 60
         large = (
@@ -472,7 +472,8 @@ class TestList:
             count_queries(client, "/inventory/export.csv"),
         )
         with CaptureQueriesContext(connection) as api_large:
-            assert api(fresh(pk=owner.pk)).get("/api/inventory/").json()["count"] == 60
+            listed = api(fresh(pk=owner.pk)).get("/api/inventory/?page_size=100").json()
+        assert len(listed["results"]) == 60
         assert small == large
         assert len(api_small.captured_queries) == len(api_large.captured_queries)
 

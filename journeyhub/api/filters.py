@@ -26,8 +26,10 @@ class BoundedFilterSet(filters.FilterSet):
     """Number filters (declared or generated) accept only 64-bit integers' range; model
     choice filters only integers of that range (a huge id is "not one of the choices")."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, all_choices: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        #: fill the choices of filters not in use too (a form to show, not a filtering)
+        self.all_choices = all_choices
         model = self._meta.model
         for f in self.filters.values():
             if issubclass(f.field_class, (forms.DecimalField, forms.FloatField)):
@@ -89,3 +91,15 @@ class FilterBackend(DjangoFilterBackend):
     bounded too."""
 
     filterset_base = BoundedFilterSet
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        if getattr(self, "_all_choices", False):
+            kwargs["all_choices"] = True
+        return kwargs
+
+    def to_html(self, request, queryset, view):
+        """The browsable API's filter form lists every filter's choices (as far as the
+        user may see them), not only those of the filters in use."""
+        self._all_choices = True
+        return super().to_html(request, queryset, view)

@@ -52,13 +52,3 @@ def visible_map_ids(request, map_ids) -> set[int]:
         return set()
     visible = permissions.visible_maps(getattr(request, "user", None))
     return set(visible.filter(pk__in=map_ids).values_list("pk", flat=True))
-
-
-def project_map_ids(project) -> set[int]:
-    """The maps a project touches through its maps, steps and pain points, read from the
-    prefetched rows (no query when prefetched)."""
-    return (
-        {m.pk for m in project.maps.all()}
-        | {step.map_id for step in project.steps.all()}
-        | {p.map_id for p in project.pain_points.all()}
-    )

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
@@ -34,8 +35,10 @@ from maps.models import (
     JourneyMap,
     LaneItem,
     Measurement,
+    PainPoint,
     Persona,
     QualitativeFactor,
+    Step,
     StepLink,
     Tag,
 )
@@ -43,6 +46,7 @@ from maps.selectors import subtree_forest
 
 from . import filters
 from . import serializers as s
+from .expand import EXPANDABLE, JourneyMapWithContentSerializer
 from .serializers import drf_errors
 
 
@@ -126,7 +130,28 @@ class ObjectPolicyMixin:
 # --- maps -------------------------------------------------------------------------
 
 
+EXPAND_PARAMETER = OpenApiParameter(
+    "expand",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=list(EXPANDABLE),
+    description="content: the map with everything in it (stages, steps, links, pain "
+    "points, lane items, KPIs with their latest values, ratings, research, projects) as "
+    "journeyhub/1 writes it, each row with its id: one call instead of one per kind.",
+)
+
+
 @extend_schema_view(
+    retrieve=extend_schema(
+        parameters=[EXPAND_PARAMETER],
+        responses={
+            200: PolymorphicProxySerializer(
+                "MapMaybeWithContent",
+                serializers=[s.JourneyMapSerializer, JourneyMapWithContentSerializer],
+                resource_type_field_name=None,
+            )
+        },
+    ),
     partial_update=extend_schema(
         parameters=[VERSION_PARAMETER],
         responses={200: s.JourneyMapSerializer, 409: CONFLICT_RESPONSE},
@@ -158,7 +183,19 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     ordering = ("tree_id", "lft")
 
     def get_queryset(self):
-        return permissions.visible_maps(self.request.user).with_people()
+        # the team is written as its id (team_id): no join for it
+        return permissions.visible_maps(self.request.user).select_related("owner", "persona")
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """The map; with ``?expand=content`` everything in it as well (maps/api/expand.py)."""
+        expand = request.query_params.get("expand", "")
+        if expand and expand not in EXPANDABLE:
+            raise serializers.ValidationError(
+                {"expand": [f"Only “{'”, “'.join(EXPANDABLE)}” can be expanded."]}
+            )
+        journey_map = self.get_object()
+        serializer_class = JourneyMapWithContentSerializer if expand else s.JourneyMapSerializer
+        return Response(serializer_class(journey_map, context=self.get_serializer_context()).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -258,6 +295,9 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
 
 # tags show by name ("Group: tag"): loaded with their group, one query per page
 _TAGS = Prefetch("tags", queryset=Tag.objects.select_related("group"))
+# a map loaded only for its id: django-mptt reads the parent and title of every map it
+# makes (deferred, each would cost a query)
+_MAP_ID_FIELDS = ("id", "parent_id", "title")
 
 
 class MapContentViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
@@ -517,10 +557,17 @@ class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     ordering = ("title", "pk")
 
     def get_queryset(self):
-        return (
+        projects = (
             permissions.visible_projects(self.request.user)
             .select_related("owner", "team")
-            .prefetch_related("maps", "steps", "pain_points", _TAGS)
+            .prefetch_related(_TAGS)
+        )
+        if self.action == "list":  # a page reads its links as ids (serializers.project_links)
+            return projects
+        return projects.prefetch_related(
+            Prefetch("maps", queryset=JourneyMap.objects.only(*_MAP_ID_FIELDS)),
+            Prefetch("steps", queryset=Step.objects.only("id", "map_id")),
+            Prefetch("pain_points", queryset=PainPoint.objects.only("id", "map_id")),
         )
 
     def _save(self, serializer, project: CXProject) -> None:

@@ -145,10 +145,14 @@ def _values(part: Part, queryset, *extra: str) -> list[dict]:
 
 
 def export_document(
-    root: JourneyMap, *, user, measurements: bool = True, subtree: bool = True
+    root: JourneyMap, *, user, measurements: bool = True, subtree: bool = True, ids: bool = False
 ) -> dict[str, Any]:
     """The journeyhub/1 document of ``root`` (and its subtree, unless ``subtree`` is
-    False) as ``user`` sees it. The caller has checked that ``user`` may see ``root``."""
+    False) as ``user`` sees it. The caller has checked that ``user`` may see ``root``.
+
+    ``ids`` adds each row's database ``id`` (maps, content, research sources, quotes,
+    projects): not part of journeyhub/1, for the API's ``?expand=content``, whose
+    clients edit rows by id."""
     root = JourneyMap.objects.get(pk=root.pk)  # the tree numbers as they are now
     scope = JourneyMap.objects.filter(pk=root.pk)
     if subtree:
@@ -252,7 +256,7 @@ def export_document(
     by_map: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for part in CONTENT_PARTS:
         for row in content[part.name]:
-            out = _dump(part, row, refs)
+            out = _with_id(row, _dump(part, row, refs), ids)
             if "tags" in part.m2m:
                 out["tags"] = tags[part.name].get(row["pk"], [])
             if part.name == "kpis" and measurements:
@@ -262,7 +266,7 @@ def export_document(
 
     quotes_of: dict[int, list[dict]] = defaultdict(list)
     for row in quotes:
-        out = _dump(QUOTE_PART, row, refs)
+        out = _with_id(row, _dump(QUOTE_PART, row, refs), ids)
         out["tags"] = quote_tags.get(row["pk"], [])
         for name in ("steps", "pain_points", "lane_items"):
             target = QUOTE_PART.model._meta.get_field(name).related_model
@@ -272,7 +276,7 @@ def export_document(
     for row in attachments:
         attachments_of[row["source_id"]].append(_dump(ATTACHMENT_PART, row, refs))
     for row in sources:
-        out = _dump(SOURCE_PART, row, refs)
+        out = _with_id(row, _dump(SOURCE_PART, row, refs), ids)
         for name in SOURCE_PART.m2m:
             target = SOURCE_PART.model._meta.get_field(name).related_model
             out[name] = linked(source_links[name], row["pk"], target)
@@ -283,6 +287,8 @@ def export_document(
     map_entries = []
     for journey_map, row in zip(ordered, map_rows, strict=True):
         entry = _dump(MAP_PART, row, refs)
+        if ids:
+            entry = {"id": journey_map.pk, **entry}
         if journey_map.pk == root.pk:  # the document's root: placed by whoever imports it
             entry["parent"] = entry["parent_step"] = None
         if journey_map.state_of_id in state_of_slugs:
@@ -294,7 +300,7 @@ def export_document(
 
     project_entries = []
     for row, links, project_tags in projects:
-        out = _dump(PROJECT_PART, row, refs)
+        out = _with_id(row, _dump(PROJECT_PART, row, refs), ids)
         out.update(links)
         out["tags"] = project_tags
         project_entries.append(out)
@@ -314,6 +320,10 @@ def export_document(
         "maps": map_entries,
         "projects": sorted(project_entries, key=lambda p: p["key"]),
     }
+
+
+def _with_id(row: dict, out: dict[str, Any], ids: bool) -> dict[str, Any]:
+    return {"id": row["pk"], **out} if ids else out
 
 
 def _map_row(journey_map: JourneyMap) -> dict[str, Any]:

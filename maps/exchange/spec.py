@@ -95,7 +95,8 @@ class Part:
     noun: str = ""
     export_only: bool = False  # attachments: described, never imported
 
-    @property
+    # cached: an export asks for every row's fields (the models do not change at run time)
+    @functools.cached_property
     def fields(self) -> tuple[str, ...]:
         """The exchanged fields, by attname (``step_id``)."""
         return tuple(
@@ -110,7 +111,11 @@ class Part:
         )
 
     def model_field(self, attname: str) -> models.Field:
-        return next(f for f in self.model._meta.concrete_fields if f.attname == attname)
+        return self._by_attname[attname]
+
+    @functools.cached_property
+    def _by_attname(self) -> dict[str, models.Field]:
+        return {f.attname: f for f in self.model._meta.concrete_fields}
 
     @property
     def has_position(self) -> bool:

@@ -1,0 +1,97 @@
+"""``GET /api/maps/{id}/?expand=content``: one map with everything in it, in one call.
+
+The content is the map's journeyhub/1 entry (``maps.exchange.export``: the same fields,
+derived from the models, the same keys, the same visibility rules: only this map, and
+only projects the reader may see, linked only to what the document holds), with each
+row's database ``id`` added so that clients can go on to edit rows by id, and each KPI's
+latest value. A fixed number of queries whatever the map's size
+(``tests/test_api_expand.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from maps.exchange.export import export_document
+from maps.exchange.spec import CONTENT_PARTS, SOURCE_PART
+from maps.models import JourneyMap, Measurement
+
+from .serializers import JourneyMapSerializer
+
+EXPANDABLE = ("content",)
+
+#: the lists of ``content``: the registry's kinds, then research and projects
+CONTENT_LISTS: tuple[str, ...] = (*(part.name for part in CONTENT_PARTS), SOURCE_PART.name)
+
+
+def latest_values(journey_map: JourneyMap) -> dict[int, dict[str, Any]]:
+    """Each KPI of the map's latest period value (one query, over the (kpi, date) index)."""
+    newest = (
+        Measurement.objects.filter(kpi_id=OuterRef("kpi_id")).order_by("-date").values("date")[:1]
+    )
+    rows = Measurement.objects.filter(kpi__map=journey_map, date=Subquery(newest)).values_list(
+        "kpi_id", "date", "value"
+    )
+    return {kpi: {"date": date.isoformat(), "value": value} for kpi, date, value in rows}
+
+
+def map_content(journey_map: JourneyMap, *, user) -> dict[str, Any]:
+    """The content of ``journey_map`` as ``user`` sees it. The caller has checked that
+    ``user`` may see the map."""
+    document = export_document(journey_map, user=user, measurements=False, subtree=False, ids=True)
+    entry = document["maps"][0]
+    content: dict[str, Any] = {"format": document["format"]}
+    content.update((name, entry[name]) for name in CONTENT_LISTS)
+    latest = latest_values(journey_map)
+    for kpi in content["kpis"]:
+        kpi["latest"] = latest.get(kpi["id"])
+    content["projects"] = document["projects"]
+    return content
+
+
+def _row_list(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=serializers.DictField(), read_only=True, help_text=help_text)
+
+
+def _described(name: str) -> str:
+    text = f"The map's {name.replace('_', ' ')} as journeyhub/1 writes them, each with its id."
+    return text + (" Each KPI also has latest: {date, value} or null." if name == "kpis" else "")
+
+
+#: what ``content`` holds, for the OpenAPI schema (each row's fields: docs/exchange.md)
+MapContentSerializer = type(
+    "MapContentSerializer",
+    (serializers.Serializer,),
+    {
+        "format": serializers.CharField(read_only=True, help_text="journeyhub/1"),
+        **{name: _row_list(_described(name)) for name in CONTENT_LISTS},
+        "projects": _row_list(
+            "The CX projects you may see that touch this map, its steps or pain points, "
+            "linked only to this map's rows."
+        ),
+    },
+)
+
+
+@extend_schema_field(MapContentSerializer)
+class _ContentField(serializers.Field):
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, instance) -> dict[str, Any]:
+        return map_content(instance, user=self.context["request"].user)
+
+
+class JourneyMapWithContentSerializer(JourneyMapSerializer):
+    """A map with its content (``?expand=content``)."""
+
+    content = _ContentField(
+        help_text="Everything in the map: its journeyhub/1 entry with database ids."
+    )
+
+    class Meta(JourneyMapSerializer.Meta):
+        fields = (*JourneyMapSerializer.Meta.fields, "content")
