@@ -67,7 +67,7 @@ def test_a_comment_with_a_mention_on_a_pain_point_reaches_the_mentioned_person(
 
 
 def test_the_map_pages_discussion_panel_opens_an_items_thread_in_a_dialog(
-    sign_in, journey, live_server, screenshot, owner
+    sign_in, journey, live_server, screenshot, owner, viewer
 ):
     from governance import comments
 
