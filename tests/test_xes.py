@@ -180,3 +180,16 @@ def test_many_bad_events_are_listed_up_to_fifty_then_and_n_more():
     with pytest.raises(ImportRefused) as refused:
         summarise(lambda: io.BytesIO(content))
     assert refused.value.problems[-1] == "… and 20 more problems"
+
+
+@pytest.mark.parametrize("cut", ["truncated", "corrupt"])
+def test_a_damaged_gzip_file_is_refused_not_a_crash(cut):
+    header, _, rows = csv_log().partition(b"\n")
+    packed = gzip.compress(header + b"\n" + rows * 400)
+    middle = len(packed) // 2
+    damaged = packed[:middle] if cut == "truncated" else packed[:20] + bytes(300) + packed[320:]
+    with pytest.raises(ImportRefused) as refused:
+        summarise(lambda: io.BytesIO(damaged))
+    assert refused.value.problems[-1].startswith(
+        ("the file is not readable gzip", "the file ends early or is damaged")
+    )

@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from typing import IO
 
@@ -30,6 +31,8 @@ from ..models.common import EARLIEST_YEAR, MAX_YEARS_AHEAD
 Event = tuple[str, str, float, str]
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: what a damaged or cut gzip stream raises while it is read
+DAMAGED = (OSError, EOFError, zlib.error)
 MAX_ACTIVITY = 200  # EventActivityMapping.activity's length
 
 
@@ -41,7 +44,7 @@ def open_log(stream: IO[bytes]) -> tuple[str, IO[bytes]]:
         buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered))  # type: ignore[arg-type]
     try:
         start = buffered.peek(512)[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    except (OSError, EOFError) as exc:  # a damaged gzip stream
+    except DAMAGED as exc:  # a damaged gzip stream
         raise ImportRefused([f"the file is not readable gzip ({exc})"]) from None
     return ("xes" if start.startswith(b"<") else "csv"), buffered
 
@@ -118,5 +121,5 @@ def csv_events(
             if not bad:
                 channel = row[c_channel].strip().lower()[:40] if c_channel >= 0 else ""
                 yield case, activity, moment, channel  # type: ignore[misc]
-    except (OSError, EOFError) as exc:  # a gzip stream cut short
+    except DAMAGED as exc:  # a gzip stream cut short
         problems.add(f"the file ends early or is damaged ({exc})")

@@ -31,7 +31,7 @@ from xml.parsers import expat
 from ..analytics import _parse_timestamp
 from ..imports import ImportRefused, Problems
 from ..models.common import EARLIEST_YEAR
-from .logs import MAX_ACTIVITY, Event, plausible_range
+from .logs import DAMAGED, MAX_ACTIVITY, Event, plausible_range
 
 ATTRIBUTE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
 CASE_KEYS = ("case:concept:name", "case:id", "case_id", "concept:case")
@@ -182,5 +182,5 @@ def xes_events(stream: IO[bytes], problems: Problems) -> Iterator[Event]:
             problems.add(
                 f"line {exc.lineno}, column {exc.offset + 1}: not well-formed XML ({message})"
             )
-    except (OSError, EOFError) as exc:
+    except DAMAGED as exc:
         problems.add(f"the file ends early or is damaged ({exc})")
