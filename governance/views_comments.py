@@ -117,12 +117,26 @@ def _create(
     return None, _discussion(request, journey_map, kind, target_id, form=form, status=400)
 
 
+def _shown(request: HttpRequest, journey_map: JourneyMap) -> tuple[str, int | None] | None:
+    """The discussion the htmx form was part of (``shown``: "map" or "kind:id"), so the
+    map-wide list stays the map-wide list after a reply; None if absent or not valid."""
+    kind, _, target_id = request.POST.get("shown", "").partition(":")
+    if kind == Comment.Target.MAP:
+        return kind, None
+    try:
+        target = comments.target_of_map(journey_map=journey_map, kind=kind, target_id=target_id)
+    except ValidationError:
+        return None
+    return kind, target.pk
+
+
 def _after_change(request: HttpRequest, journey_map: JourneyMap, comment: Comment, note: str):
     """htmx (the map page's dialog): the discussion of the thread's item again; otherwise
     back to the thread, at the comment."""
     thread = comment.parent or comment
     if request.htmx:
-        return _discussion(request, journey_map, thread.target_kind, thread.target_id)
+        kind, target_id = _shown(request, journey_map) or (thread.target_kind, thread.target_id)
+        return _discussion(request, journey_map, kind, target_id)
     messages.success(request, note)
     return redirect(
         reverse("comments:thread", args=[journey_map.slug, thread.pk]) + f"#comment-{comment.pk}"

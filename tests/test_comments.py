@@ -625,3 +625,21 @@ def test_the_edit_page_says_when_the_time_to_edit_is_over(client, viewer, team_m
     thread = client.get(reverse("comments:thread", args=[team_map.slug, comment.pk])).text
     assert ">Edit<" not in thread  # the button is gone; Remove stays
     assert ">Remove<" in thread
+
+
+def test_an_htmx_reply_redraws_the_discussion_it_was_made_in(client, viewer, owner, team_map, pain):
+    on_pain = comments.comment_create(
+        journey_map=team_map, author=owner, body="About the pain", target_kind="painpoint",
+        target_id=pain.pk,
+    )  # fmt: skip
+    comments.comment_create(journey_map=team_map, author=owner, body="About the map")
+    client.force_login(viewer)
+    url = reverse("comments:thread", args=[team_map.slug, on_pain.pk])
+    htmx = {"HX-Request": "true"}
+    # from the map-wide list: the list again, every thread in it
+    whole = client.post(url, {"body": "Reply", "shown": "map"}, headers=htmx).text
+    assert "Discussion of the map" in whole and "About the map" in whole
+    # from the item's dialog, or with a made-up "shown": the item's threads
+    for shown in (f"painpoint:{pain.pk}", "painpoint:999999", "user:1", ""):
+        part = client.post(url, {"body": "Again", "shown": shown}, headers=htmx).text
+        assert "Discussion of pain point" in part and "About the map" not in part
