@@ -146,7 +146,8 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
     """The grid of ``context["grid"]`` as the map page shows it (``maps/partials/grid.html``).
 
     Reads what the Django templates' context holds: ``map``, ``grid``, ``can_edit``,
-    ``can_zoom``, ``vocab`` (the organisation's terms) and ``request``."""
+    ``can_zoom``, ``vocab`` (the organisation's terms) and ``request``; every other key
+    of that context is passed on to the template as it is."""
     journey_map = context["map"]
     labels = context.get("vocab")
     labels = DEFAULT_TERMS if labels is None else labels
@@ -157,6 +158,9 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
     relative = request is not None and request.path.startswith(journey_map.get_absolute_url())
 
     data = {
+        # the page's whole context first: what another part of the page adds for the
+        # grid (e.g. counts keyed by item id) reaches the template without a change here
+        **context,
         "map": journey_map,
         "grid": context["grid"],
         "can_edit": can_edit,
