@@ -63,12 +63,14 @@ those weights), one for the unaddressed pain points.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from maps.models import CXProject, JourneyMap, PainPoint
 
@@ -147,12 +149,35 @@ class StepRef:
 class Breakdown:
     method: str
     score: float
-    factors: list[Factor]
     formula: str
+    # The factors and their explanations are written when first read: a page shows
+    # fifty of thousands of ranked projects, and the texts cost more than the scores.
+    make_factors: Callable[[], list[Factor]] = field(repr=False, compare=False)
+
+    @cached_property
+    def factors(self) -> list[Factor]:
+        return self.make_factors()
 
     @property
     def method_label(self) -> str:
         return Method(self.method).label
+
+
+class Texts:
+    """The gap and pain explanations of one project, written once when first needed."""
+
+    def __init__(self, maps: list[MapGap], gap: float, pains: list[PainShare], pain: float):
+        self._args = (maps, gap, pains, pain)
+
+    @cached_property
+    def gap(self) -> str:
+        maps, gap, _, _ = self._args
+        return _gap_text(maps, gap)
+
+    @cached_property
+    def pain(self) -> str:
+        _, _, pains, pain = self._args
+        return _pain_text(pains, pain)
 
 
 @dataclass
@@ -299,7 +324,7 @@ def _pain_text(pain_points: list[PainShare], pain: float) -> str:
     return f"{parts} = {_n(pain)}."
 
 
-def score_rice(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, w) -> Breakdown:
+def score_rice(p: dict, gap: float, pain: float, texts: Texts, w) -> Breakdown:
     confidence = p["confidence"] / 100
     base = p["reach"] * p["impact"] * confidence / p["effort"]
     gap_factor = 1 + w.health_gap * gap
@@ -309,7 +334,7 @@ def score_rice(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, 
         method=Method.RICE_HEALTH,
         score=score,
         formula="reach × impact × confidence ÷ effort × (1 + w_gap × gap) × (1 + w_pain × pain)",
-        factors=[
+        make_factors=lambda: [
             Factor("reach", "Reach", p["reach"], "×", "Customers affected per quarter."),
             Factor("impact", "Impact", p["impact"], "×", "1 (minimal) to 5 (massive)."),
             Factor("confidence", "Confidence", confidence, "×", f"{p['confidence']}%."),
@@ -320,20 +345,20 @@ def score_rice(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, 
                 "Journey health gap",
                 gap,
                 f"× {_n(gap_factor)}",
-                f"{gap_text} Raises the score by 1 + {_n(w.health_gap)} × {_n(gap)}.",
+                f"{texts.gap} Raises the score by 1 + {_n(w.health_gap)} × {_n(gap)}.",
             ),
             Factor(
                 "pain",
                 "Pain addressed",
                 pain,
                 f"× {_n(pain_factor)}",
-                f"{pain_text} Raises the score by 1 + {_n(w.pain)} × {_n(pain)}.",
+                f"{texts.pain} Raises the score by 1 + {_n(w.pain)} × {_n(pain)}.",
             ),
         ],
     )
 
 
-def score_wsjf(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, w) -> Breakdown:
+def score_wsjf(p: dict, gap: float, pain: float, texts: Texts, w) -> Breakdown:
     bv, tc, rr = 2 * p["impact"], 10 * gap, 10 * min(1.0, pain)
     cod = w.business_value * bv + w.time_criticality * tc + w.risk_reduction * rr
     score = cod / p["effort"]
@@ -343,7 +368,7 @@ def score_wsjf(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, 
         formula=(
             "(w_bv × business value + w_tc × time criticality + w_rr × risk reduction) ÷ effort"
         ),
-        factors=[
+        make_factors=lambda: [
             Factor(
                 "business_value",
                 "Business value",
@@ -357,7 +382,7 @@ def score_wsjf(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, 
                 "Time criticality",
                 tc,
                 f"+ {_n(w.time_criticality)} × {_n(tc)}",
-                f"Derived: 10 × journey health gap. {gap_text}",
+                f"Derived: 10 × journey health gap. {texts.gap}",
                 derived=True,
             ),
             Factor(
@@ -365,7 +390,7 @@ def score_wsjf(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, 
                 "Risk reduction / opportunity enablement",
                 rr,
                 f"+ {_n(w.risk_reduction)} × {_n(rr)}",
-                f"Derived: 10 × min(1, pain addressed). {pain_text}",
+                f"Derived: 10 × min(1, pain addressed). {texts.pain}",
                 derived=True,
             ),
             Factor("cost_of_delay", "Cost of delay", cod, "=", "The weighted sum above."),
@@ -374,9 +399,7 @@ def score_wsjf(p: dict, gap: float, pain: float, gap_text: str, pain_text: str, 
     )
 
 
-def score_value_effort(
-    p: dict, gap: float, pain: float, gap_text: str, pain_text: str, w
-) -> Breakdown:
+def score_value_effort(p: dict, gap: float, pain: float, texts: Texts, w) -> Breakdown:
     cv = 5 * gap + 5 * min(1.0, pain)
     bv = 2 * p["impact"]
     value = w.customer_value * cv + w.business_value * bv
@@ -385,13 +408,13 @@ def score_value_effort(
         method=Method.VALUE_EFFORT,
         score=score,
         formula="(w_cv × customer value + w_bv × business value) ÷ effort",
-        factors=[
+        make_factors=lambda: [
             Factor(
                 "customer_value",
                 "Customer value",
                 cv,
                 f"+ {_n(w.customer_value)} × {_n(cv)}",
-                f"Derived: 5 × gap + 5 × min(1, pain). {gap_text} {pain_text}",
+                f"Derived: 5 × gap + 5 × min(1, pain). {texts.gap} {texts.pain}",
                 derived=True,
             ),
             Factor(
@@ -486,30 +509,35 @@ def _owner_name(row: dict) -> str:
     return full or row["owner__username"]
 
 
-def _load_links(project_ids_qs: QuerySet, visible_map_ids: QuerySet | None):
+def _load_links(project_ids: list[int], visible_map_ids: set[int] | None):
     """Maps, steps and pain points of the projects, limited to visible maps: three
-    queries whatever the number of projects."""
-    maps_through = CXProject.maps.through.objects.filter(cxproject_id__in=project_ids_qs)
-    steps_through = CXProject.steps.through.objects.filter(cxproject_id__in=project_ids_qs)
-    pains_through = CXProject.pain_points.through.objects.filter(cxproject_id__in=project_ids_qs)
-    if visible_map_ids is not None:
-        maps_through = maps_through.filter(journeymap_id__in=visible_map_ids)
-        steps_through = steps_through.filter(step__map_id__in=visible_map_ids)
-        pains_through = pains_through.filter(painpoint__map_id__in=visible_map_ids)
+    queries whatever the number of projects. The projects and visible maps come as ids
+    read once: as subqueries, the visibility rules ran again inside every query."""
     maps: dict[int, list[dict]] = defaultdict(list)
-    for row in maps_through.order_by("journeymap__tree_id", "journeymap__lft").values(
+    steps: dict[int, list[StepRef]] = defaultdict(list)
+    pains: dict[int, list[PainShare]] = defaultdict(list)
+    if not project_ids:
+        return maps, steps, pains
+
+    def seen(map_id: int) -> bool:
+        return visible_map_ids is None or map_id in visible_map_ids
+
+    through = CXProject.maps.through.objects.filter(cxproject_id__in=project_ids)
+    for row in through.order_by("journeymap__tree_id", "journeymap__lft").values(
         "cxproject_id", "journeymap_id", "journeymap__title", "journeymap__slug"
     ):
-        maps[row["cxproject_id"]].append(row)
-    steps: dict[int, list[StepRef]] = defaultdict(list)
-    for row in steps_through.order_by("step__map_id", "step__position", "step_id").values(
+        if seen(row["journeymap_id"]):
+            maps[row["cxproject_id"]].append(row)
+    through = CXProject.steps.through.objects.filter(cxproject_id__in=project_ids)
+    for row in through.order_by("step__map_id", "step__position", "step_id").values(
         "cxproject_id", "step_id", "step__name", "step__map_id"
     ):
-        steps[row["cxproject_id"]].append(
-            StepRef(row["step_id"], row["step__name"], row["step__map_id"])
-        )
-    pains: dict[int, list[PainShare]] = defaultdict(list)
-    for row in pains_through.order_by("painpoint__title", "painpoint_id").values(
+        if seen(row["step__map_id"]):
+            steps[row["cxproject_id"]].append(
+                StepRef(row["step_id"], row["step__name"], row["step__map_id"])
+            )
+    through = CXProject.pain_points.through.objects.filter(cxproject_id__in=project_ids)
+    for row in through.order_by("painpoint__title", "painpoint_id").values(
         "cxproject_id",
         "painpoint_id",
         "painpoint__title",
@@ -517,15 +545,16 @@ def _load_links(project_ids_qs: QuerySet, visible_map_ids: QuerySet | None):
         "painpoint__severity",
         "painpoint__frequency",
     ):
-        pains[row["cxproject_id"]].append(
-            PainShare(
-                row["painpoint_id"],
-                row["painpoint__title"],
-                row["painpoint__map_id"],
-                row["painpoint__severity"],
-                row["painpoint__frequency"],
+        if seen(row["painpoint__map_id"]):
+            pains[row["cxproject_id"]].append(
+                PainShare(
+                    row["painpoint_id"],
+                    row["painpoint__title"],
+                    row["painpoint__map_id"],
+                    row["painpoint__severity"],
+                    row["painpoint__frequency"],
+                )
             )
-        )
     return maps, steps, pains
 
 
@@ -552,24 +581,22 @@ def portfolio_rank(
     if weights is None:
         weights = current_weights()
     method = method if method in METHODS else weights.method
-    visible_ids = None if visible_maps is None else visible_maps.values("pk")
+    visible_ids = None if visible_maps is None else set(visible_maps.values_list("pk", flat=True))
     rows = list(projects.order_by().values(*_PROJECT_FIELDS))
     ranked_ids = {row["pk"] for row in rows}
     extra: list[dict] = []
-    scope = projects.order_by().values("pk")
     if others is not None:
-        extra_qs = others.filter(status__in=ACTIVE).exclude(pk__in=projects.values("pk"))
-        extra = list(extra_qs.order_by().values(*_PROJECT_FIELDS))
-        scope = (projects.order_by() | extra_qs.order_by()).values("pk")
-    maps, steps, pains = _load_links(scope, visible_ids)
+        # the ranked ones are dropped here, not by a subquery: that repeated the
+        # visibility rules of ``projects`` inside this query (3 s at 10,000 maps)
+        extra = [
+            row
+            for row in others.filter(status__in=ACTIVE).order_by().values(*_PROJECT_FIELDS)
+            if row["pk"] not in ranked_ids
+        ]
+    maps, steps, pains = _load_links([row["pk"] for row in [*rows, *extra]], visible_ids)
     if health is None:
         touched = {m["journeymap_id"] for links in maps.values() for m in links}
-        health = {
-            pk: card.health
-            for pk, card in scoring.health_by_map(
-                touched, weights=scoring.current_weights()
-            ).items()
-        }
+        health = scoring.health_values(touched, weights=scoring.current_weights())
     scored: list[ProjectScore] = []
     for row in [*rows, *extra]:
         pk = row["pk"]
@@ -587,7 +614,7 @@ def portfolio_rank(
             )
         pain_points = pains.get(pk, [])
         gap, pain = gap_of(map_gaps), pain_of(pain_points)
-        gap_text, pain_text = _gap_text(map_gaps, gap), _pain_text(pain_points, pain)
+        texts = Texts(map_gaps, gap, pain_points, pain)
         scored.append(
             ProjectScore(
                 project_id=pk,
@@ -609,9 +636,7 @@ def portfolio_rank(
                 pain_points=pain_points,
                 gap=gap,
                 pain=pain,
-                scores={
-                    m: SCORERS[m](row, gap, pain, gap_text, pain_text, weights) for m in METHODS
-                },
+                scores={m: SCORERS[m](row, gap, pain, texts, weights) for m in METHODS},
                 method=method,
             )
         )
@@ -623,34 +648,92 @@ def portfolio_rank(
     return Portfolio(method=method, weights=weights, projects=_rank(ranked, method))
 
 
+# Every value severity × frequency can take (1…5 × 1…5), worst first.
+SEVERITY_FREQUENCY = sorted({s * f for s in range(1, 6) for f in range(1, 6)}, reverse=True)
+_UNADDRESSED_FIELDS = (
+    "pk",
+    "title",
+    "kind",
+    "severity",
+    "frequency",
+    "map_id",
+    "map__title",
+    "map__slug",
+)
+
+
 def unaddressed_pain_points(
     *,
     pain_points: QuerySet[PainPoint],
     limit: int = UNADDRESSED_LIMIT,
+    health: dict[int, float | None] | None = None,
 ) -> list[UnaddressedPain]:
     """The pain points of ``pain_points`` (those the reader may see) that no project
     other than a cancelled one addresses, ranked by severity × frequency × (1 + gap).
-    Three queries: the pain points, then health (KPIs, ratings) given the weights —
-    four with the scorecard weights."""
-    rows = list(
-        pain_points.exclude(
-            pk__in=CXProject.pain_points.through.objects.exclude(
-                cxproject__status=CXProject.Status.CANCELLED
-            ).values("painpoint_id")
+
+    ``health``: the health of every map the pain points may be on (a map missing from
+    it has none); without it, the health of the maps read is computed here.
+
+    Never loads every pain point: the worst ones (severity × frequency 25, found by the
+    index on severity and frequency) come first; their ``limit``-th best priority is
+    the bar. A pain point scoring s has a priority of at most s × (1 + the largest gap),
+    so only the severity × frequency values that can still reach the bar are read next
+    (none, whenever the worst ones fill the list above what the rest could reach). The
+    order and the numbers are those of sorting every pain point in Python. Two to four
+    queries: the worst, the rest when they can still count, health (KPIs, ratings)
+    when not given."""
+    addressed = CXProject.pain_points.through.objects.exclude(
+        cxproject__status=CXProject.Status.CANCELLED
+    ).values("painpoint_id")
+    open_points = pain_points.exclude(pk__in=addressed).order_by()
+    worst = SEVERITY_FREQUENCY[0]
+    rows = list(open_points.filter(severity=5, frequency=5).values(*_UNADDRESSED_FIELDS))
+    # the largest factor (1 + gap) any map can give: 2 when the health is not known
+    factor_max = 2.0 if health is None else max([1.0, *(1 + _gap(h) for h in health.values())])
+    health_of = health if health is not None else _health_of(rows)
+    found = _ranked_unaddressed(rows, health_of, limit)
+    bar = found[limit - 1].priority if len(found) >= limit else None
+    below = [s for s in SEVERITY_FREQUENCY if s < worst]
+    if bar is not None:
+        # strictly above the bar: an equal priority could still win on its title
+        below = [s for s in below if s * factor_max >= bar]
+    if below:
+        more = list(
+            open_points.annotate(severity_frequency=F("severity") * F("frequency"))
+            .filter(severity_frequency__in=below)
+            .values(*_UNADDRESSED_FIELDS)
         )
-        .order_by()
-        .values("pk", "title", "kind", "severity", "frequency", "map_id", "map__title", "map__slug")
-    )
-    cards = scoring.health_by_map(
-        {row["map_id"] for row in rows}, weights=scoring.current_weights()
-    )
-    found = []
+        if health is None:
+            health_of.update(_health_of(more))
+        found = _ranked_unaddressed(rows + more, health_of, limit)
+    return found[:limit]
+
+
+def _gap(health: float | None) -> float:
+    return 0.0 if health is None else (100 - health) / 100
+
+
+def _health_of(rows: list[dict]) -> dict[int, float | None]:
+    return scoring.health_values({row["map_id"] for row in rows}, weights=scoring.current_weights())
+
+
+def _ranked_unaddressed(
+    rows: list[dict], health: dict[int, float | None], limit: int
+) -> list[UnaddressedPain]:
+    """The ``limit`` best of ``rows`` by priority, then title, then id."""
+    keyed = []
     for row in rows:
-        health = cards[row["map_id"]].health
-        gap = 0.0 if health is None else (100 - health) / 100
+        gap = _gap(health.get(row["map_id"]))
+        keyed.append((-(row["severity"] * row["frequency"] * (1 + gap)), row["title"], row["pk"]))
+    best = heapq.nsmallest(limit, keyed)
+    by_pk = {row["pk"]: row for row in rows}
+    found = []
+    for priority, _, pk in best:
+        row = by_pk[pk]
+        map_health = health.get(row["map_id"])
         found.append(
             UnaddressedPain(
-                pain_point_id=row["pk"],
+                pain_point_id=pk,
                 title=row["title"],
                 kind=row["kind"],
                 severity=row["severity"],
@@ -658,13 +741,12 @@ def unaddressed_pain_points(
                 map_id=row["map_id"],
                 map_title=row["map__title"],
                 map_slug=row["map__slug"],
-                health=health,
-                gap=gap,
-                priority=row["severity"] * row["frequency"] * (1 + gap),
+                health=map_health,
+                gap=_gap(map_health),
+                priority=-priority,
             )
         )
-    found.sort(key=lambda u: (-u.priority, u.title, u.pain_point_id))
-    return found[:limit]
+    return found
 
 
 # --- the impact-versus-effort chart --------------------------------------------------

@@ -327,6 +327,19 @@ class HealthChange:
 # --- the rules ---------------------------------------------------------------------
 
 
+# The arithmetic below is shared by the explained scorecard (``score_map``) and the
+# numbers-only path (``health_values``): the same operations in the same order, so both
+# give bit-identical floats.
+def _weighted(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """(Σ weight × value, Σ weight), summed in the given order."""
+    return sum(w * v for w, v in pairs), sum(w for w, _ in pairs)
+
+
+def _mean_rating_score(ratings: Sequence[int]) -> float:
+    """Ratings 1…5 mapped 1 → 0 … 5 → 100, then averaged."""
+    return sum((r - 1) * 25.0 for r in ratings) / len(ratings)
+
+
 def kpi_attainment(
     *, direction: str, baseline: float | None, target: float | None, value: float | None
 ) -> tuple[float | None, float | None, str]:
@@ -382,8 +395,7 @@ def _quantitative(spec: QuadrantSpec, weight: float, kpis: list[KPIScore]) -> Qu
     skipped = [k for k in kpis if not k.scored]
     score: float | None
     if scored:
-        total_weight = sum(k.weight for k, _ in scored)
-        weighted = sum(k.weight * attainment for k, attainment in scored)
+        weighted, total_weight = _weighted([(k.weight, a) for k, a in scored])
         score = weighted / total_weight * 100
         parts = ", ".join(f"{k.name} {_pct(a)} × {number(k.weight)}" for k, a in scored)
         noun = "KPI" if len(scored) == 1 else "KPIs"
@@ -419,7 +431,7 @@ def _quantitative(spec: QuadrantSpec, weight: float, kpis: list[KPIScore]) -> Qu
 
 def _qualitative(spec: QuadrantSpec, weight: float, factors: list[FactorScore]) -> QuadrantScore:
     if factors:
-        score = sum(f.score for f in factors) / len(factors)
+        score = _mean_rating_score([f.rating for f in factors])
         parts = ", ".join(f"{f.name} {f.rating}/5 → {f.score:g}" for f in factors)
         noun = "rating" if len(factors) == 1 else "ratings"
         explanation = (
@@ -460,8 +472,7 @@ def score_map(
     counting = [(q, q.score) for q in quadrants if q.counts and q.score is not None]
     health: float | None
     if counting:
-        total_weight = sum(q.weight for q, _ in counting)
-        weighted = sum(q.weight * score for q, score in counting)
+        weighted, total_weight = _weighted([(q.weight, score) for q, score in counting])
         health = weighted / total_weight
         parts = ", ".join(
             f"{q.label} {_score(score)} × {number(q.weight)}" for q, score in counting
@@ -590,6 +601,73 @@ def health_by_map(
         )
         for pk in ids
     }
+
+
+def health_values(
+    map_ids: Iterable[int] | QuerySet,
+    *,
+    weights: ScorecardWeights | dict[str, float] | None = None,
+) -> dict[int, float | None]:
+    """Only the health of each map in ``map_ids``: the same number ``health_by_map``
+    gives, without building explanations, for pages that show or rank by health alone
+    (the tree, the portfolio). Given a queryset of map pks instead of ids, only maps
+    with KPIs or ratings are in the result (read the others with ``.get``). Two queries
+    (three without ``weights``): the KPIs with their latest value, the ratings."""
+    if weights is None:
+        weights = current_weights()
+    weight_map = weights.as_dict() if isinstance(weights, ScorecardWeights) else dict(weights)
+    ids: list[int] | QuerySet = map_ids if isinstance(map_ids, QuerySet) else _ids(map_ids)
+    if not isinstance(ids, QuerySet) and not ids:
+        return {}
+    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date", "-pk")
+    kpi_rows = (
+        KPI.objects.filter(map_id__in=ids)
+        .annotate(latest_value=Subquery(latest.values("value")[:1]))
+        # the order of health_by_map: the weighted sums add up in the same order
+        .order_by("map_id", "name", "pk")
+        .values_list(
+            "map_id", "perspective", "direction", "weight", "baseline", "target", "latest_value"
+        )
+    )
+    attained: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
+    seen: set[int] = set()
+    for map_id, perspective, direction, weight, baseline, target, value in kpi_rows:
+        seen.add(map_id)
+        attainment = kpi_attainment(
+            direction=direction, baseline=baseline, target=target, value=value
+        )[0]
+        if attainment is not None:
+            attained[map_id, perspective].append((weight, attainment))
+    ratings: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for map_id, perspective, rating in (
+        QualitativeFactor.objects.filter(map_id__in=ids)
+        .order_by("map_id", "name", "pk")
+        .values_list("map_id", "perspective", "rating")
+    ):
+        seen.add(map_id)
+        ratings[map_id, perspective].append(rating)
+    result: dict[int, float | None] = dict.fromkeys(ids) if not isinstance(ids, QuerySet) else {}
+    for map_id in seen:
+        counting: list[tuple[float, float]] = []
+        for spec in QUADRANTS:
+            weight = weight_map[spec.key]
+            if weight <= 0:  # shown on the scorecard, but never counts (QuadrantScore.counts)
+                continue
+            if spec.kind == "quantitative":
+                pairs = attained.get((map_id, spec.perspective))
+                if pairs:
+                    weighted, total = _weighted(pairs)
+                    counting.append((weight, weighted / total * 100))
+            else:
+                rated = ratings.get((map_id, spec.perspective))
+                if rated:
+                    counting.append((weight, _mean_rating_score(rated)))
+        if counting:
+            weighted, total = _weighted(counting)
+            result[map_id] = weighted / total
+        else:
+            result[map_id] = None
+    return result
 
 
 def map_scorecard(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from governance import permissions
-from governance.scoring import health_by_map
+from governance.scoring import STATUS_LABELS, health_status, health_values
 from governance.search import count_content_matches
 
 from .editor import grid_context
@@ -32,15 +33,23 @@ RESULTS_PER_PAGE = 50
 def repository(request: HttpRequest) -> HttpResponse:
     """The tree of visible maps, or, with a search or filter, the matching maps as a list.
 
-    ``?under=<slug>`` (htmx) returns the levels below one node that were not loaded."""
+    ``?under=<slug>`` (htmx) returns the levels below one node that were not loaded;
+    ``?after=<tree id>`` the next page of a long top level."""
     visible = permissions.visible_maps(request.user)
     if request.GET.get("under"):
         node = visible.filter(slug=request.GET["under"]).first()
         if node is None:
             raise Http404("No such journey map.")
-        children = repository_tree(visible, under=node)
-        _with_health(_flatten(children))
-        return render(request, "maps/partials/tree_children.html", {"children": children})
+        tree = repository_tree(visible, under=node)
+        context = {"tree": tree, "lines": _with_row_bits(tree.lines)}
+        return render(request, "maps/partials/tree_children.html", _row_context(context))
+    if "after" in request.GET:
+        after = request.GET["after"]
+        if not after.isdigit() or len(after) > 18:
+            return HttpResponseBadRequest("after: give the tree id of the last map shown.")
+        tree = repository_tree(visible, after=int(after))
+        context = {"tree": tree, "lines": _with_row_bits(tree.lines)}
+        return render(request, "maps/repository.html#tree-lines", _row_context(context))
     filterset = RepositoryFilter(request.GET or None, queryset=visible, user=request.user)
     context = {
         "filter": filterset,
@@ -50,7 +59,7 @@ def repository(request: HttpRequest) -> HttpResponse:
         page = Paginator(search_results(filterset.qs), RESULTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        results = _with_health(with_paths(page.object_list, visible))
+        results = _with_row_bits(with_paths(page.object_list, visible))
         context.update(page=page, results=results, querystring=_without_page(request))
         query = filterset.form.cleaned_data.get("q") or ""
         if query.strip():  # what is inside the maps: pain points, quotes … (one query)
@@ -59,24 +68,33 @@ def repository(request: HttpRequest) -> HttpResponse:
                 content_matches=count_content_matches(user=request.user, text=query),
             )
     else:
-        context["roots"] = repository_tree(visible)
-        _with_health(_flatten(context["roots"]))
-    return render(request, "maps/repository.html", context)
+        context["tree"] = tree = repository_tree(visible)
+        context["lines"] = _with_row_bits(tree.lines)
+    return render(request, "maps/repository.html", _row_context(context))
 
 
-def _flatten(nodes) -> list:
-    flat = []
-    for node in nodes:
-        flat.append(node)
-        flat.extend(_flatten(getattr(node, "_cached_children", ())))
-    return flat
+def _row_context(context: dict) -> dict:
+    context["repository_url"] = reverse("maps:repository")
+    return context
 
 
-def _with_health(maps: list) -> list:
-    """Attach each map's scorecard (health and its status) in a fixed number of queries."""
-    scorecards = health_by_map(m.pk for m in maps)
+def _with_row_bits(maps: list) -> list:
+    """What each tree row shows, computed once per map rather than by template tags
+    and URL reversals per row: links, health (numbers only, a fixed number of
+    queries), its status, the owner's name, whether a review is due."""
+    health = health_values(m.pk for m in maps)
+    detail = reverse("maps:detail", kwargs={"slug": "-"})
+    scorecard = reverse("governance:scorecard", kwargs={"slug": "-"})
     for journey in maps:
-        journey.scorecard = scorecards.get(journey.pk)
+        slug = journey.slug
+        journey.url = detail.replace("/-/", f"/{slug}/")
+        journey.scorecard_url = scorecard.replace("/-/", f"/{slug}/")
+        journey.health = value = health.get(journey.pk)
+        journey.health_status = status = health_status(value)
+        journey.health_label = STATUS_LABELS[status]
+        owner = journey.owner
+        journey.owner_name = owner.get_full_name() or owner.username
+        journey.review_due = journey.is_review_due
     return maps
 
 

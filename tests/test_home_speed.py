@@ -1,0 +1,69 @@
+"""The home page's shortcuts give what the plain querysets give: the worst pain points
+without a project, how many there are, and the KPIs missing their period."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance import reviews
+from maps.models import JourneyMap, PainPoint
+from tests.factories import (
+    CXProjectFactory,
+    JourneyMapFactory,
+    KPIFactory,
+    MeasurementFactory,
+    PainPointFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pains(owner, other_owner):
+    mine = JourneyMapFactory(owner=owner)
+    theirs = JourneyMapFactory(owner=other_owner)
+    for i in range(12):  # 12 at 5×5 on mine, one of them addressed
+        PainPointFactory(map=mine, title=f"Worst {i}", severity=5, frequency=5)
+    addressed = PainPointFactory(map=mine, severity=5, frequency=5)
+    CXProjectFactory(owner=owner, status="cancelled", pain_points=[addressed])
+    PainPointFactory(map=mine, severity=4, frequency=5)
+    PainPointFactory(map=theirs, severity=5, frequency=4)
+    PainPointFactory(map=theirs, severity=2, frequency=2)
+    return mine, theirs
+
+
+@pytest.mark.parametrize("limit", [3, 10, 11, 12, 20])
+def test_the_worst_first_are_the_first_of_the_ordered_list(pains, owner, limit):
+    for scope in (JourneyMap.objects.all(), JourneyMap.objects.filter(owner=owner)):
+        unaddressed = reviews.pain_points_without_project(scope)
+        assert reviews.worst_first(unaddressed, limit=limit) == list(unaddressed[:limit])
+
+
+def test_the_count_is_the_count_of_the_queryset(pains, owner, other_owner):
+    for scope in (
+        JourneyMap.objects.all(),
+        JourneyMap.objects.filter(owner=owner),
+        JourneyMap.objects.filter(owner=other_owner),
+    ):
+        expected = reviews.pain_points_without_project(scope).count()
+        assert reviews.pain_points_without_project_count(scope) == expected
+    # 12 worst + 4×5 of mine, 5×4 and 2×2 of theirs; the one with a project (even a
+    # cancelled one) is left out, as the list leaves it out
+    assert reviews.pain_points_without_project_count(JourneyMap.objects.all()) == 15
+    assert PainPoint.objects.count() == 16
+
+
+def test_kpis_missing_their_period_are_those_without_a_recent_measurement(owner):
+    journey = JourneyMapFactory(owner=owner)
+    now = timezone.now()
+    fresh, stale, _never = (KPIFactory(map=journey, name=n) for n in ("Fresh", "Stale", "Never"))
+    MeasurementFactory(kpi=fresh, date=now.date() - dt.timedelta(days=3))
+    MeasurementFactory(kpi=fresh, date=now.date() - dt.timedelta(days=90))
+    MeasurementFactory(kpi=stale, date=now.date() - dt.timedelta(days=40))
+    MeasurementFactory(kpi=stale, date=now.date() - dt.timedelta(days=400))
+    missing = list(reviews.kpis_missing_measurements(JourneyMap.objects.all(), now=now))
+    assert [k.name for k in missing] == ["Never", "Stale"]  # never measured first
+    assert missing[1].last_measured == now.date() - dt.timedelta(days=40)
