@@ -63,12 +63,29 @@ COMPARED = (
 )
 
 
+def shown(field: str, value: object) -> str:
+    """A compared value as the page writes it: emotion signed, flags as yes/no."""
+    if field == "emotion" and isinstance(value, int):
+        return f"+{value}" if value > 0 else str(value).replace("-", "−")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value) if value not in (None, "") else "—"
+
+
 @dataclass(frozen=True)
 class FieldChange:
     field: str
     label: str
     before: object
     after: object
+
+    @property
+    def before_text(self) -> str:
+        return shown(self.field, self.before)
+
+    @property
+    def after_text(self) -> str:
+        return shown(self.field, self.after)
 
 
 @dataclass(frozen=True)
@@ -203,7 +220,7 @@ class Chart:
     columns: tuple[tuple[float, str], ...]  # x, step name
 
 
-def chart(curve: list[CurvePoint], *, baseline: str, other: str, step_width: int = 80) -> Chart:
+def chart(curve: list[CurvePoint], *, baseline: str, other: str, step_width: int = 140) -> Chart:
     """Coordinates for the overlaid emotion curves (inline SVG; the template draws them).
     A series skips the steps its map lacks: its line joins the steps on either side."""
     margin_x, margin_top, row = 60, 16, 28

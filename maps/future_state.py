@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 
 from governance import permissions
@@ -133,8 +133,8 @@ class MapStates:
 def map_states(user, journey_map: JourneyMap) -> MapStates:
     """The map's current-state map, its future states and scenarios and the vision it
     serves, as ``user`` may see them: its ancestors (one query, with whether the reader
-    sees each), its drafts (one, for a current-state map), its current state (one, for a
-    draft), and the policy's answer on drafting beside it."""
+    sees each; none at the top level), its drafts or its current state (one), and
+    whether the reader may draft beside it (a grant query at most)."""
     visible = permissions.visible_maps(user)
     found = MapStates(journey_map=journey_map)
     ancestors: list[JourneyMap] = []
@@ -142,14 +142,19 @@ def map_states(user, journey_map: JourneyMap) -> MapStates:
         ancestors = list(
             journey_map.get_ancestors().annotate(shown=Exists(visible.filter(pk=OuterRef("pk"))))
         )
+    # its drafts (a current-state map) or the map it belongs to (a draft): one query
+    related = Q(state_of=journey_map) if journey_map.state == State.CURRENT else None
     if journey_map.state_of_id:
-        found.state_of = visible.filter(pk=journey_map.state_of_id).first()
-    if journey_map.state == State.CURRENT:
-        found.variants = list(
-            visible.filter(state_of=journey_map)
-            .select_related("owner")
-            .order_by("state", "scenario_label", "title", "pk")
-        )
+        related = Q(pk=journey_map.state_of_id)  # a draft has no drafts of its own
+    for other in (
+        (visible.filter(related) if related is not None else JourneyMap.objects.none())
+        .select_related("owner")
+        .order_by("state", "scenario_label", "title", "pk")
+    ):
+        if other.pk == journey_map.state_of_id:
+            found.state_of = other
+        else:
+            found.variants.append(other)
     if journey_map.vision:
         found.vision = journey_map.vision
     else:
@@ -161,9 +166,14 @@ def map_states(user, journey_map: JourneyMap) -> MapStates:
         if found.vision_from is not None:
             found.vision = found.vision_from.vision
     if journey_map.state == State.CURRENT:
+        # the rule of can_draft_variant without its one costly case: at the top level,
+        # holders of the global "add journey map" permission (rare; two permission
+        # queries on every page) are not offered the button but may use the page
         if ancestors:
             journey_map.parent = ancestors[-1]
-        found.can_draft = can_draft_variant(user, journey_map)
+            found.can_draft = can_draft_variant(user, journey_map)
+        else:
+            found.can_draft = permissions.is_leadership(user)
     return found
 
 

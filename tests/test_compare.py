@@ -80,6 +80,15 @@ def test_steps_are_matched_by_key_into_added_removed_changed_and_the_same():
     ]
 
 
+def test_a_changed_emotion_reads_signed_and_a_moment_of_truth_as_yes_or_no():
+    verify = compare(TODAY, FUTURE).changed[0]
+    assert [(f.before_text, f.after_text) for f in verify.changes] == [
+        ("−1", "+1"),
+        ("Web", "App"),
+        ("no", "yes"),
+    ]
+
+
 def test_a_change_points_to_the_projects_on_its_step_in_either_map_once_each():
     result = compare(TODAY, FUTURE)
     assert result.changed[0].projects == (SMS, VIDEO)
