@@ -320,6 +320,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "maps.tasks.expire_map_import_previews",
         "schedule": crontab(minute=25),
     },
+    "expire-discovery-uploads-hourly": {
+        "task": "maps.tasks.expire_discovery_uploads",
+        "schedule": crontab(minute=35),
+    },
 }
 
 # --- JourneyHub domain settings

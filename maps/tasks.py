@@ -52,3 +52,11 @@ def expire_map_import_previews() -> int:
     from .exchange.jobs import expire_previews
 
     return expire_previews()
+
+
+@shared_task
+def expire_discovery_uploads() -> int:
+    """Hourly: delete event logs uploaded for discovery and left without a map."""
+    from .discovery.store import uploads_expire
+
+    return uploads_expire()

@@ -285,6 +285,19 @@ def test_uploads_expire_after_the_set_hours(leader, media, settings):
     assert upload_for_user(upload.token, leader) is None
 
 
+def test_the_hourly_beat_task_removes_expired_uploads(leader, media, settings):
+    from maps.tasks import expire_discovery_uploads
+
+    entry = settings.CELERY_BEAT_SCHEDULE["expire-discovery-uploads-hourly"]
+    assert entry["task"] == "maps.tasks.expire_discovery_uploads"
+    settings.JOURNEYHUB_DISCOVERY_HOURS = 1
+    upload = upload_save(upload=SimpleUploadedFile("a.csv", csv_log()), user=leader, parent_id=None)
+    old = time.time() - 2 * 3600
+    os.utime(upload.folder, (old, old))
+    assert expire_discovery_uploads.delay().get() == 1
+    assert not upload.folder.exists()
+
+
 def test_an_upload_past_its_hours_is_not_found_and_removed(leader, media, settings):
     upload = upload_save(upload=SimpleUploadedFile("a.csv", csv_log()), user=leader, parent_id=None)
     later = upload.created_at + dt.timedelta(hours=settings.JOURNEYHUB_DISCOVERY_HOURS)
