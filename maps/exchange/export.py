@@ -342,14 +342,26 @@ def _project_rows(user, map_ids: list[int], refs: _Refs) -> list[tuple[dict, dic
     their links to exported rows only (a link to anything else would name what the
     document does not hold, or what the user may not see)."""
     model = PROJECT_PART.model
+    # read from the three link tables by map (an index each), not by joining every
+    # project to its links: that scanned all the repository's projects for one map
     touching = (
-        Q(maps__in=map_ids) | Q(steps__map_id__in=map_ids) | Q(pain_points__map_id__in=map_ids)
+        Q(
+            pk__in=model.maps.through.objects.filter(journeymap_id__in=map_ids).values(
+                "cxproject_id"
+            )
+        )
+        | Q(
+            pk__in=model.steps.through.objects.filter(step__map_id__in=map_ids).values(
+                "cxproject_id"
+            )
+        )
+        | Q(
+            pk__in=model.pain_points.through.objects.filter(painpoint__map_id__in=map_ids).values(
+                "cxproject_id"
+            )
+        )
     )
-    ids = list(
-        visible_projects(user)
-        .filter(pk__in=model.objects.filter(touching).values("pk"))
-        .values_list("pk", flat=True)
-    )
+    ids = list(visible_projects(user).filter(touching).values_list("pk", flat=True))
     rows = _values(PROJECT_PART, model.objects.filter(pk__in=ids))
     refs.want(PROJECT_PART, rows)
     map_links = _m2m(model, "maps", {"pk__in": ids})
