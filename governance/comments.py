@@ -329,41 +329,54 @@ class CommentCounts(dict):
     threads (``link(item)``: usable from Django and Jinja2 templates alike, one URL
     reversal per page)."""
 
-    def __init__(self, journey_map: JourneyMap, counts: dict) -> None:
+    def __init__(self, journey_map: JourneyMap, counts: dict, *, relative: bool = False) -> None:
         super().__init__(counts)
         self.map = journey_map
+        self.relative = relative  # links relative to the map page (where its grid is shown)
         self._prefix: str | None = None
 
     def url(self, kind: str, target_id: int) -> str:
         if self._prefix is None:  # …/comments/on/
             self._prefix = reverse("comments:item", args=[self.map.slug, "k", 1])[: -len("k/1/")]
+            if self.relative:
+                self._prefix = self._prefix.removeprefix(self.map.get_absolute_url())
         return f"{self._prefix}{kind}/{target_id}/"
 
-    def link(self, item: models.Model) -> SafeString:
-        """The card's "💬 n" link, opened in the map page's discussion dialog (htmx) or
-        as a page; empty for what cannot be commented on."""
+    def link(self, item: models.Model, *, always: bool = False) -> SafeString:
+        """The card's "💬 n" link to its item's threads (``static/js/comments.js`` opens
+        it in the map page's discussion dialog; without JavaScript it is a page). Only
+        for items that have comments, unless ``always`` (each step has one, to start a
+        thread there): hundreds of cards with "💬 0" cost 80 KB of a map page."""
         kind = KIND_OF_MODEL.get(type(item))
         if kind is None:
             return SafeString("")
         n = self.get((kind, item.pk), 0)
-        url = self.url(kind, item.pk)
+        if not n and not always:
+            return SafeString("")
+        if not n:  # as small as it can be: it is on every step
+            return format_html(
+                '<a class="comment-count" href="{}" data-comments aria-label="Comment">💬</a>',
+                self.url(kind, item.pk),
+            )
         return format_html(
-            '<a class="comment-count{}" href="{}" hx-get="{}" hx-target="#comment-dialog-body" '
-            'hx-swap="innerHTML">💬 {}<span class="visually-hidden"> comment{} on {}</span></a>',
-            "" if n else " comment-count-none", url, url, n, "" if n == 1 else "s", item,
+            '<a class="comment-count" href="{}" data-comments>💬 {}'
+            '<span class="visually-hidden"> comment{}</span></a>',
+            self.url(kind, item.pk), n, "" if n == 1 else "s",
         )  # fmt: skip
 
 
-def comment_counts_for_map(journey_map: JourneyMap) -> CommentCounts:
+def comment_counts_for_map(journey_map: JourneyMap, *, relative: bool = False) -> CommentCounts:
     """``{(kind, id): comments}`` of a map's items and the map itself (removed ones left
-    out), for the counts on the grid's cards: one query."""
+    out), for the counts on the grid's cards: one query. ``relative``: links relative to
+    the map page, for its grid."""
     rows = (
         Comment.objects.filter(map=journey_map, removed_at__isnull=True)
         .order_by()
         .values_list("target_kind", "target_id")
         .annotate(n=Count("pk"))
     )
-    return CommentCounts(journey_map, {(kind, target_id): n for kind, target_id, n in rows})
+    counts = {(kind, target_id): n for kind, target_id, n in rows}
+    return CommentCounts(journey_map, counts, relative=relative)
 
 
 def _mention_link(user, base: str) -> str:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from governance import field_policy, permissions
+from governance.comments import comment_counts_for_map
 from governance.permissions import Action
 from governance.scoring import health_by_map
 
@@ -53,6 +54,8 @@ def grid_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
         "can_manage": permissions.can_manage_map(request.user, journey_map),
         "can_zoom": permissions.can(request.user, Action.CREATE_SUBMAP, journey_map),
         "can_review": permissions.can(request.user, Action.REVIEW, journey_map),
+        # "💬 n" on each card (governance.comments): one query
+        "comment_counts": comment_counts_for_map(journey_map, relative=True),
     }
 
 

@@ -165,6 +165,8 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
         "grid": context["grid"],
         "can_edit": can_edit,
         "can_zoom": bool(context.get("can_zoom")),
+        # "💬 n" links (governance.comments), only where the page passes counts
+        "comment_counts": context.get("comment_counts"),
         "term": term,
         "labels": labels,
         "version": journey_map.version,

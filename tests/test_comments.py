@@ -415,6 +415,8 @@ def test_script_is_shown_as_text_line_breaks_are_kept_and_mentions_are_links(
 def test_the_map_page_shows_the_discussion_panel_with_open_threads(
     client, viewer, owner, team_map, pain
 ):
+    pain.step = StepFactory(map=team_map, name="Verify")
+    pain.save()
     comments.comment_create(
         journey_map=team_map, author=owner, body="Open one", target_kind="painpoint",
         target_id=pain.pk,
@@ -545,10 +547,12 @@ def test_a_cards_comment_link_shows_its_count_and_opens_its_threads(owner, team_
     counts = comments.comment_counts_for_map(team_map)
     html = card.render(Context({"counts": counts, "item": pain}))
     url = reverse("comments:item", args=[team_map.slug, "painpoint", pain.pk])
-    assert f'href="{url}"' in html and f'hx-get="{url}"' in html
-    assert "💬 1" in html and "comment on Waiting for the ID check" in html
+    assert f'href="{url}" data-comments>' in html
+    assert "💬 1" in html and '<span class="visually-hidden"> comment</span>' in html
     step = StepFactory(map=team_map)
-    assert "💬 0" in card.render(Context({"counts": counts, "item": step}))
+    # an item without comments shows no "💬 0" (page weight); a step always has its link
+    assert card.render(Context({"counts": counts, "item": step})) == ""
+    assert 'data-comments aria-label="Comment">💬</a>' in counts.link(step, always=True)
     # pages without counts (the public share page, print) show no link
     assert card.render(Context({"counts": None, "item": pain})) == ""
     # the grid is a Jinja2 template (maps/map_page.py): the same link, not escaped twice
@@ -643,3 +647,21 @@ def test_an_htmx_reply_redraws_the_discussion_it_was_made_in(client, viewer, own
     for shown in (f"painpoint:{pain.pk}", "painpoint:999999", "user:1", ""):
         part = client.post(url, {"body": "Again", "shown": shown}, headers=htmx).text
         assert "Discussion of pain point" in part and "About the map" not in part
+
+
+def test_the_map_page_shows_each_commented_cards_count_and_a_comment_link_per_step(
+    client, viewer, owner, team_map, pain
+):
+    pain.step = StepFactory(map=team_map, name="Verify")
+    pain.save()
+    comments.comment_create(
+        journey_map=team_map, author=owner, body="Still true?", target_kind="painpoint",
+        target_id=pain.pk,
+    )  # fmt: skip
+    client.force_login(viewer)
+
+    page = client.get(team_map.get_absolute_url()).text
+
+    # relative to the map page, opened in the dialog by comments.js
+    assert f'href="comments/on/painpoint/{pain.pk}/" data-comments>💬 1' in page
+    assert f'href="comments/on/step/{pain.step_id}/" data-comments aria-label="Comment">' in page

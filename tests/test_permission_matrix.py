@@ -1200,10 +1200,31 @@ def editor_cases(w) -> dict[str, list[Case]]:
         ],
         **research_cases(w),
         **print_cases(w),
-        **research_cases(w),
-        **print_cases(w),
         **future_state_cases(w),
         **discovery_cases(w),
+    }
+
+
+def persona_page_cases(w) -> dict[str, list[Case]]:
+    """Persona pages: everyone signed in reads them; journey owners (olivia, omar) and
+    leadership curate them; leadership deletes. A form without a name is refused (400)."""
+    slug = w["persona"].slug
+    curate_page = expect(302, 403, 403, 200, 200, 200, 200)
+    refused = expect(302, 403, 403, 400, 400, 400, 400)
+    return {
+        "personas:list": [Case("GET", "/personas/", SIGNED_IN_PAGE)],
+        "personas:new": [
+            Case("GET", "/personas/new/", curate_page),
+            Case("POST", "/personas/new/", refused, {"name": ""}),
+        ],
+        "personas:detail": [Case("GET", f"/personas/{slug}/", SIGNED_IN_PAGE)],
+        "personas:edit": [
+            Case("GET", f"/personas/{slug}/edit/", curate_page),
+            Case("POST", f"/personas/{slug}/edit/", refused, {"name": ""}),
+        ],
+        "personas:delete": [
+            Case("POST", f"/personas/{slug}/delete/", expect(302, 403, 403, 403, 403, 302, 302)),
+        ],
     }
 
 
@@ -1559,30 +1580,6 @@ def comment_cases(w) -> dict[str, list[Case]]:
 
 
 # --- the Django admin -------------------------------------------------------------
-
-
-def persona_page_cases(w) -> dict[str, list[Case]]:
-    """Persona pages: everyone signed in reads them; journey owners (olivia, omar) and
-    leadership curate them; leadership deletes. A form without a name is refused (400)."""
-    slug = w["persona"].slug
-    curate_page = expect(302, 403, 403, 200, 200, 200, 200)
-    refused = expect(302, 403, 403, 400, 400, 400, 400)
-    return {
-        "personas:list": [Case("GET", "/personas/", SIGNED_IN_PAGE)],
-        "personas:new": [
-            Case("GET", "/personas/new/", curate_page),
-            Case("POST", "/personas/new/", refused, {"name": ""}),
-        ],
-        "personas:detail": [Case("GET", f"/personas/{slug}/", SIGNED_IN_PAGE)],
-        "personas:edit": [
-            Case("GET", f"/personas/{slug}/edit/", curate_page),
-            Case("POST", f"/personas/{slug}/edit/", refused, {"name": ""}),
-        ],
-        "personas:delete": [
-            Case("POST", f"/personas/{slug}/delete/", expect(302, 403, 403, 403, 403, 302, 302)),
-        ],
-    }
-
 
 ADMIN_EXCEPTIONS = {
     # name: (admin's status, status for signed-in non-staff, for anonymous)

@@ -17,6 +17,13 @@
       event.detail.isError = false;
     }
   });
+  // a card's "💬 n" link: its threads in the dialog (a plain page without htmx)
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-comments]");
+    if (!link || !window.htmx || !document.getElementById("comment-dialog-body")) return;
+    event.preventDefault();
+    window.htmx.ajax("GET", link.href, { target: "#comment-dialog-body", swap: "innerHTML" });
+  });
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-close-dialog]")) {
       var d = dialog();
