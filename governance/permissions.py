@@ -224,11 +224,9 @@ def visible_projects(user, queryset: QuerySet[CXProject] | None = None) -> Query
     if is_leadership(user):
         return qs
     through = CXProject.maps.through
-    # correlated on the project's own links (one to three maps), not "IN (every visible
-    # map)", which computed the whole repository's visibility for each list
     touches_visible = Exists(
         through.objects.filter(cxproject_id=OuterRef("pk")).filter(
-            _view_q(user, prefix="journeymap__")
+            journeymap__in=visible_maps(user).values("pk")
         )
     )
     touches_any = Exists(through.objects.filter(cxproject_id=OuterRef("pk")))
