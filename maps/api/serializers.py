@@ -129,6 +129,11 @@ class ReversedOnceField(serializers.Field):
         return f"{head}{getattr(instance, self.key)}{tail}"
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class ReversedOncePathField(ReversedOnceField):
+    """A site path (``/maps/<slug>/``): a string, not an absolute URI."""
+
+
 class JourneyMapSerializer(CleanModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.PrimaryKeyRelatedField(
@@ -155,7 +160,7 @@ class JourneyMapSerializer(CleanModelSerializer):
     scenario_label = serializers.CharField(read_only=True)
     is_review_due = serializers.BooleanField(read_only=True)
     url = ReversedOnceField("api:map-detail", "pk", absolute=True)
-    web_url = ReversedOnceField("maps:detail", "slug", absolute=False)
+    web_url = ReversedOncePathField("maps:detail", "slug", absolute=False)
 
     instruction_fields = ("version",)
 
