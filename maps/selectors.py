@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from .analytics import funnel_for_map
+from .analytics import MapFunnel, map_funnel
 from .lanes import LANES, LaneSpec
 from .models import (
     KPI,
@@ -288,6 +288,7 @@ class MapGrid:
     stages: list[Stage]
     show_emotion: bool = True
     has_funnel: bool = False
+    funnel: MapFunnel | None = None  # the whole map's figures (completion, duration …)
     has_evidence: bool = False  # some card is backed by research (its toggle uses htmx)
     column_width: int = STEP_COLUMN_WIDTH
 
@@ -413,7 +414,8 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
     sub_maps = list(children.select_related("owner").order_by("title"))
 
     # The latest event-log analytics of the map, if any (one query).
-    funnel = {f.step_id: f for f in funnel_for_map(journey_map)}
+    map_figures = map_funnel(journey_map)
+    funnel = map_figures.by_step() if map_figures else {}
 
     # Template-friendly attributes: what each step column shows in its header.
     for step in steps:
@@ -457,6 +459,7 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         stages=stages,
         show_emotion="emotion" not in hidden,
         has_funnel=bool(funnel),
+        funnel=map_figures,
         has_evidence=any(obj.backing for obj in (*steps, *pain_points, *lane_items)),
     )
 

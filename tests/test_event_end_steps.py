@@ -522,3 +522,22 @@ def test_the_beat_schedule_expires_waiting_logs_hourly():
     entry = settings.CELERY_BEAT_SCHEDULE["expire-event-logs-hourly"]
     assert entry["task"] == "maps.tasks.expire_event_logs"
     assert entry["schedule"].minute == {15} and len(entry["schedule"].hour) == 24
+
+
+def test_the_map_pages_funnel_row_reads_ends_and_the_whole_map(client, viewer, process, media):
+    EventImport.objects.create(
+        map=process,
+        status="done",
+        result=events_import(journey_map=process, stream=io.StringIO(log())),
+    )
+    client.force_login(viewer)
+
+    page = client.get(process.get_absolute_url()).text
+    row = page.split('<tr class="lane-funnel">')[1].split("</tr>")[0]
+
+    assert "<strong>50.0%</strong> complete" in row  # 3 of 6 cases ended at an end step
+    assert "33.3% succeed" in row and "median 2 h" in row
+    assert "✓ successful end</span> 2 end here" in row  # approved: not a drop-off
+    assert '<span class="tag">end</span> 1 end here' in row  # rejected
+    assert "80.0% go on · 1 drop off" in row  # review
+    assert "median 1 h to next" in row  # durations in the unit that fits, not "1.0 h"
