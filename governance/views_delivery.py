@@ -30,7 +30,11 @@ def delivery_status_import(request: HttpRequest) -> HttpResponse:
     if not permissions.is_leadership(request.user):
         raise PermissionDenied("Only CX leadership imports delivery status.")
     problems: list[str] = []
-    form = DeliveryStatusForm(request.POST or None, request.FILES or None)
+    form = (
+        DeliveryStatusForm(request.POST, request.FILES)
+        if request.method == "POST"
+        else DeliveryStatusForm()
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > status_import.MAX_BYTES:

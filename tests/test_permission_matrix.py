@@ -40,6 +40,8 @@ from governance.models import (
 )
 from governance.share_links import share_link_create, share_link_record_use
 from maps.models import (
+    DeliveryStatus,
+    EventActivityMapping,
     EventImport,
     ExchangeImport,
     JourneyMap,
@@ -258,6 +260,10 @@ def world(
         "event_import": event_import,
         "theydo_import": theydo_import,
         "exchange_import": exchange_import,
+        "activity_mapping": EventActivityMapping.objects.create(
+            map=first.map, activity="Signed up", step=first
+        ),
+        "delivery_status": DeliveryStatus.objects.create(key="CX-1", status="In Progress"),
         "users": {"viewer": viewer, "team": team, "other_owner": other_owner, "guest": guest},
     }
 
@@ -1654,6 +1660,8 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.taggroup": w["tag_group"],
         "maps.theydoimport": w["theydo_import"],
         "maps.exchangeimport": w["exchange_import"],
+        "maps.eventactivitymapping": w["activity_mapping"],
+        "maps.deliverystatus": w["delivery_status"],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],

@@ -24,4 +24,9 @@ def exception_handler(exc, context):
         exc = ParseError(str(exc))
     elif isinstance(exc, MultiPartParserError):
         exc = ParseError(f"Multipart form parse error - {exc}")
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    # A ValidationError raised outside a serializer (e.g. DRF's search filter refusing a
+    # NUL character) has a list for its body; the documented error body is an object.
+    if response is not None and isinstance(response.data, list):
+        response.data = {"detail": " ".join(str(message) for message in response.data)}
+    return response

@@ -155,7 +155,9 @@ class JourneyMapSerializer(CleanModelSerializer):
     # set when a future state or scenario is drafted (maps.future_state), not by PATCH
     state = serializers.CharField(read_only=True, help_text="current, future or scenario.")
     state_of = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The current-state map a future state or scenario belongs to."
+        read_only=True,
+        allow_null=True,
+        help_text="The current-state map a future state or scenario belongs to (null for one).",
     )
     scenario_label = serializers.CharField(read_only=True)
     is_review_due = serializers.BooleanField(read_only=True)
