@@ -17,6 +17,25 @@
       event.detail.isError = false;
     }
   });
+  // Every step can start a thread: the server writes "💬 n" only where there are comments
+  // (a link on each of hundreds of cards would weigh tens of KB), this adds the others.
+  function addStepLinks(root) {
+    if (!dialog()) return;  // pages without the discussion (print, share links)
+    root.querySelectorAll("th.step-head[data-id]").forEach(function (head) {
+      if (head.querySelector("a[data-comments]")) return;
+      var link = document.createElement("a");
+      link.className = "comment-count";
+      link.href = "comments/on/step/" + head.dataset.id + "/";
+      link.setAttribute("data-comments", "");
+      link.setAttribute("aria-label", "Comment on this step");
+      link.textContent = "💬";
+      head.appendChild(link);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { addStepLinks(document); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id === "map-grid" || event.detail.elt.id === "map-grid") addStepLinks(document);
+  });
   // a card's "💬 n" link: its threads in the dialog (a plain page without htmx)
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-comments]");
