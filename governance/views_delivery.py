@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -38,7 +39,8 @@ def delivery_status_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > status_import.MAX_BYTES:
-            problems = [f"The file is {upload.size:,} bytes; at most {status_import.MAX_BYTES:,}."]
+            # refused before reading it into memory; the import checks the bytes it gets too
+            problems = [status_import.too_large(upload.size)]
         else:
             try:
                 result = status_import.import_delivery_status(upload.read(), by=request.user)
@@ -47,16 +49,15 @@ def delivery_status_import(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Delivery status imported: {result.summary}")
                 return redirect("delivery_status_import")
-    known = DeliveryStatus.objects.count()
-    latest = DeliveryStatus.objects.order_by("-imported_at").values_list("imported_at", flat=True)
+    known = DeliveryStatus.objects.aggregate(n=Count("pk"), last=Max("imported_at"))
     return render(
         request,
         "governance/delivery_status.html",
         {
             "form": form,
             "problems": problems,
-            "known": known,
-            "last_import": latest.first(),
+            "known": known["n"],
+            "last_import": known["last"],
             "columns": status_import.COLUMNS,
         },
         status=400 if problems or form.errors else 200,

@@ -112,9 +112,13 @@ def _when(text: str) -> datetime | None:
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
+def too_large(size: int) -> str:
+    return f"The file is {size:,} bytes; at most {MAX_BYTES:,}."
+
+
 def _read(raw: bytes, problems: Problems) -> list[dict]:
     if len(raw) > MAX_BYTES:
-        raise ImportRefused([f"The file is {len(raw):,} bytes; at most {MAX_BYTES:,}."])
+        raise ImportRefused([too_large(len(raw))])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
