@@ -176,7 +176,7 @@ FIELD_RULES: dict[str, dict[str, FieldRule]] = {
                 "title",
                 "slug",
                 "summary",
-                "persona",
+                "personas",
                 "review_every_days",
                 "hidden_lanes",
                 "scenario_label",

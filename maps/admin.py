@@ -191,20 +191,20 @@ class JourneyMapAdmin(
         "status",
         "owner",
         "team",
-        "persona",
+        "persona_names",
         "last_reviewed_at",
     )
     list_display_links = ("indented_title",)
     # the tree is what people come to this list for: open it, don't make them click each node
     expand_tree_by_default = True
-    list_filter = ("status", "state", "team", "persona", "owner")
-    list_select_related = ("owner", "team", "persona")
+    list_filter = ("status", "state", "team", "personas", "owner")
+    list_select_related = ("owner", "team")
     search_fields = ("title", "slug", "summary")
     prepopulated_fields = {"slug": ("title",)}
-    autocomplete_fields = ("parent", "parent_step", "owner", "team", "persona", "state_of")
+    autocomplete_fields = ("parent", "parent_step", "owner", "team", "personas", "state_of")
     readonly_fields = ("version", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "slug", "summary", "status", "persona")}),
+        (None, {"fields": ("title", "slug", "summary", "status", "personas")}),
         ("Place in the tree", {"fields": ("parent", "parent_step")}),
         ("Ownership", {"fields": ("owner", "team")}),
         ("Current and future state", {"fields": ("state", "state_of", "scenario_label", "vision")}),
@@ -226,6 +226,13 @@ class JourneyMapAdmin(
     @admin.display(description="level", ordering="level")
     def level_number(self, obj: JourneyMap) -> int:
         return obj.level + 1
+
+    @admin.display(description="personas")
+    def persona_names(self, obj: JourneyMap) -> str:
+        return ", ".join(p.name for p in obj.personas.all())  # prefetched by get_queryset
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("personas")
 
     class Media:
         css = {"all": ["css/admin-tree.css"]}

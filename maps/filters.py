@@ -24,9 +24,10 @@ class RepositoryFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=JourneyMap.Status.choices)
     # current state, future state, scenario (#17): index journeymap_state_status_idx
     state = filters.ChoiceFilter(choices=JourneyMap.State.choices, label="State")
-    # several at once: maps drawn for any of them (journeymap.persona_id is indexed as a FK)
+    # several at once: maps drawn for any of them (the personas link table's persona index)
     persona = filters.ModelMultipleChoiceFilter(
         queryset=Persona.objects.order_by("name"),
+        method="any_persona",
         widget=forms.SelectMultiple(attrs={"size": 3}),
         help_text="Ctrl/⌘-click to choose several.",
     )
@@ -51,6 +52,14 @@ class RepositoryFilter(filters.FilterSet):
         return queryset.filter(
             Q(title__icontains=value) | Q(summary__icontains=value) | Q(slug__icontains=value)
         )
+
+    def any_persona(self, queryset, name, value):
+        if not value:
+            return queryset
+        # A subquery, not a join: a map with two of the chosen personas is listed once
+        # without a DISTINCT over the whole repository query.
+        links = JourneyMap.personas.through.objects.filter(persona__in=value)
+        return queryset.filter(pk__in=links.values("journeymap_id"))
 
     def due_for_review(self, queryset, name, value):
         if not value:

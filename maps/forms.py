@@ -197,13 +197,17 @@ class MapSettingsForm(forms.ModelForm):
             "summary",
             "status",
             "is_template",
-            "persona",
+            "personas",
             "review_every_days",
             "scenario_label",
             "vision",
         )
         labels = {"is_template": "Offer as a template", "vision": "CX vision"}
-        widgets = {"vision": forms.Textarea(attrs={"rows": 3})}
+        # Checkboxes in a fieldset: each persona labelled, no ctrl-click multi-select.
+        widgets = {
+            "vision": forms.Textarea(attrs={"rows": 3}),
+            "personas": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(
         self,
@@ -224,7 +228,7 @@ class MapSettingsForm(forms.ModelForm):
         self.initial.setdefault(
             "shown_lanes", [lane.key for lane in LANES if lane.key not in hidden]
         )
-        self.fields["persona"].queryset = Persona.objects.order_by("name")
+        self.fields["personas"].queryset = Persona.objects.order_by("name")
         vision = self.fields["vision"]
         vision.help_text = "The CX vision statement this map serves; the maps under it show it."
         if self.instance.state != JourneyMap.State.SCENARIO:  # a label names a scenario
@@ -241,8 +245,9 @@ class MapSettingsForm(forms.ModelForm):
 class NewMapForm(forms.ModelForm):
     class Meta:
         model = JourneyMap
-        fields = ("title", "summary", "status", "persona", "parent_step")
+        fields = ("title", "summary", "status", "personas", "parent_step")
         labels = {"parent_step": "Zooms into step"}
+        widgets = {"personas": forms.CheckboxSelectMultiple}
 
     template = forms.ChoiceField(
         required=False,
@@ -264,7 +269,7 @@ class NewMapForm(forms.ModelForm):
         self.instance.parent = parent  # so the model's own checks see the tree position
         self.fields["template"].choices = [("", "A blank map"), *templates]
         self.order_fields(["title", "template"])  # what to start from comes right after
-        self.fields["persona"].queryset = Persona.objects.order_by("name")
+        self.fields["personas"].queryset = Persona.objects.order_by("name")
         if parent is None:
             del self.fields["parent_step"]
         else:

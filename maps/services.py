@@ -122,11 +122,24 @@ def map_create(*, owner, title: str, by=None, slug: str = "", **fields: Any) -> 
         proposed = {"title": title, "parent": parent, **fields}
         check_changes(by, JourneyMap(owner=owner), proposed)
     lock_for_tree_write(parent, root_level=parent is None)
+    personas = fields.pop("personas", None)
     journey_map = JourneyMap(owner=owner, title=title, slug=slug or unique_slug(title), **fields)
     journey_map.full_clean()
     _with_history_user(journey_map, by)
     _save_or_refuse(journey_map)
+    if personas:  # a second historical row ("~") records them: m2m rows need the map's id
+        journey_map.personas.set(personas)
     return journey_map
+
+
+def _set_personas_quietly(journey_map: JourneyMap, personas: Any) -> None:
+    """Set the map's personas without a historical row of their own: the save that
+    follows records them together with the other fields (one row per edit)."""
+    journey_map.skip_history_when_saving = True
+    try:
+        journey_map.personas.set(personas)
+    finally:
+        del journey_map.skip_history_when_saving
 
 
 def _lock_tree_for_update(journey_map: JourneyMap, *, old_parent_id: int | None, old_title: str):
@@ -146,12 +159,15 @@ def map_update(
     if by is not None:
         check_changes(by, journey_map, fields)
     old_parent_id, old_title = journey_map.parent_id, journey_map.title
+    personas = fields.pop("personas", None)
     for name, value in fields.items():
         setattr(journey_map, name, value)
     _lock_tree_for_update(journey_map, old_parent_id=old_parent_id, old_title=old_title)
     journey_map.full_clean()  # after locking: a move is checked against the current tree
     map_bump_version(journey_map=journey_map, expected_version=expected_version)
     _with_history_user(journey_map, by)
+    if personas is not None:
+        _set_personas_quietly(journey_map, personas)
     _save_or_refuse(journey_map)
     return journey_map
 

@@ -21,6 +21,10 @@ from maps.models import (
 )
 
 
+class CharInFilter(filters.BaseInFilter, filters.CharFilter):
+    pass
+
+
 class VisibleChoicesFilterSet(BoundedFilterSet):
     """Choices of maps and of map content (``?map=``, ``?step=`` …) are only what the user
     may see, so a hidden id answers the same 400 as a missing one and confirms nothing.
@@ -46,13 +50,21 @@ class VisibleChoicesFilterSet(BoundedFilterSet):
 
 class JourneyMapFilter(VisibleChoicesFilterSet):
     owner = filters.CharFilter(field_name="owner__username")
-    persona = filters.CharFilter(field_name="persona__slug")
+    # ?persona=a,b: maps drawn for any of these personas (slugs)
+    persona = CharInFilter(method="any_persona", label="Persona slugs, comma-separated (any of)")
     level = filters.NumberFilter()
     root = filters.BooleanFilter(field_name="parent", lookup_expr="isnull")
 
     class Meta:
         model = JourneyMap
         fields = ("status", "owner", "team", "persona", "parent", "level")
+
+    def any_persona(self, queryset, name, value):
+        if not value:
+            return queryset
+        # A subquery, not a join: a map with two of them is listed once, no DISTINCT.
+        links = JourneyMap.personas.through.objects.filter(persona__slug__in=value)
+        return queryset.filter(pk__in=links.values("journeymap_id"))
 
 
 class StageFilter(VisibleChoicesFilterSet):

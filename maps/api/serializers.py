@@ -134,6 +134,33 @@ class ReversedOncePathField(ReversedOnceField):
     """A site path (``/maps/<slug>/``): a string, not an absolute URI."""
 
 
+class PersonaSlugsField(serializers.ListField):
+    """A map's personas as a list of slugs (like the other references), read from the
+    prefetched rows; on writes every slug resolved in one query, an unknown one named by
+    its place in the list (``personas[1]``). A slug given twice counts once."""
+
+    child = serializers.CharField(max_length=120)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Slugs of the personas whose journey this is (any number).")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> list[str]:
+        return [persona.slug for persona in value.all()]
+
+    def to_internal_value(self, data) -> list[Persona]:
+        slugs = super().to_internal_value(data)
+        found = {p.slug: p for p in Persona.objects.filter(slug__in=set(slugs))} if slugs else {}
+        errors = {
+            i: [f"{self.field_name}[{i}]: no persona has the slug “{slug}”."]
+            for i, slug in enumerate(slugs)
+            if slug not in found
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return list(dict.fromkeys(found[slug] for slug in slugs))
+
+
 class JourneyMapSerializer(CleanModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.PrimaryKeyRelatedField(
@@ -141,9 +168,7 @@ class JourneyMapSerializer(CleanModelSerializer):
     )
     parent = VisibleMapField(allow_null=True, required=False)
     parent_step = VisibleStepField(allow_null=True, required=False)
-    persona = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Persona.objects.all(), allow_null=True, required=False
-    )
+    personas = PersonaSlugsField(required=False)
     slug = serializers.SlugField(max_length=200, required=False)
     version = serializers.IntegerField(
         min_value=1,
@@ -184,7 +209,7 @@ class JourneyMapSerializer(CleanModelSerializer):
             "state_of",
             "scenario_label",
             "vision",
-            "persona",
+            "personas",
             "owner",
             "team",
             "review_every_days",
@@ -196,6 +221,15 @@ class JourneyMapSerializer(CleanModelSerializer):
         )
         read_only_fields = ("last_reviewed_at", "created_at", "updated_at")
         clean_exclude = ("owner", "slug")
+
+    def to_internal_value(self, data):
+        # `persona` (one slug) became `personas` (a list, issue #17): refused rather than
+        # ignored, so an old client learns its change was not made.
+        if hasattr(data, "keys") and "persona" in data:
+            raise serializers.ValidationError(
+                {"persona": ["Replaced by `personas`, a list of persona slugs."]}
+            )
+        return super().to_internal_value(data)
 
 
 class MapTreeSerializer(serializers.ModelSerializer):

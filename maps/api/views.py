@@ -184,7 +184,11 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # the team is written as its id (team_id): no join for it
-        return permissions.visible_maps(self.request.user).select_related("owner", "persona")
+        return (
+            permissions.visible_maps(self.request.user)
+            .select_related("owner")
+            .prefetch_related("personas")
+        )
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """The map; with ``?expand=content`` everything in it as well (maps/api/expand.py)."""

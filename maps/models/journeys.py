@@ -45,7 +45,7 @@ class JourneyMapQuerySet(TreeQuerySet):
         return self.filter(status=JourneyMap.Status.PUBLISHED)
 
     def with_people(self) -> JourneyMapQuerySet:
-        return self.select_related("owner", "team", "persona")
+        return self.select_related("owner", "team").prefetch_related("personas")
 
 
 class JourneyMapManager(TreeManager.from_queryset(JourneyMapQuerySet)):  # type: ignore[misc]
@@ -81,9 +81,8 @@ class JourneyMap(MPTTModel):
         related_name="sub_maps",
         help_text="The step of the parent map that this map zooms into.",
     )
-    persona = models.ForeignKey(
-        Persona, null=True, blank=True, on_delete=models.SET_NULL, related_name="maps"
-    )
+    # Several: a journey is often shared by personas (issue #17); any-of in filters.
+    personas = models.ManyToManyField(Persona, blank=True, related_name="maps")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     is_template = models.BooleanField(
         default=False,
@@ -282,8 +281,13 @@ class JourneyMap(MPTTModel):
 
 
 # HistoricalRecords cannot be declared inside an MPTTModel (the tree fields break
-# historical saves), so the map is registered here without them.
-register(JourneyMap, excluded_fields=["lft", "rght", "tree_id", "level"])
+# historical saves), so the map is registered here without them. Its personas are
+# recorded with each historical row (m2m_fields), as the other m2m fields are.
+register(
+    JourneyMap,
+    excluded_fields=["lft", "rght", "tree_id", "level"],
+    m2m_fields=["personas"],
+)
 
 
 class JourneyMapUserObjectPermission(UserObjectPermissionBase):
