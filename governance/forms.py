@@ -246,3 +246,49 @@ class ProjectForm(forms.ModelForm):
         if self.instance.pk:
             return list(self.instance.maps.values_list("pk", flat=True))
         return []
+
+
+def _id(value: str) -> int | None:
+    """A row id from a query string: ASCII digits within a 64-bit integer, else None
+    ("²".isdigit() is true, and SQLite refuses integers past 2**63)."""
+    if value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+PAIN_POINT_REFUSED = (
+    "The pain point in the link (pain_point={value}) is not one you can see, so the "
+    "form starts without it."
+)
+
+
+def project_initial(params, *, visible_maps) -> tuple[dict, str]:
+    """A new project's starting values from the link that opened the form, and a message
+    when part of the link was refused (never an error page: the form still opens).
+
+    ``?map=<id>`` ("+ CX project" on a map page) starts it on that map; ``?pain_point=<id>``
+    ("Start a project" on home) names it after the pain point and links the pain point
+    and its map, so that it counts as addressed once saved. Only what ``visible_maps``
+    holds is taken: an id of anything else is ignored like an unknown one."""
+    initial: dict = {}
+    refused = ""
+    map_id = _id(params.get("map", ""))
+    if map_id is not None and visible_maps.filter(pk=map_id).exists():
+        initial["maps"] = [map_id]
+    raw = params.get("pain_point", "")
+    if raw:
+        pain_point = None
+        pain_point_id = _id(raw)
+        if pain_point_id is not None:
+            pain_point = (
+                PainPoint.objects.filter(pk=pain_point_id, map__in=visible_maps.values("pk"))
+                .only("pk", "title", "map_id")
+                .first()
+            )
+        if pain_point is None:
+            refused = PAIN_POINT_REFUSED.format(value=raw[:40])
+        else:
+            initial["title"] = pain_point.title[: CXProject._meta.get_field("title").max_length]
+            initial["maps"] = list(dict.fromkeys([*initial.get("maps", []), pain_point.map_id]))
+            initial["pain_points"] = [pain_point.pk]
+    return initial, refused

@@ -1,7 +1,8 @@
 """The home page: what needs the signed-in person's attention.
 
 Journey owners see their own maps; CX leadership sees the whole organisation, with
-each owner's share of overdue maps.
+each owner's share of overdue maps. Lists that reach beyond the person's own maps (health
+for everyone, every list for leadership) mark the maps they own as "Yours".
 """
 
 from __future__ import annotations
@@ -26,17 +27,19 @@ def home(request: HttpRequest) -> HttpResponse:
     # Underperformers: leadership across the organisation, everyone else across what they
     # may see (the maps they work with are often other people's).
     due = list(reviews.maps_due(scope, within_days=reviews.DUE_SOON_DAYS)[: LIST_LIMIT * 2])
-    unaddressed = reviews.pain_points_without_project(scope)
-    missing = reviews.kpis_missing_measurements(scope)
+    unaddressed = reviews.worst_first(reviews.pain_points_without_project(scope), limit=LIST_LIMIT)
+    missing, missing_count = reviews.kpis_missing(scope, limit=LIST_LIMIT)
     context = {
         "leadership": leadership,
         "owns_maps": leadership or scope.exists(),
         "due": due,
         "overdue_count": sum(1 for m in due if m.is_review_due),
-        "unaddressed": reviews.worst_first(unaddressed, limit=LIST_LIMIT),
+        "unaddressed": unaddressed,
         "unaddressed_count": reviews.pain_points_without_project_count(scope),
-        "missing": list(missing[:LIST_LIMIT]),
-        "missing_count": missing.count(),
+        # "Start a project" from a pain point: only for those who may create projects
+        "may_start_project": bool(unaddressed) and permissions.can_create_project(user),
+        "missing": missing,
+        "missing_count": missing_count,
         "handed_over": list(reviews.maps_handed_to(user)[:LIST_LIMIT]),
         "owner_shares": reviews.overdue_share_by_owner(visible) if leadership else [],
         "health": reviews.underperformers(visible),

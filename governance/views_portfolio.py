@@ -29,7 +29,7 @@ from maps.services import project_save
 from . import permissions, prioritisation, scoring
 from .field_policy import FieldsDenied, editable_fields
 from .filters import PortfolioFilter
-from .forms import PrioritisationWeightsForm, ProjectForm
+from .forms import PrioritisationWeightsForm, ProjectForm, project_initial
 from .models import PrioritisationWeights
 from .permissions import Action, get_project_for_user
 from .views_scorecard import _add_errors
@@ -431,11 +431,11 @@ def _project_form_page(request: HttpRequest, project: CXProject | None) -> HttpR
         "instance": instance,
     }
     if creating:
-        kwargs["initial"] = {"owner": user.pk}
-        # "+ CX project" on a map page starts the project on that map
-        preset = request.GET.get("map", "")
-        if preset.isdigit() and visible_maps.filter(pk=int(preset)).exists():
-            kwargs["initial"]["maps"] = [int(preset)]
+        # "+ CX project" on a map page (?map=) or "Start a project" on home (?pain_point=)
+        initial, refused = project_initial(request.GET, visible_maps=visible_maps)
+        kwargs["initial"] = {"owner": user.pk, **initial}
+        if refused and request.method == "GET":
+            messages.warning(request, refused)
     if request.method == "POST":
         form = ProjectForm(request.POST, **kwargs)
         refresh = "refresh" in request.POST

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from governance import reviews
-from governance.models import Review
+from governance.models import Review, ScorecardWeights
 from governance.services import map_transfer_ownership
 from maps.models import JourneyMap
 from tests.builders import build_repository
@@ -242,6 +242,11 @@ class TestReviewReminders:
                 assert journey.title in message.body
 
 
+def all_quadrants(health: float) -> dict:
+    """A fully scored snapshot: every quadrant at ``health``, so health is ``health``."""
+    return {"health": health, **dict.fromkeys(ScorecardWeights.FIELDS, health)}
+
+
 class TestUnderperformers:
     def test_lowest_health_and_largest_drops_among_visible_maps(self, client, viewer, owner):
         from governance.models import ScorecardSnapshot
@@ -259,9 +264,9 @@ class TestUnderperformers:
             (hidden, 90.0, 10.0),  # invisible to vic
         ]
         for journey, before, now in rows:
-            ScorecardSnapshot.objects.create(map=journey, date=dt.date(2026, 10, 31), health=before)
-            ScorecardSnapshot.objects.create(map=journey, date=dt.date(2026, 10, 15), health=99)
-            ScorecardSnapshot.objects.create(map=journey, date=today, health=now)
+            for day, health in ((dt.date(2026, 10, 31), before), (dt.date(2026, 10, 15), 99)):
+                ScorecardSnapshot.objects.create(map=journey, date=day, **all_quadrants(health))
+            ScorecardSnapshot.objects.create(map=journey, date=today, **all_quadrants(now))
         result = reviews.underperformers(JourneyMap.objects.filter(status="published"), today=today)
         assert [s.map.title for s in result["lowest"]] == ["C", "B", "A"]
         assert [(s.map.title, s.change) for s in result["dropped"]] == [("A", -20.0), ("B", -5.0)]
