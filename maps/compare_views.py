@@ -10,12 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance import permissions
 from governance.field_policy import FieldsDenied
 
-from . import future_state
+from . import compare_links, future_state
 from .compare import chart, compare
 from .models import JourneyMap
 from .selectors import map_crumbs
@@ -113,18 +114,76 @@ def map_compare(request: HttpRequest, slug: str, other_slug: str | None = None) 
             status=400,
             content_type="text/plain; charset=utf-8",
         )
+    return _compare_page(request, baseline, other, chosen=request.GET.get("link", ""))
+
+
+def _compare_page(
+    request: HttpRequest,
+    baseline: JourneyMap,
+    other: JourneyMap,
+    *,
+    chosen: str = "",
+    project: str = "",
+    errors: dict[str, str] | None = None,
+) -> HttpResponse:
+    user = request.user
     comparison = compare(
         future_state.comparison_side(baseline, user=user),
         future_state.comparison_side(other, user=user),
     )
+    projects = list(compare_links.project_choices(user, baseline, other))
     context = {
         "map": baseline,
         "other": other,
         "comparison": comparison,
         "chart": chart(comparison.curve, baseline=baseline.title, other=other.title),
         "crumbs": map_crumbs(baseline, visible=permissions.visible_maps(user)),
+        "link": {
+            "items": compare_links.linkables(comparison),
+            "projects": projects,
+            "chosen": chosen,
+            "project": project,
+            "errors": errors or {},
+            "may_create": permissions.can_create_project(user),
+        },
     }
-    return render(request, "maps/compare.html", context)
+    return render(request, "maps/compare.html", context, status=400 if errors else 200)
+
+
+@require_POST
+@login_required
+def compare_link(request: HttpRequest, slug: str, other_slug: str) -> HttpResponse:
+    """Point a step change or a resolved pain point of the comparison to a project."""
+    user = request.user
+    baseline = permissions.get_map_for_user(user, slug)
+    other = permissions.get_map_for_user(user, other_slug)
+    chosen = request.POST.get("item", "")
+    project_id = request.POST.get("project", "").strip()
+    try:
+        if not project_id.isdigit():
+            raise compare_links.LinkRefused("project", "project: choose a project.")
+        step, pain = compare_links.resolve_item(chosen, baseline=baseline, other=other)
+        try:
+            project = compare_links.link_project(
+                project_id=int(project_id), step=step, pain_point=pain, by=user
+            )
+        except FieldsDenied as exc:
+            raise compare_links.LinkRefused("project", str(exc)) from exc
+        except ValidationError as exc:
+            raise compare_links.LinkRefused("project", "; ".join(exc.messages)) from exc
+    except compare_links.LinkRefused as refused:
+        return _compare_page(
+            request,
+            baseline,
+            other,
+            chosen=chosen,
+            project=project_id,
+            errors={refused.field: refused.message},
+        )
+    what = step.name if step is not None else pain.title  # type: ignore[union-attr]
+    messages.success(request, f"“{project.title}” now delivers “{what}”.")
+    url = reverse("maps:compare", kwargs={"slug": baseline.slug, "other_slug": other.slug})
+    return redirect(f"{url}#link-project")
 
 
 def _default_comparison(request: HttpRequest, journey_map: JourneyMap) -> HttpResponse:

@@ -9,7 +9,7 @@ from . import (
     research_views,
     views,
 )
-from .compare_views import map_compare, variant_new
+from .compare_views import compare_link, map_compare, variant_new
 from .print_views import mermaid_download, mermaid_page, print_view
 from .spreadsheet_views import map_export_xlsx, spreadsheet_import_page, spreadsheet_template
 from .theydo_views import (
@@ -38,6 +38,7 @@ urlpatterns = [
     path("<slug:slug>/settings/", editor.map_settings, name="settings"),
     path("<slug:slug>/compare/", map_compare, name="compare-with"),
     path("<slug:slug>/compare/<slug:other_slug>/", map_compare, name="compare"),
+    path("<slug:slug>/compare/<slug:other_slug>/link/", compare_link, name="compare-link"),
     path("<slug:slug>/variants/new/", variant_new, name="variant-new"),
     path("<slug:slug>/export/", exchange_views.map_export, name="export"),
     path("<slug:slug>/import/spreadsheet/", spreadsheet_import_page, name="spreadsheet-import"),

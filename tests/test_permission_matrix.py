@@ -1319,6 +1319,16 @@ def future_state_cases(w) -> dict[str, list[Case]]:
             Case("GET", f"/maps/{m.slug}/compare/?with={draft.slug}", DRAFT_READ_PAGE),
             Case("GET", f"/maps/{m.slug}/compare/", everyone(400, anon=302)),  # no variant
         ],
+        "maps:compare-link": [
+            Case("GET", f"/maps/{m.slug}/compare/{draft.slug}/link/", everyone(405, anon=302)),
+            Case(
+                "POST",
+                f"/maps/{m.slug}/compare/{draft.slug}/link/",
+                # both maps visible, then a project the user may change (olivia's team's)
+                expect(302, 404, 404, 404, 400, 302, 302),
+                {"item": f"step:{w['step'].key}", "project": w["project"].pk},
+            ),
+        ],
     }
 
 

@@ -1,9 +1,11 @@
-"""A journey owner drafts a future state of her map, changes it, and compares it with
-today in a real browser (#17). Screenshots: test-artifacts/future-state-*.png."""
+"""A journey owner drafts a future state of her map, changes it, compares it with today,
+discusses a change with @mentions and points it to the project that delivers it, in a
+real browser (#17). Screenshots: test-artifacts/future-state-*.png (the README's)."""
 
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from maps.models import JourneyMap
@@ -18,9 +20,10 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_an_owner_drafts_a_future_state_changes_a_step_and_compares_it_with_today(
-    sign_in, live_server, owner, team, screenshot
+def test_an_owner_drafts_a_future_state_compares_discusses_and_links_it_to_a_project(
+    sign_in, live_server, owner, team, team_member, screenshot, settings
 ):
+    settings.JOURNEYHUB_BASE_URL = live_server.url
     lifecycle = JourneyMapFactory(
         title="Customer lifecycle",
         owner=owner,
@@ -43,7 +46,9 @@ def test_an_owner_drafts_a_future_state_changes_a_step_and_compares_it_with_toda
     )  # fmt: skip
     StepFactory(map=journey, stage=use_stage, key="first-use", name="First use", emotion=1)
     queue = PainPointFactory(map=journey, step=post, title="Queue at the post office")
-    CXProjectFactory(owner=owner, title="Video identification", maps=[journey], pain_points=[queue])
+    project = CXProjectFactory(
+        owner=owner, title="Video identification", maps=[journey], pain_points=[queue]
+    )
 
     page = sign_in("olivia")
     page.goto(f"{live_server.url}{journey.get_absolute_url()}")
@@ -90,3 +95,25 @@ def test_an_owner_drafts_a_future_state_changes_a_step_and_compares_it_with_toda
     fallback = page.locator(".compare-table-fallback")
     expect(fallback.get_by_role("row", name="Identify at the post office")).to_contain_text("—")
     screenshot(page, "future-state-compare", full_page=True)
+
+    # discuss the change: a thread on the future state's step, mentioning tess
+    page.goto(f"{live_server.url}/maps/{draft.slug}/comments/on/step/{verify.pk}/")
+    page.get_by_label("Comment").fill("@tess verifying in the app replaces the post office: agree?")
+    page.get_by_role("button", name="Comment", exact=True).click()
+    thread = page.locator(".comment-thread").first
+    expect(thread.locator("a.mention")).to_have_text("@tess")
+    assert [m.to for m in mail.outbox] == [["tess@example.com"]]
+    screenshot(page, "future-state-discuss", full_page=True)
+
+    # point the change to the project that delivers it, from its row on the compare page
+    page.goto(f"{live_server.url}/maps/{journey.slug}/compare/{draft.slug}/")
+    page.locator(".compare-changed").get_by_role("link", name="Link a project to “Verify”").click()
+    form = page.locator("#link-project")
+    expect(form.get_by_label("Change")).to_have_value("step:verify")
+    form.get_by_label("Project").select_option(label="Video identification (idea)")
+    form.get_by_role("button", name="Link").click()
+    expect(page.get_by_text("“Video identification” now delivers “Verify”.")).to_be_visible()
+    row = page.locator(".compare-changed").get_by_role("row", name="Verify")
+    expect(row.get_by_role("link", name="Video identification")).to_be_visible()
+    assert list(project.steps.values_list("key", flat=True)) == ["verify"]
+    screenshot(page, "future-state-linked", full_page=True)
