@@ -26,8 +26,8 @@ from governance.scoring import health_by_map
 from . import map_templates, services
 from .content import BY_EDITOR
 from .forms import MapSettingsForm, NewMapForm
-from .models import JourneyMap, Step
-from .selectors import STEP_ORDER, map_for_display, map_grid
+from .models import JourneyMap, Stage, Step
+from .selectors import map_for_display, map_grid
 from .vocabulary import vocabulary_labels
 
 # the editor's kinds come from the content registry
@@ -198,56 +198,180 @@ def item_delete(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResp
     return _done(request, journey_map, f"Deleted {NOUNS[kind]} “{label}”.")
 
 
-@require_POST
-@login_required
-def reorder(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
-    """New order of stages or steps: ``order`` (all ids, from drag and drop) or
-    ``move`` + ``direction`` (one step left/right, from the keyboard)."""
-    if kind not in ("stage", "step"):
-        raise Http404("Only stages and steps are reordered.")
-    journey_map = _editable_map(request, slug)
-    model = MODELS[kind]
-    order = STEP_ORDER if model is Step else ("position", "pk")
-    current = list(
-        model.objects.filter(map=journey_map).order_by(*order).values_list("pk", flat=True)
-    )
+# kinds the grid reorders: stages and steps (the whole map), cards within their cell
+REORDERED = (
+    "stage",
+    "step",
+    *(k for k, kind in BY_EDITOR.items() if kind.model in services.CELL_ORDERED),
+)
+_OFFSETS = {"left": -1, "up": -1, "right": 1, "down": 1}
+
+
+def _posted_int(data, field: str) -> int:
     try:
-        version = int(request.POST.get("map_version", ""))
-        if request.POST.get("order"):
-            ordered = [int(pk) for pk in request.POST["order"].split(",") if pk]
-        elif request.POST.get("left") or request.POST.get("right"):
-            # the grid's move buttons: name="left" (or "right"), value = the item's id
-            left = request.POST.get("left")
-            ordered = _moved(current, int(left or request.POST["right"]), -1 if left else 1)
-        else:
-            moved = int(request.POST.get("move", ""))
-            offset = -1 if request.POST.get("direction") == "left" else 1
-            ordered = _moved(current, moved, offset)
+        return int(data.get(field, ""))
     except ValueError:
-        return _done(request, journey_map, "Nothing moved: the request was incomplete.")
+        raise ValidationError({field: f"“{field}” must be a whole number (an id)."}) from None
+
+
+def _posted_ids(data, field: str = "order") -> list[int]:
     try:
-        services.items_reorder(
+        return [int(pk) for pk in data[field].split(",") if pk]
+    except ValueError:
+        raise ValidationError({field: f"“{field}” must be ids separated by commas."}) from None
+
+
+def _posted_shift(data) -> tuple[int, int] | None:
+    """The grid's move buttons (``name`` left/right/up/down, ``value`` the id) or
+    ``move`` + ``direction``: (id, offset), or None when neither was sent."""
+    for name, offset in _OFFSETS.items():
+        if data.get(name):
+            return _posted_int(data, name), offset
+    if data.get("move"):
+        direction = data.get("direction", "")
+        if direction not in _OFFSETS:
+            raise ValidationError({"direction": "“direction” must be left, right, up or down."})
+        return _posted_int(data, "move"), _OFFSETS[direction]
+    return None
+
+
+def _place(step: Step, journey_map: JourneyMap) -> str:
+    """Where a moved step is now, said in the live region: its stage and place in it."""
+    siblings = list(
+        Step.objects.filter(map=journey_map, stage_id=step.stage_id)
+        .order_by("position", "pk")
+        .values_list("pk", flat=True)
+    )
+    where = f"stage “{step.stage}”" if step.stage_id else "the unstaged steps"
+    return f"{where}, {siblings.index(step.pk) + 1} of {len(siblings)}"
+
+
+def _reorder_steps(request: HttpRequest, journey_map: JourneyMap, version: int) -> str:
+    data = request.POST
+    shift = _posted_shift(data)
+    if shift is not None:
+        step = services.step_shift(
+            journey_map=journey_map, step_id=shift[0], offset=shift[1],
+            expected_version=version, by=request.user,
+        )  # fmt: skip
+    elif "moved" in data:  # dragged, possibly into another stage (stage "" = unstaged)
+        stage = data.get("stage", "")
+        step = services.step_move(
             journey_map=journey_map,
-            model=model,
-            ordered_ids=ordered,
+            step_id=_posted_int(data, "moved"),
+            stage_id=_posted_int(data, "stage") if stage else None,
+            ordered_ids=_posted_ids(data),
             expected_version=version,
             by=request.user,
         )
-    except services.VersionConflict as exc:
-        return _done(request, journey_map, f"Nothing moved. {exc}")
-    except ValidationError as exc:
-        return _done(request, journey_map, " ".join(exc.messages))
-    return _done(request, journey_map, f"Moved the {NOUNS[kind]}s.")
+    elif data.get("order"):  # a new order of all steps, each keeping its stage
+        services.items_reorder(
+            journey_map=journey_map, model=Step, ordered_ids=_posted_ids(data),
+            expected_version=version, by=request.user,
+        )  # fmt: skip
+        return "Moved the steps."
+    else:
+        raise ValidationError({"order": "Say what moves: “order”, or a move button's id."})
+    return f"Moved step “{step}” to {_place(step, journey_map)}."
+
+
+def _reorder_stages(request: HttpRequest, journey_map: JourneyMap, version: int) -> str:
+    current = list(
+        Stage.objects.filter(map=journey_map)
+        .order_by("position", "pk")
+        .values_list("pk", flat=True)
+    )
+    shift = _posted_shift(request.POST)
+    if shift is not None:
+        if shift[0] not in current:
+            raise ValidationError({"move": f"Stage {shift[0]} is not a stage of this map."})
+        ordered = _moved(current, shift[0], shift[1])
+    elif request.POST.get("order"):
+        ordered = _posted_ids(request.POST)
+    else:
+        raise ValidationError({"order": "Say what moves: “order”, or a move button's id."})
+    services.items_reorder(
+        journey_map=journey_map, model=Stage, ordered_ids=ordered,
+        expected_version=version, by=request.user,
+    )  # fmt: skip
+    return "Moved the stages."
+
+
+def _reorder_cell(request: HttpRequest, journey_map: JourneyMap, kind: str, version: int) -> str:
+    model, noun = MODELS[kind], NOUNS[kind]
+    shift = _posted_shift(request.POST)
+    if shift is not None:
+        item, place, size = services.card_shift(
+            journey_map=journey_map, model=model, item_id=shift[0], offset=shift[1],
+            expected_version=version, by=request.user,
+        )  # fmt: skip
+        return f"Moved {noun} “{item}” {'up' if shift[1] < 0 else 'down'}: {place} of {size}."
+    if not request.POST.get("order"):
+        raise ValidationError({"order": "Say what moves: “order”, or a move button's id."})
+    ordered = _posted_ids(request.POST)
+    cell = services.cell_reorder(
+        journey_map=journey_map, model=model, ordered_ids=ordered,
+        expected_version=version, by=request.user,
+    )  # fmt: skip
+    moved = request.POST.get("moved", "")
+    item = next((obj for obj in cell if str(obj.pk) == moved), None)
+    if item is None:
+        return f"Moved the {noun}s."
+    return f"Moved {noun} “{item}”: {cell.index(item) + 1} of {len(cell)}."
 
 
 def _moved(order: list[int], pk: int, offset: int) -> list[int]:
-    if pk not in order:
-        raise ValueError(pk)
     i = order.index(pk)
     j = min(max(i + offset, 0), len(order) - 1)
     order = list(order)
     order[i], order[j] = order[j], order[i]
     return order
+
+
+def _refused(request: HttpRequest, journey_map: JourneyMap, message: str, status: int):
+    """A move that changed nothing: the grid as it is now (the card back in its place) and
+    the reason, with a 4xx status; ``static/js/editor.js`` swaps it in all the same."""
+    if request.htmx:
+        response = _refreshed_grid(request, journey_map, message)
+        response.status_code = status
+        return response
+    if status == 409:
+        messages.error(request, message)
+        return redirect(journey_map)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+@login_required
+def reorder(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """Move content in the grid. Stages and steps: ``order`` (all ids, from drag and drop;
+    for a step dragged into another stage also ``moved`` and ``stage``, "" for none) or a
+    move button (``left``/``right`` = the id, or ``move`` + ``direction``), which moves a
+    step past the end of its stage into the next. Pain points and lane items: ``order``
+    (the ids of one cell, ``moved`` optional) or ``up``/``down`` = the id. Refused moves
+    answer 400 naming the field (409 for a stale ``map_version``) and change nothing."""
+    if kind not in REORDERED:
+        raise Http404("Only stages, steps, pain points and lane items are reordered.")
+    journey_map = _editable_map(request, slug)
+    try:
+        version = _posted_int(request.POST, "map_version")
+        if kind == "step":
+            status = _reorder_steps(request, journey_map, version)
+        elif kind == "stage":
+            status = _reorder_stages(request, journey_map, version)
+        else:
+            status = _reorder_cell(request, journey_map, kind, version)
+    except services.VersionConflict as exc:
+        return _refused(request, journey_map, f"Nothing moved. {exc}", 409)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            text = " ".join(
+                f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
+            )
+        else:
+            text = " ".join(exc.messages)
+        return _refused(request, journey_map, f"Nothing moved. {text}", 400)
+    return _done(request, journey_map, status)
 
 
 @require_http_methods(["GET", "POST"])

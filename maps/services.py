@@ -38,6 +38,7 @@ from .models import (
     KPI,
     CXProject,
     JourneyMap,
+    LaneItem,
     Measurement,
     MeasurementObservation,
     PainPoint,
@@ -315,6 +316,226 @@ def items_reorder(
             changed.append(obj)
     if changed:
         bulk_update_with_history(changed, model, ["position"], default_user=by)
+
+
+# --- moving steps across stages and cards within a cell ----------------------------------
+
+# the grid's reading order of steps (maps.selectors.STEP_ORDER, not imported: selectors
+# reads analytics, which writes through this module)
+_STEP_ORDER = (F("stage__position").asc(nulls_last=True), "position", "pk")
+
+
+def _int_ids(ids: list[int], *, field: str) -> list[int]:
+    if len(set(ids)) != len(ids):
+        raise ValidationError({field: "The new order lists an item more than once."})
+    return ids
+
+
+@transaction.atomic
+def step_move(
+    *,
+    journey_map: JourneyMap,
+    step_id: int,
+    stage_id: int | None,
+    ordered_ids: list[int],
+    expected_version: int,
+    by=None,
+) -> Step:
+    """Put step ``step_id`` into stage ``stage_id`` (``None``: unstaged) and the map's steps
+    in the order ``ordered_ids`` (every one listed once): a step dragged into another stage
+    at the place it was dropped. Positions are the order's indexes, so within each stage
+    the steps read as listed. One transaction, version-checked, in each step's history."""
+    steps = {step.pk: step for step in Step.objects.filter(map=journey_map)}
+    step = steps.get(step_id)
+    if step is None:
+        raise ValidationError({"moved": f"Step {step_id} is not a step of “{journey_map}”."})
+    stage = None
+    if stage_id is not None:
+        stage = Stage.objects.filter(map=journey_map, pk=stage_id).first()
+        if stage is None:
+            raise ValidationError(
+                {"stage": f"Stage {stage_id} is not a stage of “{journey_map}”; "
+                 "a step moves only between its own map's stages."}
+            )  # fmt: skip
+    if sorted(_int_ids(ordered_ids, field="order")) != sorted(steps):
+        raise ValidationError(
+            {"order": "The new order must list every one of this map's steps once."}
+        )
+    if by is not None:
+        check_content_write(by, step)
+    map_bump_version(journey_map=journey_map, expected_version=expected_version)
+    changed = []
+    for position, pk in enumerate(ordered_ids):
+        obj = steps[pk]
+        new_stage_id = stage_id if pk == step_id else obj.stage_id
+        if obj.position != position or obj.stage_id != new_stage_id:
+            obj.position = position
+            if pk == step_id:
+                obj.stage = stage
+            changed.append(obj)
+    if changed:
+        bulk_update_with_history(changed, Step, ["position", "stage"], default_user=by)
+    step.stage = stage
+    return step
+
+
+def step_groups(journey_map: JourneyMap) -> list[tuple[Stage | None, list[Step]]]:
+    """The map's stages in order, each with its steps (empty stages too), then the
+    unstaged steps (the grid shows them last) when there are any or no stages at all."""
+    stages = list(Stage.objects.filter(map=journey_map).order_by("position", "pk"))
+    steps = list(Step.objects.filter(map=journey_map).order_by(*_STEP_ORDER))
+    groups: list[tuple[Stage | None, list[Step]]] = [
+        (stage, [s for s in steps if s.stage_id == stage.pk]) for stage in stages
+    ]
+    unstaged = [s for s in steps if s.stage_id is None]
+    if unstaged or not stages:
+        groups.append((None, unstaged))
+    return groups
+
+
+@transaction.atomic
+def step_shift(
+    *, journey_map: JourneyMap, step_id: int, offset: int, expected_version: int, by=None
+) -> Step:
+    """Move a step one place left (``offset`` −1) or right (+1) in the grid's reading order:
+    within its stage, or past the stage's first or last step into the neighbouring stage
+    (as its last or first step; empty stages count, so a step reaches every stage from the
+    keyboard). The grid's move buttons and key shortcuts call this."""
+    groups = step_groups(journey_map)
+    where = next(
+        (
+            (g, i)
+            for g, (_, steps) in enumerate(groups)
+            for i, s in enumerate(steps)
+            if s.pk == step_id
+        ),
+        None,
+    )
+    if where is None:
+        raise ValidationError({"moved": f"Step {step_id} is not a step of “{journey_map}”."})
+    g, i = where
+    members = [list(steps) for _, steps in groups]
+    step = members[g][i]
+    target = g
+    if 0 <= i + offset < len(members[g]):  # within its stage
+        members[g][i], members[g][i + offset] = members[g][i + offset], members[g][i]
+    elif 0 <= g + offset < len(groups):  # into the neighbouring stage
+        target = g + offset
+        members[g].pop(i)
+        if offset < 0:
+            members[target].append(step)
+        else:
+            members[target].insert(0, step)
+    else:
+        side = "first" if offset < 0 else "last"
+        field = "left" if offset < 0 else "right"
+        raise ValidationError({field: f"“{step}” is already the {side} step; nothing moved."})
+    stage = groups[target][0]
+    return step_move(
+        journey_map=journey_map,
+        step_id=step_id,
+        stage_id=stage.pk if stage is not None else None,
+        ordered_ids=[s.pk for group in members for s in group],
+        expected_version=expected_version,
+        by=by,
+    )
+
+
+# cards reordered within their cell (same step, or the whole map, and same lane)
+CELL_ORDERED: tuple[type[models.Model], ...] = (PainPoint, LaneItem)
+
+
+def _cell_of(model: type[models.Model], journey_map: JourneyMap, item) -> list:
+    return list(
+        model._default_manager.filter(
+            map=journey_map, step_id=item.step_id, kind=item.kind
+        ).order_by("position", "pk")
+    )
+
+
+@transaction.atomic
+def cell_reorder(
+    *,
+    journey_map: JourneyMap,
+    model: type[PainPoint] | type[LaneItem],
+    ordered_ids: list[int],
+    expected_version: int,
+    by=None,
+) -> list:
+    """Put the cards of one lane cell (pain points or lane items of one kind pinned to the
+    same step, or to the whole map) in the order ``ordered_ids``, every card of the cell
+    listed once. The cell keeps the positions it had (made distinct), so its order among
+    the map's other items of the model is kept. Returns the cell in its new order."""
+    if model not in CELL_ORDERED:
+        raise ValidationError({"kind": "Only pain points and lane items are reordered in a cell."})
+    _int_ids(ordered_ids, field="order")
+    noun = model._meta.verbose_name_plural
+    found = {
+        obj.pk: obj for obj in model._default_manager.filter(map=journey_map, pk__in=ordered_ids)
+    }
+    if not ordered_ids or len(found) != len(ordered_ids):
+        missing = ", ".join(str(pk) for pk in ordered_ids if pk not in found) or "none given"
+        raise ValidationError({"order": f"Not {noun} of “{journey_map}”: {missing}."})
+    first = found[ordered_ids[0]]
+    cell = _cell_of(model, journey_map, first)
+    if {obj.pk for obj in cell} != set(ordered_ids):
+        raise ValidationError(
+            {"order": f"The new order must list every one of the cell's {noun} once (one "
+             "step and lane); cards move to another step through their edit form."}
+        )  # fmt: skip
+    if by is not None:
+        check_content_write(by, first)
+    map_bump_version(journey_map=journey_map, expected_version=expected_version)
+    slots = sorted(obj.position for obj in cell)
+    for i in range(1, len(slots)):  # equal positions (imports) made distinct
+        slots[i] = max(slots[i], slots[i - 1] + 1)
+    by_pk = {obj.pk: obj for obj in cell}
+    changed = []
+    for position, pk in zip(slots, ordered_ids, strict=True):
+        obj = by_pk[pk]
+        if obj.position != position:
+            obj.position = position
+            changed.append(obj)
+    if changed:
+        bulk_update_with_history(changed, model, ["position"], default_user=by)
+    return [by_pk[pk] for pk in ordered_ids]
+
+
+@transaction.atomic
+def card_shift(
+    *,
+    journey_map: JourneyMap,
+    model: type[PainPoint] | type[LaneItem],
+    item_id: int,
+    offset: int,
+    expected_version: int,
+    by=None,
+) -> tuple[models.Model, int, int]:
+    """Move a card one place up (``offset`` −1) or down (+1) within its cell; returns the
+    card, its new place (1-based) and the cell's size."""
+    if model not in CELL_ORDERED:
+        raise ValidationError({"kind": "Only pain points and lane items are reordered in a cell."})
+    item = model._default_manager.filter(map=journey_map, pk=item_id).first()
+    if item is None:
+        noun = model._meta.verbose_name
+        raise ValidationError(
+            {"moved": f"{noun.capitalize()} {item_id} is not on “{journey_map}”."}
+        )
+    ids = [obj.pk for obj in _cell_of(model, journey_map, item)]
+    i = ids.index(item_id)
+    j = i + offset
+    if not 0 <= j < len(ids):
+        side, field = ("first", "up") if offset < 0 else ("last", "down")
+        raise ValidationError({field: f"“{item}” is already the {side} card of its cell."})
+    ids[i], ids[j] = ids[j], ids[i]
+    cell_reorder(
+        journey_map=journey_map,
+        model=model,
+        ordered_ids=ids,
+        expected_version=expected_version,
+        by=by,
+    )
+    return item, j + 1, len(ids)
 
 
 def next_position(model: type[models.Model], *, journey_map: JourneyMap) -> int:
