@@ -45,6 +45,15 @@ Value versus effort
 Ties rank by title, then id. Every method's score is computed for every project, so
 the page can show how each project's rank moves between methods.
 
+Priority index (0–100, what the page shows first)
+    ``index = 100 × score ÷ the best score among the projects ranked with it`` (the same
+    set the ranks are over: the page's filters change both), rounded half up. Raw scores
+    (RICE gives 110936.27 next to 50) mean nothing to a reader; every method's score is
+    value per unit of effort, so the share of the best one does: 50 is half the value per
+    person-week of the top project. A percentile was not chosen: it restates the rank and
+    hides how far ahead the top project is. The raw score and its formula stay in the
+    breakdown. Example above (RICE): P1 1728 → 100, P2 1000 → 58 (57.87), P3 50 → 3.
+
 Overlaps
     Two *active* projects (planned or ongoing) overlap when they address the same step,
     the same pain point, or the same map with overlapping date ranges (a missing start
@@ -64,6 +73,7 @@ those weights), one for the unaddressed pain points.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -211,6 +221,7 @@ class ProjectScore:
     scores: dict[str, Breakdown]  # every method
     method: str  # the one ranked by
     ranks: dict[str, int] = field(default_factory=dict)
+    indexes: dict[str, int] = field(default_factory=dict)  # priority index by method
     overlaps: list[Overlap] = field(default_factory=list)
 
     @property
@@ -224,6 +235,16 @@ class ProjectScore:
     @property
     def rank(self) -> int:
         return self.ranks[self.method]
+
+    @property
+    def index(self) -> int:
+        """The priority index (0–100) under the ranked method; see ``priority_index``."""
+        return self.indexes[self.method]
+
+    @property
+    def index_label(self) -> str:
+        """The index as read: "< 1" for a score above 0 that rounds to 0 (not nothing)."""
+        return "< 1" if self.index == 0 and self.score > 0 else str(self.index)
 
     @property
     def status_label(self) -> str:
@@ -264,6 +285,11 @@ class Portfolio:
     @property
     def method_label(self) -> str:
         return Method(self.method).label
+
+    @property
+    def best(self) -> ProjectScore | None:
+        """The best-ranked project: its score is index 100."""
+        return self.projects[0] if self.projects else None
 
 
 # --- weights -------------------------------------------------------------------------
@@ -562,6 +588,19 @@ def _rank(projects: list[ProjectScore], method: str) -> list[ProjectScore]:
     return sorted(projects, key=lambda p: (-p.scores[method].score, p.title, p.project_id))
 
 
+def priority_index(score: float, best: float) -> int:
+    """A score as a whole share of the best score ranked with it: 100 × score ÷ best,
+    rounded half up (0 when no score is above 0).
+
+    Why relative to the best and not a percentile: every method's score is value per
+    unit of effort, so ratios mean something (50 = half the value per person-week of the
+    top project), and a percentile would only restate the rank while hiding that the top
+    project may be far ahead of the rest."""
+    if best <= 0:
+        return 0
+    return int(100 * max(score, 0.0) / best + 0.5)
+
+
 def portfolio_rank(
     *,
     projects: QuerySet[CXProject],
@@ -643,8 +682,11 @@ def portfolio_rank(
     find_overlaps(scored)
     ranked = [p for p in scored if p.project_id in ranked_ids]
     for m in METHODS:
-        for position, p in enumerate(_rank(ranked, m), start=1):
+        ordered = _rank(ranked, m)
+        best = ordered[0].scores[m].score if ordered else 0.0
+        for position, p in enumerate(ordered, start=1):
             p.ranks[m] = position
+            p.indexes[m] = priority_index(p.scores[m].score, best)
     return Portfolio(method=method, weights=weights, projects=_rank(ranked, method))
 
 
@@ -767,6 +809,40 @@ def effort_split(projects: list[ProjectScore]) -> float:
         return 1.0
     mid = len(efforts) // 2
     return efforts[mid] if len(efforts) % 2 else (efforts[mid - 1] + efforts[mid]) / 2
+
+
+# Efforts spread over at least this ratio (largest ÷ smallest) are charted on a log
+# axis: on a linear one a single 200-week project squeezes every 1–10-week one into the
+# first few pixels.
+LOG_AXIS_FROM = 10.0
+
+
+def effort_axis(efforts: Iterable[float]) -> dict:
+    """The effort axis of the chart: ``{"type": "linear" | "logarithmic", "min", "max"}``.
+
+    Linear from 0 while the efforts stay within ``LOG_AXIS_FROM`` of each other; else
+    logarithmic, with room (a factor ``AXIS_ROOM``, two significant digits) below the
+    smallest and above the largest effort so the bubbles at the edges are drawn whole.
+    """
+    values = [e for e in efforts if e > 0]
+    if not values:
+        return {"type": "linear", "min": 0, "max": 1}
+    low, high = min(values), max(values)
+    if high / low < LOG_AXIS_FROM:
+        return {"type": "linear", "min": 0, "max": float(math.ceil(high * 1.1))}
+    return {
+        "type": "logarithmic",
+        "min": _two_digits(low / AXIS_ROOM),
+        "max": _two_digits(high * AXIS_ROOM),
+    }
+
+
+AXIS_ROOM = 1.6
+
+
+def _two_digits(value: float) -> float:
+    """``value`` to two significant digits: a tidy axis end (0.625 → 0.62, 320 → 320)."""
+    return float(f"{value:.2g}")
 
 
 def quadrant_of(project: ProjectScore, split: float) -> str:

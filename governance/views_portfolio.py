@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from journeyhub.exports import csv_cell, xlsx_row
-from maps.delivery.progress import delivery_of
+from maps.delivery.progress import Delivery, delivery_of
 from maps.models import CXProject, PainPoint
 from maps.services import project_delete as project_delete_service
 from maps.services import project_save
@@ -120,11 +120,13 @@ def _ranked(
 
 
 def _chart_data(projects: list[prioritisation.ProjectScore]) -> dict:
-    """What static/js/portfolio.js draws; the page lists the same points as links."""
+    """What static/js/portfolio.js draws; the page's "chart data" table holds the same
+    points for those who cannot see the chart."""
     charted = projects[:CHART_MAX]
     split = prioritisation.effort_split(charted)
     top_reach = max((p.reach for p in charted), default=0) or 1
     return {
+        "effortAxis": prioritisation.effort_axis(p.effort for p in charted),
         "effortSplit": split,
         "impactSplit": prioritisation.HIGH_IMPACT_FROM - 0.5,
         "quadrants": prioritisation.QUADRANTS,
@@ -139,12 +141,20 @@ def _chart_data(projects: list[prioritisation.ProjectScore]) -> dict:
                 "reach": p.reach,
                 "status": p.status,
                 "rank": p.rank,
-                "score": round(p.score, 2),
+                "index": p.index,
                 "url": reverse("project_detail", args=[p.project_id]),
             }
             for p in charted
         ],
     }
+
+
+def _page_delivery(rows: list[prioritisation.ProjectScore]) -> dict[int, Delivery]:
+    """Where the delivery of the page's projects stands: their links (one query) and the
+    imported status of every key on them (one query), whatever the number of rows. Only
+    the shown page: the ranking itself never reads links."""
+    ids = [p.project_id for p in rows]
+    return delivery_of(CXProject.objects.filter(pk__in=ids).only("pk", "external_links"))
 
 
 def _querystring(request: HttpRequest, *drop: str) -> str:
@@ -169,6 +179,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         key, descending = "rank", False
     rows = sorted(ranked.projects, key=SORTS[key], reverse=descending)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    delivery = _page_delivery(page.object_list)
     split = prioritisation.effort_split(ranked.projects[:CHART_MAX])
     charted = [
         (p, prioritisation.QUADRANTS[prioritisation.quadrant_of(p, split)])
@@ -200,6 +211,8 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "form": _quick_selects(filterset.prepare_form(), "map", "team", "owner"),
             "portfolio": ranked,
             "page": page,
+            "page_rows": [(p, delivery.get(p.project_id, Delivery())) for p in page.object_list],
+            "may_import_delivery": permissions.is_leadership(request.user),
             "count": len(rows),
             "sort_links": sort_links,
             "querystring": _querystring(request, "page"),

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from governance.models import PrioritisationWeights
-from maps.models import CXProject, JourneyMap
+from maps.models import CXProject, DeliveryStatus, JourneyMap
 from tests.factories import (
     CXProjectFactory,
     JourneyMapFactory,
@@ -156,6 +156,89 @@ class TestPortfolioPage:
         assert {"x", "y", "r", "status"} <= set(first)
         assert 'id="portfolio-data"' in response.text
         assert "Quick wins" in response.text or "Big bets" in response.text
+
+    def test_the_table_shows_a_0_to_100_index_and_the_breakdown_the_raw_score(
+        self, client, portfolio, leader
+    ):
+        client.force_login(leader)
+        response = client.get("/portfolio/")
+        # RICE (weights 1): Selfie fix 600 × (1 + 0.8 pain) = 1080 is the best → 100;
+        # Faster onboarding 600 × (1 + 0.6 gap) = 960 → 88.9 → 89; Close faster 600 → 56;
+        # Pay later 10 × 3 × 0.8 ÷ 4 = 6 → 0.56 → 1
+        rows = [(p.title, p.index) for p in response.context["portfolio"].projects]
+        assert rows == [
+            ("Selfie fix", 100),
+            ("Faster onboarding", 89),
+            ("Close faster", 56),
+            ("Pay later", 1),
+        ]
+        html = response.text
+        assert "Why 89?" in html and "110936" not in html
+        assert "<strong>960.00</strong>" in html  # the raw score stays in the breakdown
+        assert "= 100 × 960.00 ÷ 1080.00" in html
+        assert "(Selfie fix = 100)" in html  # the help text names the project at 100
+
+    def test_the_chart_data_is_one_collapsed_table_not_a_second_list(
+        self, client, portfolio, leader
+    ):
+        client.force_login(leader)
+        html = client.get("/portfolio/").text
+        assert "Charted projects" not in html and "pf-point-list" not in html
+        assert "<summary>Chart data (4 projects)</summary>" in html
+        assert "Its values are in the chart data table below it" in html  # the aria-label
+        chart_table = html.split('class="table pf-chart-table"')[1].split("</table>")[0]
+        # rank, project, quadrant, impact, effort, reach: no link, no score repeated
+        assert "<td>Selfie fix</td><td>Quick wins</td>" in chart_table
+        assert "href=" not in chart_table
+
+    def test_one_large_project_puts_effort_on_a_log_axis(self, client, portfolio, leader, owner):
+        client.force_login(leader)
+        data = client.get("/portfolio/").context["chart_data"]
+        assert data["effortAxis"] == {"type": "linear", "min": 0, "max": 5.0}  # all 4 weeks
+        CXProjectFactory(title="Core banking", owner=owner, effort=400, reach=50000)
+        response = client.get("/portfolio/")
+        # 400 ÷ 4 ≥ 10: from 4 ÷ 1.6 = 2.5 to 400 × 1.6 = 640
+        assert response.context["chart_data"]["effortAxis"] == {
+            "type": "logarithmic",
+            "min": 2.5,
+            "max": 640.0,
+        }
+        assert "logarithmic scale" in response.text
+
+    def test_each_row_says_where_its_delivery_stands(self, client, portfolio, leader, viewer):
+        fix = portfolio["fix"]
+        fix.external_links = [
+            "https://acme.atlassian.net/browse/CX-1",
+            "CX-2",
+            "https://github.com/acme/app/issues/7",
+            "CX-4",
+        ]
+        fix.save()
+        big = portfolio["big"]
+        big.external_links = ["CX-9"]  # a key nobody imported
+        big.save()
+        DeliveryStatus.objects.bulk_create(
+            [
+                DeliveryStatus(key="CX-1", status="Done", state="done"),
+                DeliveryStatus(key="CX-2", status="In Progress", state="doing"),
+                DeliveryStatus(key="ACME/APP#7", status="Open", state="todo"),
+                DeliveryStatus(key="CX-4", status="Won't do", state="cancelled"),
+            ]
+        )
+        client.force_login(leader)
+        response = client.get("/portfolio/")
+        delivery = {p.title: d.summary for p, d in response.context["page_rows"]}
+        # cancelled work does not count: 1 of 3 done, 1 in progress
+        assert delivery["Selfie fix"] == "1 of 3 done, 1 in progress"
+        assert delivery["Faster onboarding"] == ""
+        html = response.text
+        assert "1 of 3 done, 1 in progress" in html
+        assert "1 link, no status" in html
+        assert 'href="/projects/delivery-status/"' in html  # leadership imports the status
+        client.force_login(viewer)
+        html = client.get("/portfolio/").text
+        assert "1 of 3 done, 1 in progress" in html
+        assert "/projects/delivery-status/" not in html
 
     def test_unaddressed_pain_points_are_the_gaps(self, client, portfolio, leader):
         client.force_login(leader)
@@ -438,9 +521,14 @@ def bulk_portfolio(*, owner, maps: list[JourneyMap], count: int) -> None:
                 effort=1 + (i % 13),
                 start_date=start + dt.timedelta(days=3 * i),
                 end_date=start + dt.timedelta(days=3 * i + 1),
+                external_links=[f"https://acme.atlassian.net/browse/CX-{i}", f"BULK-{i}"],
             )
             for i in range(count)
         ]
+    )
+    DeliveryStatus.objects.bulk_create(
+        [DeliveryStatus(key=f"CX-{i}", status="Done", state="done") for i in range(count)],
+        ignore_conflicts=True,
     )
     through = CXProject.maps.through
     through.objects.bulk_create(
@@ -470,11 +558,14 @@ def test_the_portfolio_page_runs_the_same_queries_for_3_or_5000_projects(
     bulk_portfolio(owner=owner, maps=budget_world, count=4997)
     # session, user, groups, leadership check, weights, ranked projects, other active
     # projects, maps/steps/pain points of both, scorecard weights, KPIs, ratings,
-    # unaddressed pain points + their health (weights, KPIs, ratings), the filter's
-    # map/team/owner choices — none depends on the number of projects
+    # unaddressed pain points + their health (weights, KPIs, ratings), the page's
+    # delivery links and their statuses, the filter's map/team/owner choices — none
+    # depends on the number of projects
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get("/portfolio/?status=")  # every status: all 5,000
     assert response.context["count"] == 5000
+    # every row on the page has its delivery, from the same two queries
+    assert {d.summary for _, d in response.context["page_rows"]} == {"1 of 1 done"}
     assert len(small.captured_queries) <= 25
 
 

@@ -120,6 +120,62 @@ class TestScores:
         assert scores["P3"].score == pytest.approx(10)
 
 
+class TestPriorityIndex:
+    def test_the_index_is_each_score_as_a_share_of_the_best_one(self, example):
+        scores = by_title(ranked())
+        # RICE: 1728 is the best → 100; 100 × 1000 ÷ 1728 = 57.87 → 58; 100 × 50 ÷ 1728 = 2.89 → 3
+        assert {t: p.index for t, p in scores.items()} == {"P1": 100, "P2": 58, "P3": 3}
+
+    def test_the_index_follows_the_method_ranked_by(self, example):
+        scores = by_title(ranked(method="wsjf"))
+        # WSJF: P3 10 is the best → 100; P1 5 → 50; P2 2 → 20
+        assert {t: p.index for t, p in scores.items()} == {"P1": 50, "P2": 20, "P3": 100}
+        # every method's index is known, as every method's rank is
+        assert scores["P1"].indexes == {"rice_health": 100, "wsjf": 50, "value_effort": 33}
+
+    def test_the_index_is_relative_to_the_projects_ranked_together(self, example):
+        # without P1 (a filtered view), P2 is the best: 100, and P3 100 × 50 ÷ 1000 = 5
+        portfolio = prioritisation.portfolio_rank(
+            projects=CXProject.objects.exclude(title="P1"), others=CXProject.objects.all()
+        )
+        assert [(p.title, p.index) for p in portfolio.projects] == [("P2", 100), ("P3", 5)]
+        assert portfolio.best.title == "P2"
+
+    def test_it_rounds_half_up_and_a_small_positive_share_reads_below_one(self, example):
+        assert prioritisation.priority_index(1, 8) == 13  # 12.5
+        assert prioritisation.priority_index(3, 8) == 38  # 37.5
+        assert prioritisation.priority_index(0.004, 1) == 0
+        assert prioritisation.priority_index(5, 0) == 0  # nothing scores above 0
+        tiny = by_title(ranked())["P3"]
+        tiny.indexes["rice_health"] = 0
+        assert tiny.index_label == "< 1"
+
+    def test_an_empty_portfolio_has_no_best_project(self, db):
+        assert ranked().best is None
+
+
+class TestEffortAxis:
+    def test_close_efforts_keep_a_linear_axis_from_zero(self):
+        # 2 to 8 person-weeks: 8 × 1.1 = 8.8, rounded up to 9
+        assert prioritisation.effort_axis([2, 3, 8]) == {"type": "linear", "min": 0, "max": 9.0}
+
+    def test_one_large_project_turns_the_axis_logarithmic(self):
+        # 200 ÷ 1 ≥ 10: log axis from 1 ÷ 1.6 = 0.625 → 0.62 to 200 × 1.6 = 320
+        assert prioritisation.effort_axis([1, 2, 3, 5, 200]) == {
+            "type": "logarithmic",
+            "min": 0.62,
+            "max": 320.0,
+        }
+
+    def test_every_effort_lies_inside_the_axis(self):
+        for efforts in ([0.5, 40], [1, 9.9], [3, 3, 3], [7, 70000]):
+            axis = prioritisation.effort_axis(efforts)
+            assert axis["min"] < min(efforts) and max(efforts) < axis["max"]
+
+    def test_no_project_gives_a_unit_axis(self):
+        assert prioritisation.effort_axis([]) == {"type": "linear", "min": 0, "max": 1}
+
+
 class TestRanking:
     def test_switching_the_method_changes_the_ranking(self, example):
         assert [p.title for p in ranked().projects] == ["P1", "P2", "P3"]

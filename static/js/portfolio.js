@@ -1,7 +1,7 @@
 /* The portfolio's impact-versus-effort bubble chart (Chart.js, vendored in
    static/vendor/chart.js/). Data comes from <script type="application/json"
-   id="portfolio-data">; the page lists the same projects as links beside the chart,
-   so it reads the same without JavaScript. Clicking a bubble opens its project. */
+   id="portfolio-data">; the page's "Chart data" table holds the same values, so it
+   reads the same without JavaScript. Clicking a bubble opens its project. */
 (function () {
   "use strict";
 
@@ -28,8 +28,10 @@
     Chart.defaults.animation = false;
   }
 
-  var maxEffort = Math.max.apply(null, data.points.map(function (p) { return p.x; }));
-  var xMax = Math.max(maxEffort * 1.1, data.effortSplit * 2, 1);
+  /* the server chooses the effort axis: linear from 0, or logarithmic when efforts
+     spread over ten times or more (one large project would squeeze the others) */
+  var axis = data.effortAxis;
+  var logarithmic = axis.type === "logarithmic";
 
   /* one dataset per status, so the legend explains the colours */
   var datasets = Object.keys(data.statuses).map(function (status) {
@@ -78,7 +80,22 @@
     options: {
       maintainAspectRatio: false,
       scales: {
-        x: { min: 0, max: xMax, title: { display: true, text: "Effort (person-weeks)" } },
+        x: {
+          type: axis.type,
+          min: axis.min,
+          max: axis.max,
+          /* on a log axis only 1, 2 and 5 × 10ⁿ are labelled: the rest would overlap */
+          ticks: logarithmic ? {
+            callback: function (v) {
+              var lead = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
+              return [1, 2, 5].some(function (d) { return Math.abs(lead - d) < 1e-6; }) ? String(v) : null;
+            }
+          } : {},
+          title: {
+            display: true,
+            text: logarithmic ? "Effort (person-weeks, logarithmic scale)" : "Effort (person-weeks)"
+          }
+        },
         y: {
           min: 0.5,
           max: 5.5,
@@ -94,7 +111,7 @@
             label: function (ctx) {
               var p = ctx.raw;
               return "#" + p.rank + " " + p.title + " — impact " + p.y + ", effort " + p.x +
-                ", reach " + p.reach + ", score " + p.score;
+                ", reach " + p.reach + ", index " + p.index;
             }
           }
         }

@@ -97,6 +97,37 @@ def test_leadership_filters_opens_a_project_from_the_chart_and_changes_a_weight(
     expect(page.get_by_text("Ranked by WSJF")).to_be_visible()
 
 
+def test_one_large_project_no_longer_squeezes_the_others_on_the_chart(
+    sign_in, live_server, portfolio, owner, screenshot
+):
+    # 120 person-weeks next to 2, 3 and 8: effort goes on a log axis
+    CXProjectFactory(title="Core banking", owner=owner, effort=120, impact=4, reach=20000)
+    page = sign_in("leader")
+    page.emulate_media(reduced_motion="reduce")  # no animation: bubbles at their places
+    page.goto(f"{live_server.url}/portfolio/")
+    page.wait_for_function("document.getElementById('portfolio-chart').portfolioChart")
+    xs = page.evaluate(
+        """() => {
+          const chart = document.getElementById('portfolio-chart').portfolioChart;
+          const out = {type: chart.scales.x.type, width: chart.chartArea.width};
+          chart.data.datasets.forEach((d, i) => d.data.forEach((p, j) => {
+            out[p.title] = chart.getDatasetMeta(i).data[j].x;
+          }));
+          return out;
+        }"""
+    )
+    assert xs["type"] == "logarithmic"
+    # efforts 2 and 3 lie log10(1.5) ÷ log10(192 ÷ 1.2) = 8 % of the axis apart; on the
+    # linear axis up to 132 they were 1 ÷ 132 of its width apart (a few pixels)
+    assert xs["Pay later"] - xs["Selfie fix"] > xs["width"] / 20
+    assert xs["Core banking"] > xs["Faster onboarding"] > xs["Pay later"]
+    expect(page.get_by_text("logarithmic scale").first).to_be_visible()
+    screenshot(page, "portfolio-log-effort", full_page=False)
+    # the chart's values, for those who cannot see it, one click away
+    page.get_by_text("Chart data (4 projects)").click()
+    expect(page.locator(".pf-chart-table").get_by_role("cell", name="Core banking")).to_be_visible()
+
+
 def test_a_viewer_cannot_change_the_weights(sign_in, live_server, portfolio, viewer):
     page = sign_in("vic")
     page.goto(f"{live_server.url}/portfolio/weights/")
