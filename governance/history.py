@@ -15,7 +15,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Model, Q
 
 from maps.content import CONTENT_KINDS
-from maps.models import JourneyMap, LaneItem, PainPoint, Stage, Step, StepLink
+from maps.models import JourneyMap, LaneItem, PainPoint, Persona, Stage, Step, StepLink
 
 RECORDS_PER_KIND = 2000
 IGNORED_FIELDS = {
@@ -96,6 +96,26 @@ def _related_names(loaded: list[tuple[type[Model], list, list]]) -> dict:
     return names
 
 
+def _personas_of_records(records: list) -> dict[int, str]:
+    """Each map record's personas as it recorded them (simple-history's m2m rows), as
+    names: two queries for any number of records."""
+    rows = JourneyMap.history.model.personas.model.objects.filter(
+        history_id__in=[r.history_id for r in records]
+    ).values_list("history_id", "persona_id")
+    by_record: dict[int, set[int]] = {}
+    for history_id, persona_id in rows:
+        by_record.setdefault(history_id, set()).add(persona_id)
+    ids = set().union(*by_record.values()) if by_record else set()
+    names = dict(Persona.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    return {
+        record.history_id: ", ".join(
+            sorted(names.get(pk, f"#{pk} (deleted)") for pk in by_record.get(record.history_id, ()))
+        )
+        or "—"
+        for record in records
+    }
+
+
 def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
     """Every recorded change of the map and its content, newest first."""
     step_history = Step.history.model.objects.filter(map_id=journey_map.pk)
@@ -122,6 +142,7 @@ def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
         fields = [f for f in model.history.model._meta.fields if f.name not in IGNORED_FIELDS]
         loaded.append((model, fields, records))
     related = _related_names(loaded)
+    personas = _personas_of_records(loaded[0][2])  # KINDS starts with the map
     entries: list[HistoryEntry] = []
     for (model, fields, records), (_model, kind) in zip(loaded, KINDS, strict=True):
         names = {**name_of, **stage_names} if model is Step else name_of
@@ -136,6 +157,10 @@ def map_history(journey_map: JourneyMap) -> list[HistoryEntry]:
                     new = _display(record, f, known, related)
                     if old != new:
                         changes.append(FieldChange(str(f.verbose_name).capitalize(), old, new))
+                if model is JourneyMap:
+                    old, new = personas[before.history_id], personas[record.history_id]
+                    if old != new:
+                        changes.append(FieldChange("Personas", old, new))
             previous[record.id] = record
             if record.history_type == "~" and before is not None and not changes:
                 continue  # a save that changed nothing we show

@@ -28,8 +28,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from maps.content import BY_MODEL, CONTENT_KINDS
-from maps.models import CXProject, JourneyMap
-from maps.services import map_bump_version
+from maps.models import CXProject, JourneyMap, Persona
+from maps.services import map_bump_version, map_personas_set_before_save
 from maps.tree import lock_for_tree_write
 
 from .models import MapSnapshot
@@ -38,7 +38,6 @@ MAP_FIELDS = (
     "title",
     "summary",
     "status",
-    "persona_id",
     "review_every_days",
     "hidden_lanes",
     # a scenario's label and the CX vision: content; the map's state and the map it
@@ -61,6 +60,9 @@ def capture(journey_map: JourneyMap) -> dict[str, Any]:
     data: dict[str, Any] = {
         "map": {name: getattr(journey_map, name) for name in MAP_FIELDS},
         "version": journey_map.version,
+        # by slug: readable in the comparison, and still meaning the same people if a
+        # persona is deleted and described again
+        "personas": sorted(journey_map.personas.values_list("slug", flat=True)),
     }
     for key, model, fields in CONTENT:
         data[key] = list(_scope(model, journey_map).order_by("pk").values("pk", *fields))
@@ -118,6 +120,8 @@ def compare(snapshot: MapSnapshot, journey_map: JourneyMap) -> tuple[list, list[
         # a field the snapshot predates is no edit
         if name in then["map"] and then["map"].get(name) != now["map"].get(name)
     ]
+    if "personas" in then and then["personas"] != now["personas"]:
+        map_changes.append(("personas", ", ".join(then["personas"]), ", ".join(now["personas"])))
     kinds = []
     for key, _model, fields in CONTENT:
         before = {row["pk"]: row for row in then.get(key, [])}
@@ -162,7 +166,11 @@ def snapshot_restore(
     map_bump_version(journey_map=journey_map, expected_version=expected_version)
     data = snapshot.data
     for name, value in data["map"].items():
-        setattr(journey_map, name, value)
+        if name in MAP_FIELDS:  # an older snapshot's persona_id is read below
+            setattr(journey_map, name, value)
+    personas = _snapshot_personas(data)
+    if personas is not None:
+        map_personas_set_before_save(journey_map=journey_map, personas=personas)
     journey_map._history_user = by
     journey_map._change_reason = f"Restored snapshot “{snapshot.label}”"
     journey_map.save()
@@ -188,6 +196,16 @@ def snapshot_restore(
         child.parent_step_id = steps_of[child.pk]
     JourneyMap.objects.bulk_update(detached, ["parent_step"])
     return safety, journey_map
+
+
+def _snapshot_personas(data: dict) -> list[Persona] | None:
+    """The personas a snapshot names that still exist (a snapshot taken before maps had
+    several holds one ``persona_id``); None when it says nothing about them."""
+    if "personas" in data:
+        return list(Persona.objects.filter(slug__in=data["personas"]))
+    if "persona_id" in data["map"]:
+        return list(Persona.objects.filter(pk=data["map"]["persona_id"]))
+    return None
 
 
 def _restore_rows(model, fields, rows, journey_map, *, by, now) -> None:

@@ -70,7 +70,8 @@ def share_link_for_token(token: str, *, today: dt.date | None = None) -> ShareLi
         return None
     today = today or timezone.localdate()
     return (
-        ShareLink.objects.select_related("map", "map__persona")
+        ShareLink.objects.select_related("map")
+        .prefetch_related("map__personas")
         .filter(
             token_hash=token_hash(token),
             revoked_at__isnull=True,

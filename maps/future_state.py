@@ -58,7 +58,7 @@ def map_draft_variant(
     *, source: JourneyMap, by, state: str, scenario_label: str = "", title: str = ""
 ) -> JourneyMap:
     """A draft future state or scenario of ``source``, owned by ``by``: a sibling of it
-    (same parent, team and persona) with a copy of its stages, steps (same keys), links,
+    (same parent, team and personas) with a copy of its stages, steps (same keys), links,
     pain points, lane items and KPI definitions (same exchange keys, so a comparison
     matches them). Measurements, ratings, research and projects stay with ``source``.
     The caller has checked that ``by`` may see ``source``; ``map_create`` applies the
@@ -86,7 +86,7 @@ def map_draft_variant(
         errors["title"] = f"At most {TITLE_MAX} characters."
     if errors:
         raise ValidationError(errors)
-    source = JourneyMap.objects.select_related("parent", "team", "persona").get(pk=source.pk)
+    source = JourneyMap.objects.select_related("parent", "team").get(pk=source.pk)
     entry = export_document(source, user=by, measurements=False, subtree=False)["maps"][0]
     return map_with_structure(
         entry=entry,
@@ -94,7 +94,7 @@ def map_draft_variant(
         title=title,
         parent=source.parent,
         team=source.team,
-        persona=source.persona,
+        personas=list(source.personas.all()),  # drawn for the same people, all of them
         hidden_lanes=list(source.hidden_lanes or ()),
         state=state,
         state_of=source,

@@ -10,7 +10,7 @@
   sections at all); stages without steps are left out (Mermaid draws nothing for them).
 - every step is a task, in the map's order; its score is the step's emotion moved from
   −2..+2 onto Mermaid's 1..5 (``EMOTION_SCORE``: very negative 1, neutral 3, very
-  positive 5); its actors are the map's persona and the step's channel, when set.
+  positive 5); its actors are the map's personas and the step's channel, when set.
 - Mermaid's journey grammar has no quoting, so names are made safe rather than escaped
   (``_clean``): line breaks and control characters become spaces, ``:`` becomes “∶”
   (U+2236 RATIO), ``#`` becomes “♯” (U+266F), ``;`` becomes “,”, runs of ``%`` become
@@ -71,16 +71,19 @@ def step_score(emotion: int) -> int:
 
 
 def map_to_mermaid(journey_map: JourneyMap) -> str:
-    """The map's Mermaid ``journey`` text (two queries: stages, steps)."""
+    """The map's Mermaid ``journey`` text (two queries: stages, steps; a third for the
+    personas unless prefetched)."""
     stages = {stage.pk: stage for stage in Stage.objects.filter(map=journey_map)}
     steps = list(
         Step.objects.filter(map=journey_map)
         .only("name", "stage_id", "channel", "emotion", "position")
         .order_by("position", "pk")
     )
-    persona = (
-        _clean(journey_map.persona.name, fallback="", actor=True) if journey_map.persona_id else ""
-    )
+    personas = [
+        name
+        for name in (_clean(p.name, fallback="", actor=True) for p in journey_map.personas.all())
+        if name
+    ]
     staged: dict[int, list[Step]] = {pk: [] for pk in stages}
     unstaged: list[Step] = []
     for step in steps:
@@ -101,7 +104,7 @@ def map_to_mermaid(journey_map: JourneyMap) -> str:
             lines.append(f"    section {section}")
             indent = "        "
         for step in section_steps:
-            actors = [persona] if persona else []
+            actors = list(personas)
             if step.channel:
                 actors.append(_clean(step.get_channel_display(), fallback="", actor=True))
             task = f"{indent}{_task_name(step.name)}: {step_score(step.emotion)}"

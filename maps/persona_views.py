@@ -100,7 +100,9 @@ def persona_delete(request: HttpRequest, slug: str) -> HttpResponse:
     if not permissions.can_delete_personas(request.user):
         raise PermissionDenied("Only CX leadership and admins delete personas.")
     personas.persona_delete(persona=persona, by=request.user)
-    messages.success(request, f"Deleted the persona “{persona.name}”; its maps keep existing.")
+    messages.success(
+        request, f"Deleted the persona “{persona.name}”; its maps keep existing without it."
+    )
     return redirect("personas:list")
 
 

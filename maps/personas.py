@@ -27,13 +27,12 @@ class PersonaRow:
 
 def personas_for(user) -> list[PersonaRow]:
     """Every persona with the number of maps the user may see that are drawn for it."""
+    # one row per (map, persona) link: a map drawn for two personas counts under both
+    links = JourneyMap.personas.through.objects.filter(
+        journeymap__in=permissions.visible_maps(user).values("pk")
+    )
     counts = dict(
-        permissions.visible_maps(user)
-        .filter(persona__isnull=False)
-        .order_by()  # the maps' tree ordering would split the groups
-        .values("persona")
-        .annotate(n=Count("pk"))
-        .values_list("persona", "n")
+        links.order_by().values("persona").annotate(n=Count("pk")).values_list("persona", "n")
     )
     return [PersonaRow(p, counts.get(p.pk, 0)) for p in Persona.objects.all()]
 
@@ -51,8 +50,9 @@ def persona_overview(persona: Persona, user) -> PersonaOverview:
     """What concerns a persona, limited to what the user may see: its maps, their
     pain points (worst first) and their KPIs with the latest value. A fixed number of
     queries."""
-    maps_qs: QuerySet[JourneyMap] = permissions.visible_maps(user).filter(persona=persona)
-    maps = list(maps_qs.with_people().order_by("tree_id", "lft"))
+    # one persona: the join through the link table gives each map once
+    maps_qs: QuerySet[JourneyMap] = permissions.visible_maps(user).filter(personas=persona)
+    maps = list(maps_qs.with_people().with_personas().order_by("tree_id", "lft"))
     pains = PainPoint.objects.filter(map__in=maps_qs)
     latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date")
     kpis = list(
@@ -109,7 +109,7 @@ def persona_save(*, persona: Persona, by) -> Persona:
 
 @transaction.atomic
 def persona_delete(*, persona: Persona, by) -> None:
-    """Delete a persona; its maps keep existing, drawn for no persona."""
+    """Delete a persona; its maps keep existing, drawn for their other personas."""
     if not permissions.can_delete_personas(by):
         raise ValidationError("Only CX leadership and admins delete personas.")
     persona._history_user = by

@@ -76,7 +76,7 @@ def page_bands(grid: MapGrid, *, columns: int) -> list[Band]:
 
 def _visible_map(request: HttpRequest, slug: str) -> JourneyMap:
     return permissions.get_map_for_user(
-        request.user, slug, queryset=JourneyMap.objects.with_people()
+        request.user, slug, queryset=JourneyMap.objects.with_people().with_personas()
     )
 
 

@@ -79,7 +79,7 @@ class RepositoryTree:
 
 
 def _annotated_for_tree(maps: QuerySet[JourneyMap]) -> QuerySet[JourneyMap]:
-    return maps.with_people().annotate(
+    return maps.with_people().with_personas().annotate(
         step_count=_count_of(Step),
         pain_point_count=_count_of(PainPoint),
         parent_step_position=F("parent_step__position"),
@@ -329,6 +329,7 @@ class MapGrid:
 def map_for_display(maps: QuerySet[JourneyMap], slug: str) -> JourneyMap | None:
     return (
         maps.with_people()
+        .with_personas()
         .select_related("parent", "parent_step", "parent_step__map")
         .filter(slug=slug)
         .first()

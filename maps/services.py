@@ -133,9 +133,9 @@ def map_create(*, owner, title: str, by=None, slug: str = "", **fields: Any) -> 
     return journey_map
 
 
-def _set_personas_quietly(journey_map: JourneyMap, personas: Any) -> None:
-    """Set the map's personas without a historical row of their own: the save that
-    follows records them together with the other fields (one row per edit)."""
+def map_personas_set_before_save(*, journey_map: JourneyMap, personas: Any) -> None:
+    """Set the map's personas without a historical row of their own: the save that must
+    follow records them together with the other fields (one row per edit)."""
     journey_map.skip_history_when_saving = True
     try:
         journey_map.personas.set(personas)
@@ -168,7 +168,7 @@ def map_update(
     map_bump_version(journey_map=journey_map, expected_version=expected_version)
     _with_history_user(journey_map, by)
     if personas is not None:
-        _set_personas_quietly(journey_map, personas)
+        map_personas_set_before_save(journey_map=journey_map, personas=personas)
     _save_or_refuse(journey_map)
     return journey_map
 

@@ -61,11 +61,12 @@ def build_map_content(journey_map: JourneyMap, *, steps: int = 4, items_per_step
 
 def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[JourneyMap]:
     """``copies`` lifecycle trees (lifecycle → journey → task), each fully populated."""
-    persona = PersonaFactory()
+    personas = [PersonaFactory(), PersonaFactory()]
     roots = []
     for n in range(copies):
+        # drawn for two personas: lists and pages name both without a query per map
         root = JourneyMapFactory(
-            title=f"Customer lifecycle {n}", owner=owner, team=team, persona=persona
+            title=f"Customer lifecycle {n}", owner=owner, team=team, personas=personas
         )
         steps = build_map_content(root)
         journey = JourneyMapFactory(

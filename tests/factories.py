@@ -62,11 +62,17 @@ class PersonaFactory(factory.django.DjangoModelFactory):
 class JourneyMapFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = JourneyMap
+        skip_postgeneration_save = True  # personas are links: the map needs no second save
 
     title = factory.Sequence(lambda n: f"Journey {n:05d}")
     slug = factory.Sequence(lambda n: f"journey-{n}")
     owner = factory.SubFactory(UserFactory)
     status = JourneyMap.Status.PUBLISHED
+
+    @factory.post_generation
+    def personas(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.personas.add(*extracted)
 
 
 class StageFactory(factory.django.DjangoModelFactory):

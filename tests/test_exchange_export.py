@@ -56,12 +56,13 @@ def populated_map(owner, team, *, slug: str = "open-an-account", children: int =
     """A map with every kind of content and every field set, and ``children`` sub-maps
     zooming into its first step, each with content of its own."""
     persona = PersonaFactory(slug=f"{slug}-newcomer", name=f"Newcomer {slug}", description="New")
+    retiree = PersonaFactory(slug=f"{slug}-retiree", name=f"Retiree {slug}")
     root = JourneyMapFactory(
         title=f"Open an account {slug}",
         slug=slug,
         owner=owner,
         team=team,
-        persona=persona,
+        personas=[retiree, persona],
         summary="From first visit to first payment.",
         hidden_lanes=["ideas"],
         last_reviewed_at=timezone.now() - dt.timedelta(days=3),
@@ -232,7 +233,7 @@ def test_every_field_of_every_kind_is_in_the_export_of_a_fully_populated_map(
     document = export_document(root, user=admin_user)
 
     entry = document["maps"][0]
-    assert fields_of(MAP_PART) <= set(entry)
+    assert fields_of(MAP_PART) | set(MAP_PART.m2m) <= set(entry)
     assert {kind.key for kind in CONTENT_KINDS} <= set(entry)
     for part in CONTENT_PARTS:  # the registry's kinds, each with its every field
         assert entry[part.name], part.name
@@ -257,7 +258,8 @@ def test_the_export_names_rows_by_keys_and_people_by_username_never_by_id(owner,
     document = export_document(root, user=admin_user)
     entry, child = document["maps"]
     assert entry["owner"] == "olivia" and entry["team"] == team.name
-    assert entry["persona"] == "open-an-account-newcomer"
+    assert entry["personas"] == ["open-an-account-newcomer", "open-an-account-retiree"]
+    assert child["personas"] == []
     assert child["parent"] == "open-an-account" and child["parent_step"] == "fill-form"
     assert entry["steps"][0]["stage"] == entry["stages"][0]["key"]
     assert entry["links"][0]["from_step"] == "sign" and entry["links"][0]["to_step"] == "fill-form"

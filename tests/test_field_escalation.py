@@ -104,7 +104,7 @@ MAP_CASES = {
     "title": (lambda w: "Open a current account", lambda m: m.title, MAP_EDITORS),
     "slug": (lambda w: "open-current-account", lambda m: m.slug, MAP_EDITORS),
     "summary": (lambda w: "From interest to first use.", lambda m: m.summary, MAP_EDITORS),
-    "persona": (lambda w: "saver", lambda m: m.persona and m.persona.slug, MAP_EDITORS),
+    "personas": (lambda w: ["saver"], lambda m: [p.slug for p in m.personas.all()], MAP_EDITORS),
     "parent_step": (lambda w: w["step_2"].pk, lambda m: m.parent_step_id, MAP_EDITORS),
     "review_every_days": (lambda w: 30, lambda m: m.review_every_days, MAP_EDITORS),
     "vision": (lambda w: "Effortless banking", lambda m: m.vision, MAP_EDITORS),

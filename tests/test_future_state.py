@@ -20,6 +20,7 @@ from tests.factories import (
     LaneItemFactory,
     MeasurementFactory,
     PainPointFactory,
+    PersonaFactory,
     StageFactory,
     StepFactory,
     StepLinkFactory,
@@ -93,12 +94,17 @@ def test_an_owner_drafts_a_future_state_that_copies_the_structure_beside_the_map
     assert draft.history.first().history_user == owner
 
 
-def test_a_scenario_carries_its_label_in_its_title_and_keeps_the_persona(journey, owner):
+def test_a_scenario_carries_its_label_in_its_title_and_keeps_every_persona(journey, owner):
+    journey.personas.add(
+        PersonaFactory(name="Retiree", slug="retiree"), PersonaFactory(name="Student", slug="st")
+    )
     draft = map_draft_variant(
         source=journey, by=owner, state="scenario", scenario_label="Branch visitors"
     )
     assert draft.title == "Open an account (scenario: Branch visitors)"
     assert (draft.state, draft.scenario_label) == ("scenario", "Branch visitors")
+    assert [p.slug for p in draft.personas.all()] == ["retiree", "st"]
+    assert [p.slug for p in journey.personas.all()] == ["retiree", "st"]  # today's keeps them
 
 
 @pytest.mark.parametrize(

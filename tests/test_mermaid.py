@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from maps.mermaid import EMOTION_SCORE, map_to_mermaid, step_score
+from maps.models import JourneyMap
 from tests.builders import build_map_content
 from tests.factories import JourneyMapFactory, PersonaFactory, StageFactory, StepFactory
 
@@ -24,9 +25,7 @@ BREAKERS = re.compile(r"[#;\n]|%%")
 
 @pytest.fixture
 def onboarding(team_map):
-    persona = PersonaFactory(name="Young professional", slug="young-professional")
-    team_map.persona = persona
-    team_map.save()
+    team_map.personas.add(PersonaFactory(name="Young professional", slug="young-professional"))
     apply, verify = (
         StageFactory(map=team_map, name="Apply", position=0),
         StageFactory(map=team_map, name="Verify", position=1),
@@ -51,6 +50,14 @@ def test_the_text_has_the_title_a_section_per_stage_and_a_task_per_step(onboardi
         "    section Unstaged\n"
         "        Get a welcome letter: 5: Young professional, Letter\n"
     )
+
+
+def test_every_persona_of_the_map_is_an_actor_of_each_step(onboarding):
+    onboarding.personas.add(PersonaFactory(name="Retiree", slug="retiree"))
+
+    text = map_to_mermaid(JourneyMap.objects.get(pk=onboarding.pk))
+
+    assert "        Choose a plan: 3: Retiree, Young professional, Web\n" in text
 
 
 def test_emotion_maps_onto_mermaids_one_to_five_with_neutral_in_the_middle():
@@ -92,9 +99,7 @@ HOSTILE = [
 def test_names_that_would_break_mermaids_grammar_are_made_safe(team_map):
     team_map.title = "Map: #1; the\nbest"
     team_map.save()
-    persona = PersonaFactory(name="Pat, the: #admin;", slug="pat")
-    team_map.persona = persona
-    team_map.save()
+    team_map.personas.add(PersonaFactory(name="Pat, the: #admin;", slug="pat"))
     stage = StageFactory(map=team_map, name="Stage: one; #1\nnext")
     for i, name in enumerate(HOSTILE):
         StepFactory(map=team_map, stage=stage, name=name, position=i, channel="email")
@@ -199,7 +204,7 @@ def _queries(client, url: str) -> int:
 
 
 def test_the_export_runs_the_same_queries_for_ten_times_the_steps(client, owner, team):
-    # session + user, the map (with owner, team, persona), visibility, stages, steps
+    # session + user, the map (with owner, team), its personas, visibility, stages, steps
     small = JourneyMapFactory(slug="small", owner=owner, team=team)
     big = JourneyMapFactory(slug="big", owner=owner, team=team)
     build_map_content(small, steps=3)

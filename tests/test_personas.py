@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def young_pro(team_map, draft_map):
     """A persona of olivia's team map and of omar's hidden draft."""
     persona = PersonaFactory(name="Young professional", slug="young-professional")
-    JourneyMap.objects.filter(pk__in=[team_map.pk, draft_map.pk]).update(persona=persona)
+    persona.maps.add(team_map, draft_map)
     PainPointFactory(map=team_map, title="Too many forms", severity=5, frequency=4)
     PainPointFactory(map=team_map, title="Slow reply", severity=2, frequency=2)
     PainPointFactory(map=draft_map, title="Hidden complaint", severity=5, frequency=5)
@@ -93,9 +93,10 @@ def test_someone_who_owns_no_map_may_read_but_not_curate(client, team_member, yo
     assert client.post("/personas/young-professional/edit/", {"name": "X"}).status_code == 403
 
 
-def test_only_leadership_deletes_and_the_maps_stay_drawn_for_no_persona(
+def test_only_leadership_deletes_and_the_maps_keep_their_other_personas(
     client, owner, leader, young_pro, team_map
 ):
+    team_map.personas.add(PersonaFactory(name="Retiree", slug="retiree"))
     client.force_login(owner)
     assert client.post("/personas/young-professional/delete/").status_code == 403
     client.force_login(leader)
@@ -103,8 +104,24 @@ def test_only_leadership_deletes_and_the_maps_stay_drawn_for_no_persona(
     response = client.post("/personas/young-professional/delete/")
 
     assert response["Location"] == "/personas/"
-    team_map.refresh_from_db()
-    assert team_map.persona is None
+    assert [p.slug for p in JourneyMap.objects.get(pk=team_map.pk).personas.all()] == ["retiree"]
+
+
+def test_a_map_drawn_for_two_personas_counts_under_both(client, viewer, young_pro, team_map):
+    retiree = PersonaFactory(name="Retiree", slug="retiree")
+    team_map.personas.add(retiree)
+    client.force_login(viewer)
+
+    listing = client.get("/personas/").text
+    rows = {
+        slug: listing.split(f'href="/personas/{slug}/"')[1].split("</tr>")[0]
+        for slug in ("young-professional", "retiree")
+    }
+
+    # vic sees the team map only (omar's draft, also the young professional's, is hidden)
+    assert all('<td class="num">1</td>' in row for row in rows.values())
+    for slug in ("young-professional", "retiree"):
+        assert "Open an account" in client.get(f"/personas/{slug}/").text
 
 
 def test_the_pages_query_count_holds_with_ten_times_the_data(
@@ -114,7 +131,11 @@ def test_the_pages_query_count_holds_with_ten_times_the_data(
 
     def grow(n: int) -> None:
         for _ in range(n):
-            journey = JourneyMapFactory(owner=owner, persona=persona, status="published")
+            # each also drawn for a persona of its own: the second persona's row must
+            # not cost a query per map
+            journey = JourneyMapFactory(
+                owner=owner, personas=[persona, PersonaFactory()], status="published"
+            )
             PainPointFactory.create_batch(3, map=journey)
             MeasurementFactory(kpi=KPIFactory(map=journey))
 

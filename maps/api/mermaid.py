@@ -30,7 +30,7 @@ class MapMermaidExportView(APIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         journey_map = (
-            permissions.visible_maps(request.user, JourneyMap.objects.with_people())
+            permissions.visible_maps(request.user, JourneyMap.objects.with_people().with_personas())
             .filter(pk=pk)
             .first()
         )

@@ -236,7 +236,7 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
             raise django_validation(exc) from exc
 
     def _current(self, journey_map: JourneyMap) -> dict:
-        fresh = JourneyMap.objects.with_people().get(pk=journey_map.pk)
+        fresh = JourneyMap.objects.with_people().with_personas().get(pk=journey_map.pk)
         return s.JourneyMapSerializer(fresh, context=self.get_serializer_context()).data
 
     @extend_schema(responses=s.MapTreeSerializer(many=True), filters=False)

@@ -174,6 +174,8 @@ def export_document(
         state_of_slugs = dict(named.values_list("pk", "slug"))
     map_rows = [_map_row(m) for m in ordered]
     refs.want(MAP_PART, map_rows)
+    map_personas = _m2m(JourneyMap, "personas", {"pk__in": map_ids})
+    refs.wanted[Persona].update(persona for _, persona in map_personas)
 
     # content of every kind, by map
     content: dict[str, list[dict]] = {}
@@ -247,6 +249,7 @@ def export_document(
             grouped[owner].append(other)
         return grouped
 
+    personas_of = by_owner(map_personas)
     quote_links = {name: by_owner(links) for name, links in quote_links.items()}
     source_links = {name: by_owner(links) for name, links in source_links.items()}
 
@@ -293,6 +296,7 @@ def export_document(
             entry["parent"] = entry["parent_step"] = None
         if journey_map.state_of_id in state_of_slugs:
             entry["state_of"] = state_of_slugs[journey_map.state_of_id]
+        entry["personas"] = linked(personas_of, journey_map.pk, Persona)
         for part in CONTENT_PARTS:
             entry[part.name] = _sorted(part, by_map[journey_map.pk][part.name])
         entry["research"] = _sorted(SOURCE_PART, by_map[journey_map.pk]["research"])

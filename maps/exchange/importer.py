@@ -339,6 +339,10 @@ class _Importer:
                 value = data.get(json_name(attname))
                 if target in (User, Group, Persona) and isinstance(value, str):
                     names[target].add(value)
+        for entry in doc["maps"]:  # a map's personas: slugs of the document's or here
+            names[Persona].update(s for s in entry.get("personas", ()) if isinstance(s, str))
+            if isinstance(entry.get("persona"), str):  # the older single form
+                names[Persona].add(entry["persona"])
         self.users = {
             u.get_username(): u
             for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names[User]})
@@ -353,6 +357,9 @@ class _Importer:
         self.tag_resolver.resolve()
         self.current_m2m: dict[tuple[type, str], dict[int, set]] = {}
         project_ids = [p.pk for p in existing["projects"]]
+        self.current_m2m[(JourneyMap, "personas")] = (
+            _current_links(JourneyMap, "personas", {"pk__in": ids}) if ids else {}
+        )
         for name, part, owners in (
             ("lane_items", BY_NAME["lane_items"], {"map_id__in": ids}),
             ("kpis", BY_NAME["kpis"], {"map_id__in": ids}),
@@ -555,6 +562,10 @@ class _Importer:
             if not row.new:
                 values.pop("slug", None)
             self.apply_values(row, values)
+            if "persona" in row.data:
+                self.older_persona(row)
+            if "personas" in row.data:  # the document's personas are matched already
+                self.wanted_links(row, "personas")
         for name in (
             "personas",
             *(p.name for p in CONTENT_PARTS),
@@ -571,6 +582,17 @@ class _Importer:
                 for m2m in row.part.m2m:
                     if m2m in row.data:
                         self.wanted_links(row, m2m)
+
+    def older_persona(self, row: _Row) -> None:
+        """A map of a file written when maps had one persona (``"persona": slug or
+        null``): read as ``personas`` with that one, or none."""
+        raw, path = row.data["persona"], (*row.path, "persona")
+        if "personas" in row.data:
+            self.problem(path, "give personas (a list) only: persona is its older single form")
+            return
+        if raw is not None and self.ref(Persona, raw, row, path) is _BAD:
+            return
+        row.data = {**row.data, "personas": [] if raw is None else [raw]}
 
     def attach(self, row: _Row) -> None:
         """A new row's place: its map, KPI or research source."""
@@ -601,11 +623,17 @@ class _Importer:
                         (*path, n, "map"), f"no map of this document has the slug {describe(slug)}"
                     )
                     continue
-            elif target is JourneyMap:
+            elif target in (JourneyMap, Persona):
                 slug, key, where = item, None, (*path, n)
             else:
                 slug, key, where = row.slug, item, (*path, n)
-            if target is JourneyMap:
+            if target is Persona:  # a part of the document, or a persona here
+                obj = self.index[("", "personas")].get((slug,)) or self.personas.get(slug)
+                missing = (
+                    "no persona of the document or of this repository has the slug "
+                    f"{describe(slug)}"
+                )
+            elif target is JourneyMap:
                 obj = self.maps.get(slug)
                 missing = f"no map of this document has the slug {describe(slug)}"
             else:
@@ -676,7 +704,11 @@ class _Importer:
                     f"the map “{slug}” is under another map here, and an import does not move "
                     "maps: move it first, or import under its current parent",
                 )
-            changes = {n: getattr(obj, n) for n in row.changed if n in MAP_RULED}
+            changes = {
+                n: row.m2m[n] if n in row.m2m else getattr(obj, n)
+                for n in row.changed
+                if n in MAP_RULED
+            }
             for name, message in change_denials(by, row.stored, changes).items():
                 self.problem((*row.path, name), message, denied=True)
 
@@ -959,12 +991,14 @@ class _Importer:
                 later.append(row)
             else:
                 row.obj.state_of = row.state_of
+        # saved without history: theirs is written with the others (``_history``), after
+        # their personas, state_of and parent_step are in place
         for row in new_maps:
             row.obj.parent = row.parent
             row.obj.parent_step = None
-            self._saved_by(row.obj).save()
+            self._saved_quietly(row.obj)
         for row in changed_maps:
-            self._saved_by(row.obj).save()
+            self._saved_quietly(row.obj)
         for row in later:
             row.obj.state_of = row.state_of
         if later:
@@ -993,11 +1027,13 @@ class _Importer:
             for key, label in self.vocabulary_changes.items():
                 VocabularyTerm.objects.update_or_create(key=key, defaults={"label": label})
 
-    def _saved_by(self, obj: models.Model) -> models.Model:
-        if getattr(self.by, "pk", None):
-            obj._history_user = self.by
-        obj._change_reason = CHANGE_REASON
-        return obj
+    @staticmethod
+    def _saved_quietly(obj: models.Model) -> None:
+        obj.skip_history_when_saving = True
+        try:
+            obj.save()
+        finally:
+            del obj.skip_history_when_saving
 
     def _bulk(self, name: str) -> None:
         rows = self.rows[name]
@@ -1016,7 +1052,7 @@ class _Importer:
     def _write_links(self) -> None:
         """Many-to-many links the document replaces, one delete and one insert per kind."""
         by_kind: dict[tuple[type, str], list[_Row]] = defaultdict(list)
-        for rows in self.rows.values():
+        for rows in [list(self.map_rows.values()), *self.rows.values()]:
             for row in rows:
                 for m2m in row.m2m_changed:
                     by_kind[(row.part.model, m2m)].append(row)
@@ -1050,8 +1086,8 @@ class _Importer:
 
     def _history(self) -> None:
         """History rows of everything written in bulk, with their m2m links, naming the
-        importer and the import (maps saved one by one have theirs already)."""
-        for rows in self.rows.values():
+        importer and the import."""
+        for rows in [list(self.map_rows.values()), *self.rows.values()]:
             if not rows:
                 continue
             model = rows[0].part.model
@@ -1128,6 +1164,9 @@ def _current_links(model: type[models.Model], m2m: str, owners: dict) -> dict[in
     elif field_.related_model is JourneyMap:
         for owner, other in qs.values_list(f"{source}_id", f"{target}_id"):
             found[owner].add((other, other))
+    elif field_.related_model is Persona:  # in no map
+        for owner, other in qs.values_list(f"{source}_id", f"{target}_id"):
+            found[owner].add((other, None))
     else:
         for owner, other, map_id in qs.values_list(
             f"{source}_id", f"{target}_id", f"{target}__map_id"

@@ -188,7 +188,21 @@ def document_schema() -> dict[str, Any]:
             "attachments": _list("attachment"),
         },
     )
-    map_extra = {part.name: _list(part.name) for part in CONTENT_PARTS}
+    map_extra: dict[str, Any] = {
+        "personas": {
+            "type": "array",
+            "items": {"type": "string", "pattern": SLUG_PATTERN},
+            "description": "Slugs of the personas whose journey this is (any number).",
+        },
+        # files written before maps had several personas: still read (docs/exchange.md)
+        "persona": {
+            "type": ["string", "null"],
+            "pattern": SLUG_PATTERN,
+            "deprecated": True,
+            "description": "The older single persona: read as personas [slug] (null: none).",
+        },
+    }
+    map_extra |= {part.name: _list(part.name) for part in CONTENT_PARTS}
     map_extra["research"] = _list("research")
     defs["map"] = part_schema(MAP_PART, map_extra)
     defs["map"]["properties"]["slug"]["pattern"] = SLUG_PATTERN
@@ -237,6 +251,18 @@ def document_schema() -> dict[str, Any]:
 FIELDS_BEGIN = "<!-- fields: written by manage.py export_maps --write-schema -->"
 FIELDS_END = "<!-- /fields -->"
 EXTRA_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "map": [
+        (
+            "personas",
+            "slugs of the personas whose journey this is (in the document's personas or "
+            "already here); absent: left as they are",
+        ),
+        (
+            "persona",
+            "deprecated, from files written when a map had one persona: a slug (or null), "
+            "read as personas with that one (or none); not together with personas",
+        ),
+    ],
     "lane_items": [("tags", "list of tags (see Tags)")],
     "kpis": [
         ("tags", "list of tags (see Tags)"),

@@ -90,7 +90,10 @@ class Part:
     model: type[models.Model]
     parent: str | None  # the attname pointing at the row it is nested in ("map_id")
     identity: tuple[str, ...]  # json names naming a row within its parent
-    m2m: tuple[str, ...] = ()  # many-to-many fields carried as lists of keys
+    # many-to-many fields carried as lists of keys: of rows of the same map, of maps of
+    # the document, or of the document's own parts (a map's personas, by slug: in the
+    # document's ``personas`` or already here)
+    m2m: tuple[str, ...] = ()
     excluded: dict[str, str] = field(default_factory=dict)
     noun: str = ""
     export_only: bool = False  # attachments: described, never imported
@@ -137,7 +140,15 @@ def _content_part(kind: ContentKind) -> Part:
 
 #: map content: the registry's kinds, in its dependency order
 CONTENT_PARTS: tuple[Part, ...] = tuple(_content_part(kind) for kind in CONTENT_KINDS)
-MAP_PART = Part("maps", JourneyMap, None, ("slug",), excluded=MAP_NOT_EXCHANGED, noun="map")
+MAP_PART = Part(
+    "maps",
+    JourneyMap,
+    None,
+    ("slug",),
+    m2m=("personas",),
+    excluded=MAP_NOT_EXCHANGED,
+    noun="map",
+)
 PERSONA_PART = Part("personas", Persona, None, ("slug",), noun="persona")
 MEASUREMENT_PART = Part("measurements", Measurement, "kpi_id", ("date",), noun="measurement")
 OBSERVATION_PART = Part(

@@ -45,7 +45,11 @@ class JourneyMapQuerySet(TreeQuerySet):
         return self.filter(status=JourneyMap.Status.PUBLISHED)
 
     def with_people(self) -> JourneyMapQuerySet:
-        return self.select_related("owner", "team").prefetch_related("personas")
+        return self.select_related("owner", "team")
+
+    def with_personas(self) -> JourneyMapQuerySet:
+        """For pages that name a map's personas: one query for the whole list."""
+        return self.prefetch_related("personas")
 
 
 class JourneyMapManager(TreeManager.from_queryset(JourneyMapQuerySet)):  # type: ignore[misc]
