@@ -32,9 +32,44 @@
       head.appendChild(link);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { addStepLinks(document); });
+  // Every card too (pain points, insights and the other lane items, KPIs, projects): its
+  // kind and id from what the card already carries (the edit link for editors, data-id
+  // and the lane for readers, the project's link), so the page gains no bytes per card.
+  var LANE_KINDS = {
+    customer_pain_points: "painpoint", employee_pain_points: "painpoint", insights: "laneitem",
+    opportunities: "laneitem", research: "laneitem", ideas: "laneitem", kpis: "kpi",
+  };
+  function targetOf(card) {
+    var edit = card.querySelector(".card-actions a[data-panel]");
+    var match = edit && /(?:^|\/)edit\/(painpoint|laneitem|kpi)\/(\d+)\//.exec(edit.getAttribute("href"));
+    if (match) return match[1] + "/" + match[2];
+    var project = card.classList.contains("project-card") && card.querySelector("h3 a");
+    match = project && /\/projects\/(\d+)\//.exec(project.getAttribute("href"));
+    if (match) return "project/" + match[1];
+    var lane = /(?:^| )lane-(\w+)/.exec(card.closest("tr").className);
+    var kind = lane && LANE_KINDS[lane[1]];
+    return kind && card.dataset.id ? kind + "/" + card.dataset.id : null;
+  }
+  function addCardLinks(root) {
+    if (!dialog()) return;
+    root.querySelectorAll("#map-grid tr.lane article.card-item").forEach(function (card) {
+      if (card.querySelector("a[data-comments]")) return;
+      var target = targetOf(card);
+      if (!target) return;
+      var heading = card.querySelector("h3");
+      var link = document.createElement("a");
+      link.className = "comment-count";
+      link.href = "comments/on/" + target + "/";
+      link.setAttribute("data-comments", "");
+      link.setAttribute("aria-label", "Comment on " + (heading ? heading.textContent.trim() : "this card"));
+      link.textContent = "💬";
+      (card.querySelector(".card-actions") || card).appendChild(link);
+    });
+  }
+  function addLinks() { addStepLinks(document); addCardLinks(document); }
+  document.addEventListener("DOMContentLoaded", addLinks);
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id === "map-grid" || event.detail.elt.id === "map-grid") addStepLinks(document);
+    if (event.detail.target.id === "map-grid" || event.detail.elt.id === "map-grid") addLinks();
   });
   // a card's "💬 n" link: its threads in the dialog (a plain page without htmx)
   document.addEventListener("click", function (event) {
