@@ -24,25 +24,32 @@ def home(request: HttpRequest) -> HttpResponse:
     leadership = permissions.is_leadership(user)
     visible = permissions.visible_maps(user)
     scope = visible if leadership else visible.filter(owner=user)
-    # Underperformers: leadership across the organisation, everyone else across what they
-    # may see (the maps they work with are often other people's).
-    due = list(reviews.maps_due(scope, within_days=reviews.DUE_SOON_DAYS)[: LIST_LIMIT * 2])
-    unaddressed = reviews.worst_first(reviews.pain_points_without_project(scope), limit=LIST_LIMIT)
-    missing, missing_count = reviews.kpis_missing(scope, limit=LIST_LIMIT)
-    context = {
+    context: dict = {
         "leadership": leadership,
         "owns_maps": leadership or scope.exists(),
-        "due": due,
-        "overdue_count": sum(1 for m in due if m.is_review_due),
-        "unaddressed": unaddressed,
-        "unaddressed_count": reviews.pain_points_without_project_count(scope),
-        # "Start a project" from a pain point: only for those who may create projects
-        "may_start_project": bool(unaddressed) and permissions.can_create_project(user),
-        "missing": missing,
-        "missing_count": missing_count,
-        "handed_over": list(reviews.maps_handed_to(user)[:LIST_LIMIT]),
-        "owner_shares": reviews.overdue_share_by_owner(visible) if leadership else [],
+        # Underperformers: leadership across the organisation, everyone else across what
+        # they may see (the maps they work with are often other people's).
         "health": reviews.underperformers(visible),
+        "owner_shares": reviews.overdue_share_by_owner(visible) if leadership else [],
+    }
+    if context["owns_maps"]:  # the lists of one's own maps (none: the page says so)
+        due = list(reviews.maps_due(scope, within_days=reviews.DUE_SOON_DAYS)[: LIST_LIMIT * 2])
+        unaddressed = reviews.worst_first(
+            reviews.pain_points_without_project(scope), limit=LIST_LIMIT
+        )
+        missing, missing_count = reviews.kpis_missing(scope, limit=LIST_LIMIT)
+        context |= {
+            "due": due,
+            "overdue_count": sum(1 for m in due if m.is_review_due),
+            "unaddressed": unaddressed,
+            "unaddressed_count": reviews.pain_points_without_project_count(scope),
+            # "Start a project" from a pain point: only for those who may create projects
+            "may_start_project": bool(unaddressed) and permissions.can_create_project(user),
+            "missing": missing,
+            "missing_count": missing_count,
+            "handed_over": list(reviews.maps_handed_to(user)[:LIST_LIMIT]),
+        }
+    context |= {
         "due_soon_days": reviews.DUE_SOON_DAYS,
         "kpi_period_days": reviews.KPI_PERIOD_DAYS,
         **comments.home_context(user),  # "Mentions": one query
