@@ -154,6 +154,25 @@ class TestPriorityIndex:
         assert ranked().best is None
 
 
+class TestManyProjects:
+    def test_links_read_whole_give_what_links_read_by_id_give(self, example, monkeypatch):
+        # above LINKS_BY_ID_MAX projects, every link is read and the others' dropped: P1's
+        # map, step and pain point must not reach the filtered view without P1
+        def seen():
+            portfolio = prioritisation.portfolio_rank(
+                projects=CXProject.objects.exclude(title="P1")
+            )
+            return [(p.title, p.score, p.maps, p.steps, p.pain_points) for p in portfolio.projects]
+
+        by_id = seen()
+        monkeypatch.setattr(prioritisation, "LINKS_BY_ID_MAX", 0)
+        assert seen() == by_id
+        assert [row[0] for row in by_id] == ["P2", "P3"]
+        assert [m.title for m in by_id[0][2]] == ["B"] and by_id[0][3:] == ([], [])
+        full = prioritisation.portfolio_rank(projects=CXProject.objects.all()).projects
+        assert [(s.name, p.title) for p in full for s in p.steps] == [("Apply", "P1")]
+
+
 class TestEffortAxis:
     def test_close_efforts_keep_a_linear_axis_from_zero(self):
         # 2 to 8 person-weeks: 8 × 1.1 = 8.8, rounded up to 9

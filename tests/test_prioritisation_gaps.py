@@ -9,7 +9,7 @@ import pytest
 
 from governance import permissions, prioritisation, scoring
 from governance.models import ScorecardWeights
-from maps.models import KPI, CXProject, PainPoint, Perspective
+from maps.models import KPI, CXProject, JourneyMap, PainPoint, Perspective
 from tests.factories import (
     CXProjectFactory,
     JourneyMapFactory,
@@ -164,6 +164,64 @@ class TestUnaddressedPainPoints:
                 pain_points=PainPoint.objects.all(), health={}
             )
         assert [g.title for g in found] == [f"Worst {i:02d}" for i in range(25)]
+
+
+class TestManyWorstPainPoints:
+    """Where many pain points are at their worst (5×5), those on the maps with the
+    largest gaps are read first; the rest only when they can still make the list."""
+
+    @pytest.fixture
+    def dense(self, owner, monkeypatch):
+        monkeypatch.setattr(prioritisation, "TOP_GAP_MAPS", 2)
+        maps = []
+        for i, health in enumerate([10, 20, 30, 40, 60, 60]):
+            m = JourneyMapFactory(owner=owner, title=f"M{i}")
+            with_health(m, health)
+            maps.append(m)
+            PainPoint.objects.bulk_create(
+                [PainPoint(map=m, title=f"W{i}-{n}", severity=5, frequency=5) for n in range(10)]
+                + [PainPoint(map=m, title=f"S{i}-{n}", severity=5, frequency=4) for n in range(3)]
+            )
+        unscored = JourneyMapFactory(owner=owner, title="Unscored")
+        PainPointFactory(map=unscored, title="Plain worst", severity=5, frequency=5)
+        return maps
+
+    def health(self):
+        return scoring.health_values(JourneyMap.objects.values_list("pk", flat=True))
+
+    def test_the_two_largest_gaps_fill_a_short_list_in_one_query(
+        self, dense, django_assert_num_queries
+    ):
+        health = self.health()
+        # M0 (gap 0.9) gives 10 at 25 × 1.9 = 47.5; M1 (gap 0.8) 45; the 12th is 45, above
+        # what M2's worst reach (25 × 1.7 = 42.5) and what a 5×4 anywhere reaches (20 × 1.9)
+        with django_assert_num_queries(1):
+            found = fast(PainPoint.objects.all(), limit=12, health=health)
+        assert found == loaded_and_sorted(PainPoint.objects.all(), limit=12)
+        assert [round(p, 1) for _, p in found] == [47.5] * 10 + [45.0] * 2
+
+    @pytest.mark.parametrize("limit", [1, 10, 20, 21, 25, 45, 60, 80])
+    def test_any_cut_matches_loading_and_sorting_everything(self, dense, limit):
+        health = self.health()
+        assert fast(PainPoint.objects.all(), limit=limit, health=health) == (
+            loaded_and_sorted(PainPoint.objects.all(), limit=limit)
+        )
+
+    def test_a_tie_with_the_next_map_reads_every_worst_one(self, owner, monkeypatch):
+        # X and Y have the same gap (0.8); X is read first (one map), but its cut (45)
+        # equals what Y's worst reach, and Y's titles come first: Y's must win
+        monkeypatch.setattr(prioritisation, "TOP_GAP_MAPS", 1)
+        x = JourneyMapFactory(owner=owner, title="X")
+        y = JourneyMapFactory(owner=owner, title="Y")
+        for m, prefix in ((x, "Z"), (y, "A")):
+            with_health(m, 20)
+            PainPoint.objects.bulk_create(
+                [PainPoint(map=m, title=f"{prefix}{n}", severity=5, frequency=5) for n in range(10)]
+            )
+        health = scoring.health_values([x.pk, y.pk])
+        found = fast(PainPoint.objects.all(), limit=10, health=health)
+        assert found == loaded_and_sorted(PainPoint.objects.all(), limit=10)
+        assert [t for t, _ in found] == [f"A{n}" for n in range(10)]
 
 
 class TestHealthValues:
