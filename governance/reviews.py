@@ -7,13 +7,13 @@ filter. Editing content does not count as a review: only ``map_mark_reviewed`` d
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import reduce
 
 from django.db import transaction
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     Exists,
     F,
@@ -21,8 +21,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
     Window,
 )
 from django.utils import timezone
@@ -242,33 +240,19 @@ def underperformers(
     previous = ScorecardSnapshot.objects.filter(
         map=OuterRef("map"), date__lte=last_month_end, health__isnull=False
     ).order_by("-date")
-    scored = sum(
-        (
-            Case(When(**{f"{key}__isnull": False}, then=Value(1)), default=Value(0))
-            for key in counting
-        ),
-        start=Value(0),
-    )
-    current = (
-        ScorecardSnapshot.objects.filter(
-            map__in=maps.values("pk"), date=latest_day, health__isnull=False
-        )
-        .annotate(scored_quadrants=scored)
-        .annotate(
-            partly=Case(
-                When(scored_quadrants__lt=len(counting), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
-        .select_related("map", "map__owner")
-    )
+    # fully scored: every quadrant that counts has a score (plain IS NULL tests: cheaper
+    # to build and run than counting the scored quadrants in SQL)
+    full = Q(**{f"{key}__isnull": False for key in counting})
+    partly = reduce(operator.or_, (Q(**{f"{key}__isnull": True}) for key in counting))
+    current = ScorecardSnapshot.objects.filter(
+        map__in=maps.values("pk"), date=latest_day, health__isnull=False
+    ).select_related("map", "map__owner")
     # each lowest list a top-N sort of its own: a window ranking both groups in one
     # query sorts every map's snapshot in full, ten times the SQL at 10,000 maps
     lowest_first = ("health", "map__title", "pk")
     ranked = [
-        *current.filter(partly=False).order_by(*lowest_first)[:limit],
-        *current.filter(partly=True).order_by(*lowest_first)[:limit],
+        *current.filter(full).order_by(*lowest_first)[:limit],
+        *current.filter(partly).order_by(*lowest_first)[:limit],
     ]
     if not ranked:  # none of the maps has a snapshot of that day: nothing to show
         return {"lowest": [], "partial": [], "dropped": [], "as_of": None}
@@ -282,8 +266,8 @@ def underperformers(
         snapshot.status = health_status(snapshot.health)
         snapshot.coverage = coverage_of(snapshot, weight_map)
     return {
-        "lowest": [s for s in ranked if not s.partly],
-        "partial": [s for s in ranked if s.partly],
+        "lowest": [s for s in ranked if s.coverage.full],
+        "partial": [s for s in ranked if not s.coverage.full],
         "dropped": dropped,
         "as_of": latest_day,
     }
