@@ -208,6 +208,32 @@ class TestWithoutJavaScript:
         assert response.status_code == 302 and not PainPoint.objects.filter(pk=pain.pk).exists()
 
 
+class TestStepAndCardControls:
+    def test_the_zoom_button_says_what_it_does(self, olivia, team_map):
+        build_map_content(team_map, steps=2, items_per_step=0)
+        page = olivia.get(team_map.get_absolute_url()).text
+        assert page.count("⊕ Sub-map</a>") == 2  # visible, not only an aria-label
+
+    def test_stage_headers_name_their_stage_for_the_drop(self, olivia, team_map):
+        build_map_content(team_map, steps=4, items_per_step=0)
+        page = olivia.get(team_map.get_absolute_url()).text
+        for stage in Stage.objects.filter(map=team_map):
+            assert f'class="stage-head" data-stage="{stage.pk}">{stage.name}</th>' in page
+
+    def test_readers_cards_carry_their_id_for_the_comment_link_and_editors_do_not(
+        self, client, olivia, team_map, viewer
+    ):
+        build_map_content(team_map, steps=2, items_per_step=1)
+        pain = PainPoint.objects.filter(map=team_map, step__isnull=False).first()
+        # editors: comments.js reads the id from the card's edit link (the page's weight)
+        card = f'data-id="{pain.pk}"><h3>{pain.title}</h3>'
+        assert card not in grid_of(olivia.get(team_map.get_absolute_url()).text)
+        client.force_login(viewer)
+        page = grid_of(client.get(team_map.get_absolute_url()).text)
+        assert card in page
+        assert "data-stage" not in page  # only editors drag
+
+
 def test_names_are_escaped_in_the_grid_and_on_paper(olivia, team_map):
     hostile = '<img src=x onerror="alert(1)">'
     build_map_content(team_map, steps=2, items_per_step=1)

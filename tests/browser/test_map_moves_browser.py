@@ -55,8 +55,15 @@ def drag(page, source, target, *, dx: float = 0):
     page.mouse.up()
 
 
+def console_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return errors
+
+
 def test_a_step_dragged_onto_another_stage_lands_there(sign_in, live_server, staged, screenshot):
     page = sign_in("olivia")
+    errors = console_errors(page)
     page.goto(f"{live_server.url}{staged['map'].get_absolute_url()}")
     expect(page.locator("th.stage-head")).to_have_count(2)
     handle = page.locator(f"#step-{staged['a1'].pk} .drag-handle")
@@ -66,6 +73,15 @@ def test_a_step_dragged_onto_another_stage_lands_there(sign_in, live_server, sta
     assert layout(staged["map"])[0] == ("Apply", "a2")
     assert ("Use", "a1") in layout(staged["map"])
     screenshot(page, "map-step-dragged-across-stages")
+    # and back onto a2, Apply's only step: dropped under Apply's header, it joins Apply
+    drag(
+        page,
+        page.locator(f"#step-{staged['a1'].pk} .drag-handle"),
+        page.locator(f"#step-{staged['a2'].pk}"),
+    )
+    expect(page.locator("#editor-status")).to_contain_text("Moved step “a1” to stage “Apply”")
+    assert stage_spans(page) == ["Apply:2", "Use:2"]
+    assert errors == []  # no CSP error from the swaps after a drag
 
 
 def test_a_step_moved_from_the_keyboard_crosses_into_the_next_stage_keeping_focus(
@@ -98,6 +114,7 @@ def test_lane_cards_reorder_in_their_cell_by_mouse_and_keyboard(
 ):
     first, second = staged["pains"]
     page = sign_in("olivia")
+    errors = console_errors(page)
     page.goto(f"{live_server.url}{staged['map'].get_absolute_url()}")
     cards = page.locator("tr.lane-customer_pain_points article.card-item")
     expect(cards).to_have_count(2)
@@ -123,6 +140,7 @@ def test_lane_cards_reorder_in_their_cell_by_mouse_and_keyboard(
         .order_by("position", "pk")
         .values_list("title", flat=True)
     ) == [first.title, second.title]
+    assert errors == []
 
 
 def test_a_wide_map_scrolls_in_its_grid_not_the_whole_page(sign_in, live_server, team_map, viewer):
