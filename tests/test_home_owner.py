@@ -112,6 +112,16 @@ class TestLowestHealthSaysHowMuchIsScored:
         (drop,) = reviews.underperformers(JourneyMap.objects.all(), today=TODAY)["dropped"]
         assert (drop.change, str(drop.coverage)) == (-50.0, "1 of 3 quadrants scored")
 
+    def test_hidden_maps_neither_show_nor_leave_an_empty_section(
+        self, client, viewer, draft_map, weights
+    ):
+        snapshot(draft_map, 5, **{QB: 5, QC: 5, LB: 5})  # omar's draft: vic cannot see it
+        visible = JourneyMap.objects.filter(status="published")
+        assert reviews.underperformers(visible, today=TODAY)["as_of"] is None
+        client.force_login(viewer)
+        page = client.get("/").text
+        assert "Lowest health" not in page and "Close my account" not in page
+
     def test_the_page_lists_partly_scored_maps_under_their_own_heading(
         self, client, scored_maps, leader
     ):
