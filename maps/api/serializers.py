@@ -28,6 +28,7 @@ from maps.models import (
     StepLink,
 )
 
+from .fast import FastRepresentation
 from .fields import (
     VisibleKPIField,
     VisibleMapField,
@@ -49,8 +50,9 @@ def drf_errors(exc: DjangoValidationError) -> dict | list:
     return {"non_field_errors": exc.messages}
 
 
-class CleanModelSerializer(serializers.ModelSerializer):
-    """Runs the model's full_clean() on the would-be instance, keyed by field."""
+class CleanModelSerializer(FastRepresentation, serializers.ModelSerializer):
+    """Runs the model's full_clean() on the would-be instance, keyed by field; rows are
+    written by readers decided once per serializer (``fast.FastRepresentation``)."""
 
     # write-only fields that are instructions, not model data
     instruction_fields: tuple[str, ...] = ()

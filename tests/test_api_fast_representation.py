@@ -1,0 +1,157 @@
+"""The API's rows written by ``maps.api.fast`` readers are exactly what DRF writes, for
+every list and detail of the API and for the edge cases of DRF's attribute walk; lists
+with no filter named skip the filter form without changing what they answer (#16)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework import serializers
+from rest_framework.test import APIClient
+
+from maps.api import serializers as s
+from maps.api.fast import FastRepresentation
+from maps.models import KPI, CXProject, LaneItem, PainPoint, Step, StepLink, Tag, TagGroup
+from tests.builders import build_repository
+
+pytestmark = pytest.mark.django_db
+
+LISTS = (
+    "/api/maps/",
+    "/api/stages/",
+    "/api/steps/",
+    "/api/step-links/",
+    "/api/pain-points/",
+    "/api/lane-items/",
+    "/api/kpis/",
+    "/api/measurements/",
+    "/api/qualitative-factors/",
+    "/api/projects/",
+    "/api/personas/",
+)
+
+
+def drf_rows(self, instance):
+    """DRF's own ``Serializer.to_representation``, field by field."""
+    return serializers.Serializer.to_representation(self, instance)
+
+
+@pytest.fixture
+def repository(owner, team, other_owner):
+    roots = build_repository(owner=owner, team=team, other_owner=other_owner)
+    group = TagGroup.objects.create(name="Theme")
+    tags = [Tag.objects.create(name="fees", group=group), Tag.objects.create(name="trust")]
+    for item in LaneItem.objects.all()[:3]:
+        item.tags.set(tags)
+    for kpi in KPI.objects.all()[:2]:
+        kpi.tags.set(tags[:1])
+    for project in CXProject.objects.all():
+        project.tags.set(tags[1:])
+    return roots
+
+
+def _get(user, url: str) -> bytes:
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.content[:300])
+    return response.content
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_every_list_answers_the_same_bytes_as_drfs_own_representation(
+    url, repository, owner, viewer, leader, monkeypatch
+):
+    fast = {user.username: _get(user, url) for user in (owner, viewer, leader)}
+    monkeypatch.setattr(FastRepresentation, "to_representation", drf_rows)
+    for user in (owner, viewer, leader):
+        assert _get(user, url) == fast[user.username], (url, user.username)
+    assert b'"results":[]' not in fast[leader.username]
+
+
+def test_details_and_the_expanded_map_answer_the_same_bytes_as_drf(repository, owner, monkeypatch):
+    root = repository[0]
+    urls = [
+        f"/api/maps/{root.pk}/",
+        f"/api/maps/{root.pk}/?expand=content",
+        f"/api/lane-items/{LaneItem.objects.filter(tags__isnull=False).first().pk}/",
+        f"/api/kpis/{KPI.objects.filter(tags__isnull=False).first().pk}/",
+        f"/api/projects/{CXProject.objects.first().pk}/",
+        f"/api/step-links/{StepLink.objects.first().pk}/",
+    ]
+    fast = [_get(owner, url) for url in urls]
+    monkeypatch.setattr(FastRepresentation, "to_representation", drf_rows)
+    assert [_get(owner, url) for url in urls] == fast
+
+
+def test_tagged_rows_list_their_tags_by_name(repository, owner):
+    client = APIClient()
+    client.force_authenticate(owner)
+    rows = client.get("/api/lane-items/?page_size=500").json()["results"]
+    # in the tags' own order (kind, group, name): a tag without a group first
+    assert sorted({tuple(row["tags"]) for row in rows}) == [(), ("trust", "Theme: fees")]
+
+
+class _Edges(s.CleanModelSerializer):
+    """Sources DRF walks in its own ways: through a missing relation, a method, a
+    deferred column, a related slug."""
+
+    step_name = serializers.CharField(source="step.name", read_only=True)
+    step_or_none = serializers.CharField(source="step.name", read_only=True, allow_null=True)
+    label = serializers.CharField(source="__str__", read_only=True)
+    owner_name = serializers.SlugRelatedField(
+        source="map.owner", slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = PainPoint
+        fields = ("id", "map", "step", "title", "step_name", "step_or_none", "label", "owner_name")
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_edge_cases_of_drfs_attribute_walk_are_written_as_drf_writes_them(repository, deferred):
+    rows = PainPoint.objects.select_related("map__owner").order_by("pk")
+    # deferred columns are read on access (DRF's way); loaded ones by the readers
+    rows = rows.defer("step_id", "title") if deferred else rows.select_related("step")
+    detached = PainPoint.objects.filter(step__isnull=False).first()
+    detached.step = None
+    detached.save()
+    for instance in list(rows):
+        serializer = _Edges(instance)
+        assert FastRepresentation.to_representation(serializer, instance) == drf_rows(
+            serializer, instance
+        )
+    unstepped = _Edges(rows.get(pk=detached.pk)).data
+    assert "step_name" not in unstepped  # DRF skips it: None on the way, not nullable
+    assert unstepped["step_or_none"] is None
+
+
+def test_a_list_without_filters_skips_the_filter_form_but_a_named_filter_still_applies(
+    repository, owner
+):
+    client = APIClient()
+    client.force_authenticate(owner)
+    everything = client.get("/api/steps/?page_size=500").json()["results"]
+    one_map = everything[0]["map"]
+    filtered = client.get(f"/api/steps/?page_size=500&map={one_map}").json()["results"]
+    assert filtered == [row for row in everything if row["map"] == one_map]
+    assert len(filtered) < len(everything)
+    refused = client.get("/api/steps/?map=abc")
+    assert refused.status_code == 400 and "map" in refused.json()
+    assert client.get("/api/steps/?unknown=1&page_size=500").json()["results"] == everything
+
+
+def test_rows_of_each_content_kind_are_read_without_a_query_per_row(repository, owner):
+    """The readers read loaded columns and prefetched lists only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = APIClient()
+    client.force_authenticate(owner)
+    for url in ("/api/lane-items/", "/api/kpis/", "/api/projects/", "/api/steps/"):
+        client.get(url)  # warm caches (content types, the user's groups)
+        with CaptureQueriesContext(connection) as few:
+            client.get(f"{url}?page_size=1")
+        with CaptureQueriesContext(connection) as many:
+            client.get(f"{url}?page_size=500")
+        assert len(many) == len(few), url
+    assert Step.objects.count() > 1
