@@ -95,6 +95,7 @@ def _with_row_bits(maps: list) -> list:
         owner = journey.owner
         journey.owner_name = owner.get_full_name() or owner.username
         journey.review_due = journey.is_review_due
+        journey.persona_names = ", ".join(str(p) for p in journey.personas.all())
     return maps
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from maps import repository_rows
 from maps.map_page import EMOTION_LABELS, render_grid, render_print
 from maps.models.vocabulary import DEFAULT_TERMS
 from maps.vocabulary import level_name as _level_name
@@ -30,6 +31,18 @@ def level_name(context, level: int) -> str:
 @register.filter
 def emotion_label(value: int) -> str:
     return EMOTION_LABELS.get(value, "Unknown")
+
+
+@register.simple_tag(takes_context=True)
+def repository_tree_lines(context) -> str:
+    """The repository's loaded tree lines (Jinja2, ``maps/repository_rows.py``)."""
+    return repository_rows.tree_lines(context.flatten())
+
+
+@register.simple_tag(takes_context=True)
+def repository_results(context) -> str:
+    """The repository's filtered maps (Jinja2, ``maps/repository_rows.py``)."""
+    return repository_rows.results(context.flatten())
 
 
 @register.simple_tag(takes_context=True)
