@@ -155,3 +155,40 @@ def test_rows_of_each_content_kind_are_read_without_a_query_per_row(repository, 
             client.get(f"{url}?page_size=500")
         assert len(many) == len(few), url
     assert Step.objects.count() > 1
+
+
+def test_a_page_of_projects_reads_its_links_in_the_tree_order_the_orm_gives(repository):
+    """project_links' SQL against the same links read through the ORM."""
+    from maps.api.serializers import project_links
+    from maps.models import JourneyMap, PainPoint, Step
+    from tests.factories import CXProjectFactory
+
+    maps = list(JourneyMap.objects.all())
+    steps = list(Step.objects.order_by("-pk")[:5])
+    pains = list(PainPoint.objects.order_by("?")[:4])
+    mixed = CXProjectFactory(maps=maps[::-1], steps=steps, pain_points=pains)
+    ids = [*CXProject.objects.values_list("pk", flat=True), 999_999]
+
+    def by_orm(project: CXProject) -> dict:
+        tree = ("tree_id", "lft", "id")
+        return {
+            "maps": [(m.pk, m.pk) for m in project.maps.order_by(*tree)],
+            "steps": [
+                (x.pk, x.map_id)
+                for x in project.steps.order_by(*(f"map__{c}" for c in tree), "position", "pk")
+            ],
+            "pain_points": [
+                (x.pk, x.map_id)
+                for x in project.pain_points.order_by(
+                    *(f"map__{c}" for c in tree), "position", "pk"
+                )
+            ],
+        }
+
+    found = project_links(ids)
+    assert found == {
+        **{p.pk: by_orm(p) for p in CXProject.objects.all()},
+        999_999: {"maps": [], "steps": [], "pain_points": []},
+    }
+    assert len(found[mixed.pk]["maps"]) == len(maps) > 1
+    assert project_links([]) == {}

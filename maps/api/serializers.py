@@ -8,6 +8,7 @@ import copy
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -505,33 +506,43 @@ ProjectLinks = dict[str, list[tuple[int, int]]]
 
 def project_links(project_ids: list[int]) -> dict[int, ProjectLinks]:
     """The links of a page of projects read from the three link tables as ids, one query
-    each (no map, step or pain point objects are made)."""
+    each (no map, step or pain point objects are made), in the order of the maps in the
+    tree, then of the steps and pain points on their map. Written as SQL: Django took
+    longer to build the three joined, ordered queries than the database to run them."""
     found: dict[int, ProjectLinks] = {
         pk: {"maps": [], "steps": [], "pain_points": []} for pk in project_ids
     }
     if not project_ids:
         return found
-    tree = ("tree_id", "lft", "id")  # as JourneyMap, Step and PainPoint are ordered
-    for name, target, map_path in (
-        ("maps", "journeymap", "journeymap"),
-        ("steps", "step", "step__map"),
-        ("pain_points", "painpoint", "painpoint__map"),
-    ):
-        through = getattr(CXProject, name).through
-        order = [f"{map_path}__{column}" for column in tree]
-        if name != "maps":
-            order += [f"{target}__position", f"{target}_id"]
-        rows = (
-            through.objects.filter(cxproject_id__in=project_ids)
-            .order_by(*order)
-            .values_list(
-                "cxproject_id",
-                f"{target}_id",
-                f"{map_path}_id" if name != "maps" else f"{target}_id",
+    q = connection.ops.quote_name
+    maps = q(JourneyMap._meta.db_table)
+    tree = f"m.{q('tree_id')}, m.{q('lft')}, m.{q('id')}"  # as JourneyMap is ordered
+    marks = ", ".join(["%s"] * len(project_ids))
+    with connection.cursor() as cursor:
+        for name in ("maps", "steps", "pain_points"):
+            m2m = CXProject._meta.get_field(name)
+            link = q(m2m.remote_field.through._meta.db_table)
+            own, other = q(m2m.m2m_column_name()), q(m2m.m2m_reverse_name())
+            if name == "maps":
+                joins, map_id, order = (
+                    f"INNER JOIN {maps} m ON m.{q('id')} = l.{other}",
+                    f"l.{other}",
+                    tree,
+                )
+            else:  # a step or pain point: on its map, by position, then id
+                target = q(m2m.related_model._meta.db_table)
+                joins = (
+                    f"INNER JOIN {target} t ON t.{q('id')} = l.{other} "
+                    f"INNER JOIN {maps} m ON m.{q('id')} = t.{q('map_id')}"
+                )
+                map_id, order = f"t.{q('map_id')}", f"{tree}, t.{q('position')}, l.{other}"
+            cursor.execute(
+                f"SELECT l.{own}, l.{other}, {map_id} FROM {link} l {joins} "
+                f"WHERE l.{own} IN ({marks}) ORDER BY {order}",
+                project_ids,
             )
-        )
-        for project, pk, map_id in rows:
-            found[project][name].append((pk, map_id))
+            for project, pk, on_map in cursor.fetchall():
+                found[project][name].append((pk, on_map))
     return found
 
 
