@@ -21,7 +21,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from journeyhub.exports import csv_cell, xlsx_row
+from maps import map_page
 from maps.delivery.progress import Delivery, delivery_of
+from maps.map_page import url_prefix
 from maps.models import CXProject, PainPoint
 from maps.services import project_delete as project_delete_service
 from maps.services import project_save
@@ -149,6 +151,24 @@ def _chart_data(projects: list[prioritisation.ProjectScore]) -> dict:
     }
 
 
+def breakdown_html(
+    score: prioritisation.ProjectScore,
+    *,
+    best: prioritisation.ProjectScore | None = None,
+    project_url: tuple[str, str] | None = None,
+) -> str:
+    """A score's breakdown as HTML (templates/jinja2/governance/breakdown.html). ``best``:
+    the project at index 100, on the portfolio (the project page ranks one project, where
+    the index says nothing). ``project_url``: ``url_prefix("project_detail")``, built once
+    per page."""
+    template = map_page.environment.get_template("governance/breakdown.html")
+    return mark_safe(  # the template escapes every value (autoescape)
+        template.render(
+            score=score, best=best, project_url=project_url or url_prefix("project_detail")
+        )
+    )
+
+
 def _page_delivery(rows: list[prioritisation.ProjectScore]) -> dict[int, Delivery]:
     """Where the delivery of the page's projects stands: their links (one query) and the
     imported status of every key on them (one query), whatever the number of rows. Only
@@ -180,6 +200,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     rows = sorted(ranked.projects, key=SORTS[key], reverse=descending)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     delivery = _page_delivery(page.object_list)
+    project_url = url_prefix("project_detail")
     split = prioritisation.effort_split(ranked.projects[:CHART_MAX])
     charted = [
         (p, prioritisation.QUADRANTS[prioritisation.quadrant_of(p, split)])
@@ -211,7 +232,14 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "form": _quick_selects(filterset.prepare_form(), "map", "team", "owner"),
             "portfolio": ranked,
             "page": page,
-            "page_rows": [(p, delivery.get(p.project_id, Delivery())) for p in page.object_list],
+            "page_rows": [
+                (
+                    p,
+                    delivery.get(p.project_id, Delivery()),
+                    breakdown_html(p, best=ranked.best, project_url=project_url),
+                )
+                for p in page.object_list
+            ],
             "may_import_delivery": permissions.is_leadership(request.user),
             "count": len(rows),
             "sort_links": sort_links,
@@ -424,6 +452,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": _status_history(project),
             "tags": list(project.tags.select_related("group")),
             "delivery": delivery_of([project])[project.pk],
+            "breakdown": breakdown_html(score),
             "can_edit": permissions.can(request.user, Action.EDIT, project),
             "can_delete": permissions.can(request.user, Action.DELETE, project),
         },
