@@ -374,8 +374,8 @@ class TestWhoMayMove:
             ("painpoint", {"up": p1.pk}),  # back to first
         ]
 
-    @pytest.mark.parametrize("role", ["owner", "team_member"])
-    def test_the_owner_and_her_team_move(self, request, client, team_map, content, role):
+    @pytest.mark.parametrize("role", ["owner", "team_member", "admin_user"])
+    def test_the_owner_her_team_and_admins_move(self, request, client, team_map, content, role):
         client.force_login(request.getfixturevalue(role))
         for version, (kind, data) in enumerate(self.attempts(team_map, content), start=1):
             response = client.post(
@@ -384,8 +384,10 @@ class TestWhoMayMove:
             assert response.status_code == 200, (kind, data, response.text[-300:])
         assert version_of(team_map) == 5
 
-    @pytest.mark.parametrize("role", ["viewer", "other_owner"])
-    def test_readers_are_refused_and_nothing_moves(self, request, client, team_map, content, role):
+    @pytest.mark.parametrize("role", ["viewer", "other_owner", "leader"])
+    def test_readers_and_leadership_are_refused_and_nothing_moves(
+        self, request, client, team_map, content, role
+    ):
         client.force_login(request.getfixturevalue(role))
         for kind, data in self.attempts(team_map, content):
             response = client.post(reorder_url(team_map, kind), {**data, "map_version": 1}, **HX)
