@@ -346,7 +346,8 @@ class CommentCounts(dict):
         """The card's "💬 n" link to its item's threads (``static/js/comments.js`` opens
         it in the map page's discussion dialog; without JavaScript it is a page). Only
         for items that have comments, unless ``always`` (each step has one, to start a
-        thread there): hundreds of cards with "💬 0" cost 80 KB of a map page."""
+        thread there): hundreds of cards with "💬 0" cost 80 KB of a map page. The bubble
+        is a CSS icon (``static/img/comment.svg``): an emoji needs a colour-emoji font."""
         kind = KIND_OF_MODEL.get(type(item))
         if kind is None:
             return SafeString("")
@@ -355,11 +356,11 @@ class CommentCounts(dict):
             return SafeString("")
         if not n:  # as small as it can be: it is on every step
             return format_html(
-                '<a class="comment-count" href="{}" data-comments aria-label="Comment">💬</a>',
+                '<a class="comment-count" href="{}" data-comments aria-label="Comment"></a>',
                 self.url(kind, item.pk),
             )
         return format_html(
-            '<a class="comment-count" href="{}" data-comments>💬 {}'
+            '<a class="comment-count" href="{}" data-comments>{}'
             '<span class="visually-hidden"> comment{}</span></a>',
             self.url(kind, item.pk), n, "" if n == 1 else "s",
         )  # fmt: skip

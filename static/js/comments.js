@@ -28,7 +28,6 @@
       link.href = "comments/on/step/" + head.dataset.id + "/";
       link.setAttribute("data-comments", "");
       link.setAttribute("aria-label", "Comment on this step");
-      link.textContent = "💬";
       head.appendChild(link);
     });
   }
@@ -62,7 +61,6 @@
       link.href = "comments/on/" + target + "/";
       link.setAttribute("data-comments", "");
       link.setAttribute("aria-label", "Comment on " + (heading ? heading.textContent.trim() : "this card"));
-      link.textContent = "💬";
       (card.querySelector(".card-actions") || card).appendChild(link);
     });
   }
