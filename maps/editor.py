@@ -46,13 +46,15 @@ def _item(journey_map: JourneyMap, kind: str, pk: int):
 def grid_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     """Everything the map page and its grid partial show (fixed number of queries)."""
     visible = permissions.visible_maps(request.user)
+    can_edit = permissions.can_edit_map(request.user, journey_map)
     return {
         "map": journey_map,
         "scorecard": health_by_map([journey_map.pk]).get(journey_map.pk),
         "grid": map_grid(journey_map, children=visible.filter(parent=journey_map)),
-        "can_edit": permissions.can_edit_map(request.user, journey_map),
+        "can_edit": can_edit,
         "can_manage": permissions.can_manage_map(request.user, journey_map),
-        "can_zoom": permissions.can(request.user, Action.CREATE_SUBMAP, journey_map),
+        # Action.CREATE_SUBMAP's rule, without asking the grants a second time
+        "can_zoom": can_edit or permissions.is_leadership(request.user),
         "can_review": permissions.can(request.user, Action.REVIEW, journey_map),
         # "💬 n" on each card (governance.comments): one query
         "comment_counts": comment_counts_for_map(journey_map, relative=True),

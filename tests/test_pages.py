@@ -194,8 +194,9 @@ def test_steps_are_grouped_under_their_stage(client, owner):
     StepFactory(map=journey, name="Loose step", position=99)
     client.force_login(owner)
     page = client.get(journey.get_absolute_url()).text
-    assert 'colspan="2" class="stage-head">Stage 1' in page
-    assert "Unstaged" in page
+    stage = journey.stages.get(name="Stage 1")
+    assert f'colspan="2" class="stage-head" data-stage="{stage.pk}">Stage 1' in page
+    assert 'class="stage-head" data-stage="">Unstaged' in page  # a drop there unstages
 
 
 class TestRepositorySearchAndFilters:
