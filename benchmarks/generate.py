@@ -95,6 +95,7 @@ class _Node:
     step_pks: list[int] = field(default_factory=list)
     pain_point_pks: list[int] = field(default_factory=list)
     last_reviewed_at: Any = None
+    persona_ids: list[int] = field(default_factory=list)
 
 
 def _number(node: _Node, left: int) -> int:
@@ -556,6 +557,13 @@ def _maps_and_structure(
                 if rng.random() < 0.6:
                     node.last_reviewed_at = now - timedelta(days=rng.randint(0, 200))
                 is_big = depth == 0 and node is nodes[0]
+                # a map has personas (#17): 70 % one, and every fourth of those a second
+                # one too (chosen without the random stream, so the rest stays the same)
+                persona = rng.choice(people["personas"]) if rng.random() < 0.7 else None
+                node.persona_ids = [] if persona is None else [persona]
+                if persona is not None and node.position % 4 == 0 and len(people["personas"]) > 1:
+                    others = people["personas"]
+                    node.persona_ids.append(others[(others.index(persona) + 1) % len(others)])
                 objs.append(
                     JourneyMap(
                         title=node.title,
@@ -563,7 +571,6 @@ def _maps_and_structure(
                         summary=f"Synthetic map {node.slug} for benchmarks.",
                         parent_id=node.parent.pk if node.parent else None,
                         parent_step_id=parent_step_id,
-                        persona_id=(rng.choice(people["personas"]) if rng.random() < 0.7 else None),
                         status="published" if is_big else _weighted_status(rng),
                         owner_id=node.owner_id,
                         team_id=team_of[node.owner_id] if rng.random() < 0.8 else None,
@@ -584,6 +591,14 @@ def _maps_and_structure(
             JourneyMap.objects.bulk_create(objs, batch_size=BATCH_SIZE)
             for node, obj in zip(nodes, objs, strict=True):
                 node.pk = obj.pk
+            insert_rows(
+                JourneyMap.personas.through,
+                [
+                    {"journeymap_id": node.pk, "persona_id": persona}
+                    for node in nodes
+                    for persona in node.persona_ids
+                ],
+            )
         for chunk in _chunks(nodes, MAPS_PER_CHUNK):
             _structure(rng, chunk, phases, stages_per_map)
 
