@@ -128,8 +128,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 def test_the_vendored_mermaid_draws_the_export_with_every_step_and_the_copy_button_copies_it(
     browser, live_server, team_map, viewer, screenshot
 ):
-    team_map.persona = PersonaFactory(name="Pat, the: #admin;", slug="pat")
-    team_map.save()
+    # two personas: two actors of every step
+    team_map.personas.add(
+        PersonaFactory(name="Pat, the: #admin;", slug="pat"), PersonaFactory(name="Retiree")
+    )
     stage = StageFactory(map=team_map, name="Stage: one; #1")
     names = [*HOSTILE, "Compare plans", "Sign the contract"]
     for i, name in enumerate(names):
