@@ -187,7 +187,8 @@ def test_an_expanded_map_needs_the_same_queries_with_ten_times_the_content(
 ):
     """Session and user, groups, the map, then one query per kind of row (content, tags,
     research, projects and their links, users, teams, personas, vocabulary) and one for
-    the KPIs' latest values: none per row."""
+    the KPIs' latest values: none per row. The map's personas (several, #17) cost two:
+    the map's own prefetch and the exported entry's links."""
     client = api(owner)
     small, large = (JourneyMapFactory(owner=owner, team=team) for _ in range(2))
     build_map_content(small, steps=2, items_per_step=1)
@@ -201,7 +202,7 @@ def test_an_expanded_map_needs_the_same_queries_with_ten_times_the_content(
     with django_assert_max_num_queries(budget):
         response = client.get(f"/api/maps/{large.pk}/?expand=content")
     assert len(response.json()["content"]["steps"]) == 20
-    assert budget <= 30, budget
+    assert budget <= 32, budget
 
 
 def test_the_schema_documents_expand_and_the_content(owner):
