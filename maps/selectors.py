@@ -79,10 +79,14 @@ class RepositoryTree:
 
 
 def _annotated_for_tree(maps: QuerySet[JourneyMap]) -> QuerySet[JourneyMap]:
-    return maps.with_people().with_personas().annotate(
-        step_count=_count_of(Step),
-        pain_point_count=_count_of(PainPoint),
-        parent_step_position=F("parent_step__position"),
+    return (
+        maps.with_people()
+        .with_personas()
+        .annotate(
+            step_count=_count_of(Step),
+            pain_point_count=_count_of(PainPoint),
+            parent_step_position=F("parent_step__position"),
+        )
     )
 
 
