@@ -44,7 +44,8 @@ class Tag(TimeStamped):
     name = models.CharField(max_length=200)
 
     class Meta:
-        ordering = ["kind", "group__name", "name", "pk"]
+        # a tag without a group first on every database (PostgreSQL sorts NULLs last)
+        ordering = ["kind", models.F("group__name").asc(nulls_first=True), "name", "pk"]
         constraints = [
             # NULL groups are distinct in a plain unique constraint: two partial ones instead
             models.UniqueConstraint(
