@@ -248,7 +248,7 @@ class ProjectForm(forms.ModelForm):
         return []
 
 
-def _id(value: str) -> int | None:
+def row_id(value: str) -> int | None:
     """A row id from a query string: ASCII digits within a 64-bit integer, else None
     ("²".isdigit() is true, and SQLite refuses integers past 2**63)."""
     if value.isascii() and value.isdigit() and len(value) < 19:
@@ -272,13 +272,13 @@ def project_initial(params, *, visible_maps) -> tuple[dict, str]:
     holds is taken: an id of anything else is ignored like an unknown one."""
     initial: dict = {}
     refused = ""
-    map_id = _id(params.get("map", ""))
+    map_id = row_id(params.get("map", ""))
     if map_id is not None and visible_maps.filter(pk=map_id).exists():
         initial["maps"] = [map_id]
     raw = params.get("pain_point", "")
     if raw:
         pain_point = None
-        pain_point_id = _id(raw)
+        pain_point_id = row_id(raw)
         if pain_point_id is not None:
             pain_point = (
                 PainPoint.objects.filter(pk=pain_point_id, map__in=visible_maps.values("pk"))

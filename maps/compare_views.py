@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from governance import permissions
 from governance.field_policy import FieldsDenied
+from governance.forms import row_id
 
 from . import compare_links, future_state
 from .compare import chart, compare
@@ -160,13 +161,12 @@ def compare_link(request: HttpRequest, slug: str, other_slug: str) -> HttpRespon
     chosen = request.POST.get("item", "")
     project_id = request.POST.get("project", "").strip()
     try:
-        if not project_id.isdigit():
+        pk = row_id(project_id)
+        if pk is None:
             raise compare_links.LinkRefused("project", "project: choose a project.")
         step, pain = compare_links.resolve_item(chosen, baseline=baseline, other=other)
         try:
-            project = compare_links.link_project(
-                project_id=int(project_id), step=step, pain_point=pain, by=user
-            )
+            project = compare_links.link_project(project_id=pk, step=step, pain_point=pain, by=user)
         except FieldsDenied as exc:
             raise compare_links.LinkRefused("project", str(exc)) from exc
         except ValidationError as exc:

@@ -112,6 +112,8 @@ def test_a_project_the_user_may_not_change_is_refused_naming_the_field_and_nothi
         ({"item": "pain:", "project": "{pk}"}, "item: choose a step or pain point"),
         ({"item": "map:1", "project": "{pk}"}, "item: choose a step or pain point"),
         ({"item": "step:verify", "project": "x"}, "project: choose a project."),
+        ({"item": "step:verify", "project": "²"}, "project: choose a project."),
+        ({"item": "step:verify", "project": "9" * 30}, "project: choose a project."),
         ({"item": "step:verify", "project": "999999"}, "project: choose a project you may"),
         ({"item": "step:verify"}, "project: choose a project."),
     ],
