@@ -239,7 +239,7 @@ class ProjectForm(forms.ModelForm):
             raw = (
                 self.data.getlist(self.add_prefix("maps")) if hasattr(self.data, "getlist") else []
             )
-            return [int(v) for v in raw if str(v).isdigit()]
+            return [pk for pk in map(row_id, raw) if pk is not None]
         initial = self.initial.get("maps")
         if initial is not None:
             return [getattr(m, "pk", m) for m in initial]

@@ -112,7 +112,7 @@ def assignable_teams(user) -> QuerySet[Group]:
 def get_entry_for_user(user, pk: Any, *, edit: bool = False) -> ExternalMap:
     """The gate: 404 for no such entry (or anonymous), 403 to change someone else's."""
     entry = None
-    if str(pk).isdigit() and len(str(pk)) < 19:
+    if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 19:
         entry = (
             visible_entries(user).select_related("owner", "team", "migrated_to").filter(pk=pk)
         ).first()

@@ -387,7 +387,11 @@ def get_content_for_user(
     its map: 404 unless it belongs to ``journey_map``, which the caller loaded with
     ``get_map_for_user``; 403 if the user may see it but not act."""
     path = "from_step__map" if model is StepLink else "map"
-    obj = model.objects.filter(**{path: journey_map}, pk=pk).first() if str(pk).isdigit() else None
+    obj = (
+        model.objects.filter(**{path: journey_map}, pk=pk).first()
+        if str(pk).isascii() and str(pk).isdigit()
+        else None
+    )
     if obj is None:
         raise Http404(f"No such {model._meta.verbose_name} on this map.")
     if Action(action) != Action.VIEW and not can(user, action, obj):

@@ -272,7 +272,10 @@ class JourneyMapAdmin(
         """Drag and drop in the tree: mptt's move under the locks of the trees involved."""
         ids = [request.POST.get("cut_item", ""), request.POST.get("pasted_on", "")]
         found = {
-            str(m.pk): m for m in JourneyMap.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+            str(m.pk): m
+            for m in JourneyMap.objects.filter(
+                pk__in=[i for i in ids if i.isascii() and i.isdigit()]
+            )
         }
         node, target = found.get(ids[0]), found.get(ids[1])
         with transaction.atomic():

@@ -251,7 +251,7 @@ def create(request: HttpRequest, token: str) -> HttpResponse:
     if chosen:
         step = (
             Step.objects.filter(map=parent, pk=chosen).first()
-            if parent is not None and chosen.isdigit()
+            if parent is not None and chosen.isascii() and chosen.isdigit()
             else None
         )
         if step is None:

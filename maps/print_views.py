@@ -85,7 +85,7 @@ def _columns(request: HttpRequest) -> int | str:
     raw = request.GET.get("columns", "").strip()
     if not raw:
         return DEFAULT_COLUMNS
-    if not raw.isdigit() or not MIN_COLUMNS <= int(raw) <= MAX_COLUMNS:
+    if not (raw.isascii() and raw.isdigit()) or not MIN_COLUMNS <= int(raw) <= MAX_COLUMNS:
         return (
             f"columns: “{raw[:20]}” is not a whole number of steps per page from "
             f"{MIN_COLUMNS} to {MAX_COLUMNS}."

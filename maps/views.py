@@ -45,7 +45,7 @@ def repository(request: HttpRequest) -> HttpResponse:
         return render(request, "maps/partials/tree_children.html", _row_context(context))
     if "after" in request.GET:
         after = request.GET["after"]
-        if not after.isdigit() or len(after) > 18:
+        if not (after.isascii() and after.isdigit()) or len(after) > 18:
             return HttpResponseBadRequest("after: give the tree id of the last map shown.")
         tree = repository_tree(visible, after=int(after))
         context = {"tree": tree, "lines": _with_row_bits(tree.lines)}

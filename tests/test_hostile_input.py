@@ -658,3 +658,14 @@ def test_the_guarded_loader_accepts_ordinary_json_and_names_paths():
         safe_json.loads('{"a": [0, {"b": ' + "1" * 31 + "}]}")
     with pytest.raises(safe_json.JSONRefused, match="line 1, column 7"):
         safe_json.loads('{"a": }')
+
+
+@pytest.mark.django_db
+def test_non_ascii_digits_in_ids_are_refused_or_ignored_never_a_500(client, owner, team_map):
+    """'²'.isdigit() is true but int('²') fails: every id read from a request checks ASCII."""
+    client.force_login(owner)
+    assert client.get("/maps/?after=²").status_code == 400
+    assert client.get(f"/maps/{team_map.slug}/print/?columns=²").status_code == 400
+    response = client.post("/projects/new/", {"maps": ["²"], "refresh": "1", "title": "x"})
+    assert response.status_code == 200
+    assert not response.context["form"].fields["steps"].queryset.exists()
