@@ -79,21 +79,34 @@ class RepositoryTree:
 
 
 def _annotated_for_tree(maps: QuerySet[JourneyMap]) -> QuerySet[JourneyMap]:
-    return (
-        maps.with_people()
-        .with_personas()
-        .annotate(
-            step_count=_count_of(Step),
-            pain_point_count=_count_of(PainPoint),
-            parent_step_position=F("parent_step__position"),
-        )
+    # personas are not prefetched: the rows show only their names (persona_names_by_map)
+    return maps.with_people().annotate(
+        step_count=_count_of(Step),
+        pain_point_count=_count_of(PainPoint),
+        parent_step_position=F("parent_step__position"),
     )
+
+
+def persona_names_by_map(map_ids: list[int]) -> dict[int, str]:
+    """Each map's personas as the repository rows name them ("A, B", in the personas'
+    order), in one query of names: a prefetch built a Persona per link, a sixth of the
+    tree's time at 150 rows."""
+    through = JourneyMap.personas.through
+    names: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        through.objects.filter(journeymap_id__in=map_ids)
+        .order_by("persona__name", "persona_id")  # Persona.Meta.ordering
+        .values_list("journeymap_id", "persona__name")
+    )
+    for map_id, name in rows:
+        names[map_id].append(name)
+    return {map_id: ", ".join(each) for map_id, each in names.items()}
 
 
 def repository_tree(
     maps: QuerySet[JourneyMap], *, under: JourneyMap | None = None, after: int | None = None
 ) -> RepositoryTree:
-    """Top nodes of the visible tree with children cached (three queries).
+    """Top nodes of the visible tree with children cached (two queries).
 
     Whole levels (below ``under``, if given) are loaded while they fit in
     ``TREE_ROW_BUDGET`` rows; nodes whose visible children were left out say how many
@@ -112,31 +125,27 @@ def repository_tree(
     )
     bottom, rows = top, per_level.get(top, 0)
     paged = under is None and rows > TREE_ROW_BUDGET
+    # each node's visible children, counted in the nodes' query (one probe of the parent
+    # index per node); shown for the deepest loaded level, whose children are not loaded
+    visible_children = (
+        maps.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    annotated = _annotated_for_tree(scoped).annotate(
+        visible_children=Coalesce(Subquery(visible_children, output_field=IntegerField()), 0)
+    )
     if paged:  # top-level maps are one per tree: page through them by tree id
-        nodes = list(
-            _annotated_for_tree(scoped.filter(level=top)).order_by("tree_id")[:TREE_ROW_BUDGET]
-        )
+        nodes = list(annotated.filter(level=top).order_by("tree_id")[:TREE_ROW_BUDGET])
     else:
         while bottom + 1 in per_level and rows + per_level[bottom + 1] <= TREE_ROW_BUDGET:
             bottom += 1
             rows += per_level[bottom]
-        nodes = list(
-            _annotated_for_tree(scoped.filter(level__lte=bottom)).order_by("tree_id", "lft")
-        )
-    deepest = [n.pk for n in nodes if n.level == bottom]
-    more = (
-        dict(
-            maps.filter(parent__in=deepest)
-            .order_by()
-            .values("parent")
-            .annotate(n=Count("pk"))
-            .values_list("parent", "n")
-        )
-        if deepest
-        else {}
-    )
+        nodes = list(annotated.filter(level__lte=bottom).order_by("tree_id", "lft"))
     for node in nodes:
-        node.more_children = more.get(node.pk, 0)
+        node.more_children = node.visible_children if node.level == bottom else 0
     roots = _cached_trees(nodes)
     _sort_by_journey_order(roots)
     if paged and nodes:

@@ -16,9 +16,11 @@ from governance.search import count_content_matches
 
 from .editor import grid_context
 from .filters import RepositoryFilter
+from .repository_rows import whole_number
 from .selectors import (
     map_crumbs,
     map_for_display,
+    persona_names_by_map,
     repository_tree,
     search_results,
     with_paths,
@@ -35,7 +37,8 @@ def repository(request: HttpRequest) -> HttpResponse:
 
     ``?under=<slug>`` (htmx) returns the levels below one node that were not loaded;
     ``?after=<tree id>`` the next page of a long top level."""
-    visible = permissions.visible_maps(request.user)
+    # grants read once: the tree counts and filters every map of the repository
+    visible = permissions.visible_maps_resolved(request.user)
     if request.GET.get("under"):
         node = visible.filter(slug=request.GET["under"]).first()
         if node is None:
@@ -81,8 +84,9 @@ def _row_context(context: dict) -> dict:
 def _with_row_bits(maps: list) -> list:
     """What each tree row shows, computed once per map rather than by template tags
     and URL reversals per row: links, health (numbers only, a fixed number of
-    queries), its status, the owner's name, whether a review is due."""
+    queries), its status, the owner's name, whether a review is due, the personas."""
     health = health_values(m.pk for m in maps)
+    personas = persona_names_by_map([m.pk for m in maps])
     detail = reverse("maps:detail", kwargs={"slug": "-"})
     scorecard = reverse("governance:scorecard", kwargs={"slug": "-"})
     for journey in maps:
@@ -90,12 +94,13 @@ def _with_row_bits(maps: list) -> list:
         journey.url = detail.replace("/-/", f"/{slug}/")
         journey.scorecard_url = scorecard.replace("/-/", f"/{slug}/")
         journey.health = value = health.get(journey.pk)
+        journey.health_text = whole_number(value)
         journey.health_status = status = health_status(value)
         journey.health_label = STATUS_LABELS[status]
         owner = journey.owner
         journey.owner_name = owner.get_full_name() or owner.username
         journey.review_due = journey.is_review_due
-        journey.persona_names = ", ".join(str(p) for p in journey.personas.all())
+        journey.persona_names = personas.get(journey.pk, "")
     return maps
 
 

@@ -89,10 +89,11 @@ class TestRepository:
         client.force_login(owner)
         small = count_queries(client, "/maps/")
         build_repository(owner=owner, team=team, other_owner=other_owner, copies=9)
-        # session, user, the user's groups, leadership check, rows per level, the
-        # annotated tree, the rows' personas (one prefetch: a map may have several),
-        # the "more levels" counts, the owner/team/persona filter choices, health (KPIs,
-        # ratings, weights), vocabulary
+        # session, user, the user's groups, leadership check, the user's grants (read
+        # once, visible_maps_resolved), rows per level, the annotated tree (with each
+        # node's visible children counted), the rows' persona names (a map may have
+        # several), the owner/team/persona filter choices, health (KPIs, ratings,
+        # weights), vocabulary
         with django_assert_max_num_queries(small):
             client.get("/maps/")
         assert small <= 17

@@ -71,3 +71,138 @@ def test_each_row_shows_the_health_of_the_explained_scorecard(client, owner):
     assert f'href="/maps/{journey.slug}/scorecard/"' in page
     assert '>62<span class="visually-hidden"> health, At risk</span>' in page  # 62.4 → 62
     assert JourneyMap.objects.count() == 1
+
+
+# --- the shortcuts of #16 give the same answers as the slow paths ---------------------
+
+
+@pytest.fixture
+def mixed_repository(owner, team, team_member, other_owner, viewer):
+    """Drafts, archived maps and grants on subtrees, for every role to see part of: a
+    user grant on a draft subtree, a group grant on another, a grant on a leaf, maps of
+    each status owned by each person."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    auditors = Group.objects.create(name="Auditors")
+    viewer.groups.add(auditors)
+    maps = []
+    for person in (owner, other_owner, viewer):
+        for status in ("published", "draft", "archived"):
+            root = JourneyMapFactory(
+                title=f"{person.username} {status}", owner=person, status=status
+            )
+            child = JourneyMapFactory(
+                title=f"{person.username} {status} child", owner=person, status=status, parent=root
+            )
+            leaf = JourneyMapFactory(
+                title=f"{person.username} {status} leaf", owner=person, status="draft", parent=child
+            )
+            maps += [root, child, leaf]
+    team_draft = JourneyMapFactory(title="Team draft", owner=other_owner, team=team, status="draft")
+    by_title = {m.title: m for m in maps}
+    assign_perm("view_journeymap", viewer, by_title["omar draft child"])
+    assign_perm("view_journeymap", auditors, by_title["olivia archived"])
+    assign_perm("change_journeymap", team_member, by_title["omar archived leaf"])
+    assign_perm("view_journeymap", other_owner, by_title["olivia draft"])
+    return [*maps, team_draft]
+
+
+@pytest.mark.parametrize(
+    "who", ["owner", "team_member", "other_owner", "viewer", "leader", "admin_user"]
+)
+def test_the_resolved_visibility_selects_the_same_maps_as_the_policy(
+    request, who, mixed_repository
+):
+    from governance import permissions
+    from maps.models import PainPoint
+    from tests.factories import PainPointFactory
+
+    for journey in mixed_repository:
+        PainPointFactory(map=journey)
+    user = request.getfixturevalue(who)
+    policy = permissions.visible_maps(user)
+    resolved = permissions.visible_maps_resolved(user)
+    assert set(resolved.values_list("pk", flat=True)) == set(policy.values_list("pk", flat=True))
+
+    # inside a subquery too (home counts content of the visible maps this way)
+    def pain_points(maps):
+        return set(PainPoint.objects.filter(map__in=maps.values("pk")).values_list("pk", flat=True))
+
+    assert pain_points(resolved) == pain_points(policy)
+    assert 0 < resolved.count() <= len(mixed_repository)
+
+
+def test_the_resolved_visibility_falls_back_to_the_policy_beyond_its_grant_limit(
+    viewer, mixed_repository, monkeypatch
+):
+    from governance import permissions
+
+    monkeypatch.setattr(permissions, "RESOLVED_GRANTS_LIMIT", 0)
+    resolved = permissions.visible_maps_resolved(viewer)
+    assert set(resolved) == set(permissions.visible_maps(viewer))
+
+
+def test_a_revoked_grant_hides_its_subtree_from_the_next_tree(client, viewer, other_owner):
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    secret = JourneyMapFactory(title="Secret", owner=other_owner, status="draft")
+    JourneyMapFactory(title="Secret child", owner=other_owner, status="draft", parent=secret)
+    assign_perm("view_journeymap", viewer, secret)
+    client.force_login(viewer)
+    assert titles(client.get("/maps/").text) == ["Secret", "Secret child"]
+    remove_perm("view_journeymap", viewer, secret)
+    assert titles(client.get("/maps/").text) == []
+
+
+@pytest.mark.parametrize("who", ["owner", "viewer", "leader"])
+def test_a_lazy_node_counts_only_the_sub_maps_its_reader_may_see(
+    request, client, who, monkeypatch, owner, other_owner
+):
+    monkeypatch.setattr("maps.selectors.TREE_ROW_BUDGET", 2)
+    root = JourneyMapFactory(title="Root", owner=other_owner)
+    JourneyMapFactory(title="Root 2", owner=other_owner)
+    JourneyMapFactory(title="Open", owner=other_owner, parent=root)
+    JourneyMapFactory(title="Draft", owner=other_owner, parent=root, status="draft")
+    JourneyMapFactory(title="Mine", owner=owner, parent=root, status="draft")
+    client.force_login(request.getfixturevalue(who))
+    page = client.get("/maps/").text
+    expected = {"owner": 2, "viewer": 1, "leader": 3}[who]
+    assert f"Show {expected} sub-map{'' if expected == 1 else 's'}</a>" in page
+    assert titles(page) == ["Root", "Root 2"]
+
+
+def test_a_row_names_its_personas_in_their_order(client, owner):
+    from tests.factories import PersonaFactory
+
+    zed, amy = PersonaFactory(name="Zed"), PersonaFactory(name="Amy")
+    JourneyMapFactory(title="Both", owner=owner, personas=[zed, amy])
+    JourneyMapFactory(title="None", owner=owner)
+    client.force_login(owner)
+    page = client.get("/maps/").text
+    assert '<span title="Persona">Amy, Zed</span>' in page
+    assert page.count('title="Persona">') == 1
+
+
+def test_the_rows_numbers_and_days_read_as_djangos_filters_would():
+    import datetime as dt
+    import random
+
+    from django.template.defaultfilters import floatformat
+    from django.utils import timezone
+    from django.utils.dateformat import format as date_format
+
+    from maps.repository_rows import _day, whole_number
+
+    rng = random.Random(16)
+    values = [0.0, 0.5, 1.5, 2.5, 49.5, 62.4, 69.5, 99.5, 100.0, 12.4999999, 1 / 3, 200 / 3]
+    values += [rng.uniform(0, 100) for _ in range(2000)]
+    values += [round(rng.uniform(0, 100), 1) for _ in range(2000)]
+    for value in values:
+        assert whole_number(value) == floatformat(value, 0), value
+    assert whole_number(None) == ""
+    moments = [timezone.now() - dt.timedelta(days=n, hours=n % 24) for n in range(0, 800, 7)]
+    moments.append(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))
+    for moment in moments:
+        assert _day(moment) == date_format(timezone.localtime(moment), "j M Y")
+        assert _day(moment.date()) == date_format(moment.date(), "j M Y")
