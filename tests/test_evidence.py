@@ -238,3 +238,38 @@ def test_too_many_external_links_are_refused_beside_the_field(client, owner, tea
     assert response.status_code in (200, 400)
     assert "external links" in response.text.lower()
     assert not LaneItem.objects.exists()
+
+
+def test_the_grid_counts_the_same_evidence_as_the_research_summary(backed, team_map):
+    """The grid reads its evidence from the map's link rows (one UNION query, #16); it
+    must count exactly what evidence_summary's subqueries count, on hand-made data,
+    including a quote whose source is also linked directly, and other maps' research."""
+    from maps.selectors import map_grid
+
+    other = JourneyMapFactory(owner=team_map.owner)
+    elsewhere = StepFactory(map=other, name="Elsewhere")
+    backed["q1"].steps.add(elsewhere)
+    backed["S3"].steps.add(elsewhere)
+    grid = map_grid(team_map, children=team_map.children.none())
+    items = grid.steps + [c for lane in grid.lanes for _, cell in lane.cells for c in cell]
+    by_key = {}
+    for obj in items:
+        field = {"step": "steps", "painpoint": "pain_points", "laneitem": "lane_items"}.get(
+            obj._meta.model_name
+        )
+        if field:
+            by_key[(field, obj.pk)] = obj.backing
+    summary = evidence_summary(
+        steps=[backed["A"], backed["B"]], pain_points=[backed["P"]], lane_items=[backed["L"]]
+    )
+    assert set(by_key) == {
+        ("steps", backed["A"].pk),
+        ("steps", backed["B"].pk),
+        ("pain_points", backed["P"].pk),
+        ("lane_items", backed["L"].pk),
+    }
+    for key, backing in by_key.items():
+        assert backing == summary.get(key, NONE), key
+    assert by_key[("steps", backed["A"].pk)] == Evidence(quotes=3, sources=3)
+    other_grid = map_grid(other, children=other.children.none())
+    assert other_grid.steps[0].backing == Evidence(quotes=1, sources=2)

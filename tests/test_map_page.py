@@ -242,3 +242,50 @@ def test_names_are_escaped_in_the_grid_and_on_paper(olivia, team_map):
     for url in (team_map.get_absolute_url(), reverse("maps:print", args=[team_map.slug])):
         page = olivia.get(url).text
         assert hostile not in page and "&lt;img src=x onerror=" in page
+
+
+class TestLinkedContent:
+    """The grid reads projects and tags from its link rows (one query, #16): each
+    project once, in title order, in the whole-map cell or the cells of its steps."""
+
+    def test_projects_of_the_map_and_of_its_steps_show_once_each_and_no_others(
+        self, olivia, team_map
+    ):
+        from maps.selectors import map_grid
+        from tests.factories import CXProjectFactory, StepFactory
+
+        first, second = StepFactory(map=team_map), StepFactory(map=team_map)
+        other_step = StepFactory(map=JourneyMapFactory(owner=team_map.owner))
+        CXProjectFactory(title="B both", maps=[team_map], steps=[first, second])
+        CXProjectFactory(title="A map only", maps=[team_map])
+        CXProjectFactory(title="C step only", steps=[second])
+        CXProjectFactory(title="D elsewhere", steps=[other_step])
+        grid = map_grid(team_map, children=team_map.children.none())
+        lane = next(lane for lane in grid.lanes if lane.key == "projects")
+        assert [p.title for p in lane.whole_map] == ["A map only"]
+        cells = {step.pk: [p.title for p in cell] for step, cell in lane.cells}
+        assert cells == {first.pk: ["B both"], second.pk: ["B both", "C step only"]}
+        page = olivia.get(team_map.get_absolute_url()).text
+        assert page.count(">B both</a>") == 2 and "D elsewhere" not in page
+
+    def test_a_cards_tags_follow_the_tag_order_and_untagged_cards_show_none(self, olivia, team_map):
+        from maps.models import Tag, TagGroup
+        from maps.selectors import map_grid
+        from tests.factories import LaneItemFactory
+
+        group = TagGroup.objects.create(name="Theme")
+        tagged = LaneItemFactory(map=team_map, kind="insight", title="Tagged")
+        LaneItemFactory(map=team_map, kind="insight", title="Bare")
+        tagged.tags.set(
+            [
+                Tag.objects.create(name="zeta"),
+                Tag.objects.create(name="fees", group=group),
+                Tag.objects.create(name="alpha"),
+                Tag.objects.create(name="Segment", kind=Tag.Kind.GROUP),
+            ]
+        )
+        grid = map_grid(team_map, children=team_map.children.none())
+        lane = next(lane for lane in grid.lanes if lane.key == "insights")
+        shown = {item.title: [str(t) for t in item.tag_list] for item in lane.whole_map}
+        assert shown["Tagged"] == [str(t) for t in tagged.tags.all()]  # Tag.Meta.ordering
+        assert shown["Bare"] == []
