@@ -18,10 +18,12 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -50,15 +52,16 @@ STEP_ORDER = (F("stage__position").asc(nulls_last=True), "position", "pk")
 STEP_COLUMN_WIDTH = 220
 
 
+def _subquery_count(rows: QuerySet) -> Coalesce:
+    """``SELECT COUNT(*)`` of ``rows`` (correlated by an ``OuterRef``) as a value: a plain
+    aggregate, not Django's ``GROUP BY`` form, which SQLite ran three to five times
+    slower (the tree's pain point counts: 6 ms for 150 maps at 10,000 maps)."""
+    count = Func(Value(1), function="COUNT", output_field=IntegerField())  # not an aggregate
+    return Coalesce(Subquery(rows.order_by().values(n=count), output_field=IntegerField()), 0)
+
+
 def _count_of(model, *, fk: str = "map") -> Coalesce:
-    subquery = (
-        model.objects.filter(**{fk: OuterRef("pk")})
-        .order_by()
-        .values(fk)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(subquery, output_field=IntegerField()), 0)
+    return _subquery_count(model.objects.filter(**{fk: OuterRef("pk")}))
 
 
 # The repository tree loads as many whole levels as fit in this many rows (at least
@@ -127,15 +130,8 @@ def repository_tree(
     paged = under is None and rows > TREE_ROW_BUDGET
     # each node's visible children, counted in the nodes' query (one probe of the parent
     # index per node); shown for the deepest loaded level, whose children are not loaded
-    visible_children = (
-        maps.filter(parent=OuterRef("pk"))
-        .order_by()
-        .values("parent")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     annotated = _annotated_for_tree(scoped).annotate(
-        visible_children=Coalesce(Subquery(visible_children, output_field=IntegerField()), 0)
+        visible_children=_subquery_count(maps.filter(parent=OuterRef("pk")))
     )
     if paged:  # top-level maps are one per tree: page through them by tree id
         nodes = list(annotated.filter(level=top).order_by("tree_id")[:TREE_ROW_BUDGET])

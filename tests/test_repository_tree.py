@@ -206,3 +206,31 @@ def test_the_rows_numbers_and_days_read_as_djangos_filters_would():
     for moment in moments:
         assert _day(moment) == date_format(timezone.localtime(moment), "j M Y")
         assert _day(moment.date()) == date_format(moment.date(), "j M Y")
+
+
+def test_each_row_counts_its_own_steps_and_pain_points(client, owner):
+    from tests.factories import PainPointFactory, StepFactory
+
+    busy = JourneyMapFactory(title="Busy", owner=owner)
+    JourneyMapFactory(title="Empty", owner=owner, parent=busy)
+    first = StepFactory(map=busy)
+    StepFactory(map=busy)
+    PainPointFactory(map=busy, step=first)
+    client.force_login(owner)
+    page = client.get("/maps/").text
+    rows = page.split('class="tree-title"')[1:]
+    assert "2 steps, 1 pain point<" in rows[0] and ">Busy<" in rows[0]
+    assert "0 steps, 0 pain points<" in rows[1] and ">Empty<" in rows[1]
+
+
+def test_the_owner_filter_offers_each_owner_of_a_map_once_in_id_order(
+    client, owner, other_owner, viewer
+):
+    JourneyMapFactory(owner=other_owner)
+    JourneyMapFactory(owner=owner)
+    JourneyMapFactory(owner=owner, status="draft")
+    client.force_login(viewer)
+    page = client.get("/maps/").text
+    select = page[page.index('name="owner"') : page.index("</select>", page.index('name="owner"'))]
+    offered = re.findall(r'<option value="(\d+)"', select)
+    assert offered == sorted({str(owner.pk), str(other_owner.pk)}, key=int)
