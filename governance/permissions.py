@@ -26,6 +26,7 @@ permissions; a grant on a map covers its whole subtree, resolved with the tree's
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Container
 from enum import StrEnum
 from typing import Any
 
@@ -317,6 +318,32 @@ def visible_projects(user, queryset: QuerySet[CXProject] | None = None) -> Query
     if _group_ids(user):
         q |= Q(team_id__in=_group_ids(user))
     return qs.filter(q)
+
+
+def project_visibility(
+    user, visible_map_ids: Container[int] | None = None
+) -> Callable[[int, int | None, Collection[int]], bool]:
+    """``visible_projects`` as a test of projects already read, for lists that rank
+    thousands of them (the portfolio): ``sees(owner_id, team_id, map_ids)``, with
+    ``map_ids`` every map the project touches, visible or not. ``visible_map_ids``: the
+    pks of ``visible_maps(user)`` when the caller has read them (else read here, one
+    query; leadership needs none). As a filter of the query, the rule probed the visible
+    maps once per project: 4.5 s for a plain owner's portfolio at 10,000 maps (#16)."""
+    if not _active(user):
+        return lambda owner_id, team_id, map_ids: False
+    if is_leadership(user):
+        return lambda owner_id, team_id, map_ids: True
+    if visible_map_ids is None:
+        visible_map_ids = set(visible_maps_resolved(user).values_list("pk", flat=True))
+    visible_ids, group_ids = visible_map_ids, _group_ids(user)
+
+    def sees(owner_id: int, team_id: int | None, map_ids: Collection[int]) -> bool:
+        # the user's, their team's, touching no map at all, or touching a visible map
+        if owner_id == user.pk or team_id in group_ids or not map_ids:
+            return True
+        return any(pk in visible_ids for pk in map_ids)
+
+    return sees
 
 
 def editable_projects(user, queryset: QuerySet[CXProject] | None = None) -> QuerySet[CXProject]:

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ from journeyhub.exports import csv_cell, xlsx_row
 from maps import map_page
 from maps.delivery.progress import Delivery, delivery_of
 from maps.map_page import url_prefix
-from maps.models import CXProject, PainPoint
+from maps.models import CXProject, JourneyMap, PainPoint
 from maps.services import project_delete as project_delete_service
 from maps.services import project_save
 
@@ -96,25 +97,43 @@ def _method(request: HttpRequest) -> str | None:
     return value if value in prioritisation.METHODS else None
 
 
+def _visible_map_ids(user, visible: QuerySet[JourneyMap] | None = None) -> set[int] | None:
+    """The pks of the maps the user may see (``visible``: ``visible_maps_resolved``
+    when the caller has it), read once per page; None: every map."""
+    if permissions.is_leadership(user):
+        return None
+    if visible is None:
+        visible = permissions.visible_maps_resolved(user)
+    return set(visible.values_list("pk", flat=True))
+
+
 def _ranked(
-    request: HttpRequest, *, health: dict[int, float | None] | None = None
+    request: HttpRequest,
+    *,
+    health: dict[int, float | None] | None = None,
+    visible_map_ids: set[int] | None = None,
 ) -> tuple[PortfolioFilter, prioritisation.Portfolio]:
     """The filtered, ranked portfolio the user may see (``health``: of the maps the user
-    may see, when the caller has it already)."""
+    may see, and ``visible_map_ids``, when the caller has them already)."""
     user = request.user
-    visible = permissions.visible_projects(user)
+    # every project, filtered; portfolio_rank keeps those the user may see (reader=):
+    # visible_projects as a filter probed the visible maps once per project
+    candidates = CXProject.objects.all()
     # Leadership ranks what is still to do: open projects unless another status is asked for
     # ("Any status" sends an empty value and shows done and cancelled work too).
     data = request.GET.copy()
     data.setdefault("status", "open")
-    filterset = PortfolioFilter(data, queryset=visible, user=user)
-    projects = filterset.qs if filterset.is_bound and filterset.form.is_valid() else visible
+    filterset = PortfolioFilter(data, queryset=candidates, user=user)
+    projects = filterset.qs if filterset.is_bound and filterset.form.is_valid() else candidates
     if filterset.is_bound and not filterset.form.is_valid():
-        projects = visible.none()
+        projects = candidates.none()
+    if visible_map_ids is None:
+        visible_map_ids = _visible_map_ids(user)
     portfolio = prioritisation.portfolio_rank(
         projects=projects,
-        others=visible,
-        visible_maps=permissions.visible_maps(user),
+        others=candidates,
+        reader=user,
+        visible_map_ids=visible_map_ids,
         method=_method(request),
         health=health,
     )
@@ -188,10 +207,12 @@ def _querystring(request: HttpRequest, *drop: str) -> str:
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     # health of every visible map, read once: the ranking and the gaps both use it
-    health = scoring.health_values(
-        permissions.visible_maps(request.user).values("pk"), weights=scoring.current_weights()
-    )
-    filterset, ranked = _ranked(request, health=health)
+    # (a subquery of plain comparisons, not the ids: thousands of bound ids cost more,
+    # and SQLite refuses over 32,766)
+    visible = permissions.visible_maps_resolved(request.user)
+    health = scoring.health_values(visible.values("pk"), weights=scoring.current_weights())
+    visible_map_ids = _visible_map_ids(request.user, visible)
+    filterset, ranked = _ranked(request, health=health, visible_map_ids=visible_map_ids)
     sort = request.GET.get("sort", "rank")
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
