@@ -380,21 +380,22 @@ def _map_links_sql() -> str:
     at 10,000 maps) and the evidence counts' correlated subqueries (a third of the
     grid's query building). Plain SQL: the same on SQLite and PostgreSQL."""
     qn = connection.ops.quote_name
+    none = "CAST(NULL AS BIGINT)"  # typed: PostgreSQL types a UNION column by its first row
     step_t = qn(Step._meta.db_table)
     parts = []
     table, project, step = _m2m_columns(CXProject._meta.get_field("steps"))
     parts.append(
-        f"SELECT {_PROJECT_STEP}, l.{qn(project)}, l.{qn(step)}, NULL FROM {qn(table)} l"
+        f"SELECT {_PROJECT_STEP}, l.{qn(project)}, l.{qn(step)}, {none} FROM {qn(table)} l"
         f" INNER JOIN {step_t} s ON s.id = l.{qn(step)} WHERE s.map_id = %s"
     )
     table, project, journey = _m2m_columns(CXProject._meta.get_field("maps"))
     parts.append(
-        f"SELECT {_PROJECT_MAP}, l.{qn(project)}, NULL, NULL FROM {qn(table)} l"
+        f"SELECT {_PROJECT_MAP}, l.{qn(project)}, {none}, {none} FROM {qn(table)} l"
         f" WHERE l.{qn(journey)} = %s"
     )
     table, item, tag = _m2m_columns(LaneItem._meta.get_field("tags"))
     parts.append(
-        f"SELECT {_TAG}, l.{qn(item)}, l.{qn(tag)}, NULL FROM {qn(table)} l"
+        f"SELECT {_TAG}, l.{qn(item)}, l.{qn(tag)}, {none} FROM {qn(table)} l"
         f" INNER JOIN {qn(LaneItem._meta.db_table)} i ON i.id = l.{qn(item)}"
         " WHERE i.map_id = %s"
     )
@@ -409,7 +410,7 @@ def _map_links_sql() -> str:
         )
         table, source, item = _m2m_columns(ResearchSource._meta.get_field(field))
         parts.append(
-            f"SELECT {_SOURCE[field]}, l.{qn(item)}, l.{qn(source)}, NULL FROM {qn(table)} l"
+            f"SELECT {_SOURCE[field]}, l.{qn(item)}, l.{qn(source)}, {none} FROM {qn(table)} l"
             f" INNER JOIN {item_t} i ON i.id = l.{qn(item)} WHERE i.map_id = %s"
         )
     return " UNION ALL ".join(parts)
