@@ -125,9 +125,11 @@ def kpis_missing(maps: QuerySet[JourneyMap], *, limit: int, now=None) -> tuple[l
     since = today - timedelta(days=KPI_PERIOD_DAYS)
     recent = Measurement.objects.filter(kpi=OuterRef("pk"), date__gte=since)
     latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date").values("date")
+    kpis = KPI.objects.all()
+    if maps.query.has_filters():  # CX leadership: every map, no need to ask which
+        kpis = kpis.filter(map__in=maps.values("pk"))
     rows = list(
-        KPI.objects.filter(map__in=maps.values("pk"))
-        .filter(~Exists(recent))
+        kpis.filter(~Exists(recent))
         .annotate(last_measured=Subquery(latest[:1]), missing_count=Window(Count("pk")))
         .select_related("map")
         .order_by(F("last_measured").asc(nulls_first=True), "pk")[:limit]

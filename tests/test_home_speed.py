@@ -67,3 +67,27 @@ def test_kpis_missing_their_period_are_those_without_a_recent_measurement(owner)
     missing = list(reviews.kpis_missing_measurements(JourneyMap.objects.all(), now=now))
     assert [k.name for k in missing] == ["Never", "Stale"]  # never measured first
     assert missing[1].last_measured == now.date() - dt.timedelta(days=40)
+    # the one-query form, for the whole repository (leadership: no map filter) and a scope
+    first, count = reviews.kpis_missing(JourneyMap.objects.all(), limit=10, now=now)
+    assert ([k.name for k in first], count) == (["Never", "Stale"], 2)
+    other = JourneyMapFactory(owner=owner, status="draft")
+    KPIFactory(map=other, name="Other never")
+    everywhere, count = reviews.kpis_missing(JourneyMap.objects.all(), limit=1, now=now)
+    assert (len(everywhere), count) == (1, 3)
+    scoped, count = reviews.kpis_missing(
+        JourneyMap.objects.filter(pk=journey.pk), limit=10, now=now
+    )
+    assert ([k.name for k in scoped], count) == (["Never", "Stale"], 2)
+    assert reviews.kpis_missing(JourneyMap.objects.none(), limit=10, now=now) == ([], 0)
+
+
+def test_each_owners_overdue_share_counts_only_their_unarchived_maps(owner, other_owner):
+    past = timezone.now() - dt.timedelta(days=400)
+    for status, created in (("published", past), ("draft", timezone.now()), ("archived", past)):
+        JourneyMapFactory(owner=owner, status=status, created_at=created)
+    JourneyMapFactory(owner=other_owner, created_at=past)
+    shares = reviews.overdue_share_by_owner(JourneyMap.objects.all())
+    assert [(s["owner"], s["total"], s["overdue"], s["share"]) for s in shares] == [
+        ("Olivia Owens", 2, 1, 50),
+        ("Omar Olsen", 1, 1, 100),
+    ]
