@@ -42,7 +42,17 @@ def latest_values(journey_map: JourneyMap) -> dict[int, dict[str, Any]]:
 def map_content(journey_map: JourneyMap, *, user) -> dict[str, Any]:
     """The content of ``journey_map`` as ``user`` sees it. The caller has checked that
     ``user`` may see the map."""
-    document = export_document(journey_map, user=user, measurements=False, subtree=False, ids=True)
+    # the map was read by the view with every field: not read again; the document's
+    # vocabulary and personas lists are not part of the answer: not read
+    document = export_document(
+        journey_map,
+        user=user,
+        measurements=False,
+        subtree=False,
+        ids=True,
+        fresh=True,
+        lists=False,
+    )
     entry = document["maps"][0]
     content: dict[str, Any] = {"format": document["format"]}
     content.update((name, entry[name]) for name in CONTENT_LISTS)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,26 +62,71 @@ class _Refs:
                 self.wanted[target].update(r[attname] for r in rows if r[attname] is not None)
 
     def resolve(self) -> None:
-        for model, pks in self.wanted.items():
-            if pks:
-                name = REF_FIELD[model]
-                self.keys[model].update(
-                    model._default_manager.filter(pk__in=pks).values_list("pk", name)
-                )
+        """The keys of every wanted row, all models in one query (``UNION ALL`` of one
+        select per model): a map owned by someone, with no team and no persona, costs
+        what one with both costs."""
+        wanted = [(model, sorted(pks)) for model, pks in self.wanted.items() if pks]
+        if not wanted:
+            return
+        q = connection.ops.quote_name
+        selects, params = [], []
+        for n, (model, pks) in enumerate(wanted):
+            selects.append(
+                f"SELECT {n}, {q(model._meta.pk.column)}, "
+                f"{q(model._meta.get_field(REF_FIELD[model]).column)} "
+                f"FROM {q(model._meta.db_table)} "
+                f"WHERE {q(model._meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+            )
+            params += pks
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects), params)
+            for n, pk, key in cursor.fetchall():
+                self.keys[wanted[n][0]][pk] = key
 
     def key(self, model: type, pk: int | None) -> str | None:
         return None if pk is None else self.keys[model].get(pk)
 
 
+#: how ``_dump`` writes each field of a part: (attname, json name, the target model of a
+#: reference or None, whether ``dump_value`` changes the value's type)
+_Plan = tuple[tuple[str, str, type | None, models.Field | None], ...]
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(part: Part) -> _Plan:
+    """Decided once per part (the models do not change at run time): asking every field of
+    every row for its json name and its kind was most of an export's Python time."""
+    found = _PLANS.get(part.name)
+    if found is None:
+        steps = []
+        for attname in part.fields:
+            model_field = part.model_field(attname)
+            converts = isinstance(model_field, (models.DateField, models.DecimalField))
+            steps.append(
+                (
+                    attname,
+                    json_name(attname),
+                    model_field.related_model,
+                    model_field if converts else None,
+                )
+            )
+        found = _PLANS[part.name] = tuple(steps)
+    return found
+
+
 def _dump(part: Part, row: dict, refs: _Refs) -> dict[str, Any]:
+    """``row`` as the document writes it: references by key, values by ``dump_value``
+    (only for the field types it changes; every other value is written as stored)."""
     out: dict[str, Any] = {}
-    for attname in part.fields:
-        model_field = part.model_field(attname)
+    keys = refs.keys
+    for attname, name, target, converted in _plan(part):
         value = row[attname]
-        if model_field.related_model is not None:
-            out[json_name(attname)] = refs.key(model_field.related_model, value)
+        if target is not None:
+            out[name] = None if value is None else keys[target].get(value)
+        elif converted is not None:
+            out[name] = dump_value(converted, value)
         else:
-            out[json_name(attname)] = dump_value(model_field, value)
+            out[name] = value
     return out
 
 
@@ -145,22 +191,33 @@ def _values(part: Part, queryset, *extra: str) -> list[dict]:
 
 
 def export_document(
-    root: JourneyMap, *, user, measurements: bool = True, subtree: bool = True, ids: bool = False
+    root: JourneyMap,
+    *,
+    user,
+    measurements: bool = True,
+    subtree: bool = True,
+    ids: bool = False,
+    fresh: bool = False,
+    lists: bool = True,
 ) -> dict[str, Any]:
     """The journeyhub/1 document of ``root`` (and its subtree, unless ``subtree`` is
     False) as ``user`` sees it. The caller has checked that ``user`` may see ``root``.
 
     ``ids`` adds each row's database ``id`` (maps, content, research sources, quotes,
     projects): not part of journeyhub/1, for the API's ``?expand=content``, whose
-    clients edit rows by id."""
-    root = JourneyMap.objects.get(pk=root.pk)  # the tree numbers as they are now
-    scope = JourneyMap.objects.filter(pk=root.pk)
+    clients edit rows by id. ``fresh``: ``root`` was just read with all its fields (not
+    read again). ``lists=False`` leaves out the document's ``vocabulary`` and
+    ``personas``, for callers that use only the maps and projects."""
+    if not fresh:
+        root = JourneyMap.objects.get(pk=root.pk)  # the tree numbers as they are now
     if subtree:
         scope = JourneyMap.objects.filter(
             tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght
         )
-    maps = {m.pk: m for m in visible_maps(user, scope)}
-    maps[root.pk] = maps.get(root.pk, root)
+        maps = {m.pk: m for m in visible_maps(user, scope)}
+        maps[root.pk] = maps.get(root.pk, root)
+    else:  # the root alone, which the caller may see: nothing to ask the database
+        maps = {root.pk: root}
     ordered = _tree_order(root, maps)
     map_ids = [m.pk for m in ordered]
     refs = _Refs()
@@ -174,7 +231,11 @@ def export_document(
         state_of_slugs = dict(named.values_list("pk", "slug"))
     map_rows = [_map_row(m) for m in ordered]
     refs.want(MAP_PART, map_rows)
-    map_personas = _m2m(JourneyMap, "personas", {"pk__in": map_ids})
+    prefetched = getattr(root, "_prefetched_objects_cache", {}).get("personas")
+    if not subtree and fresh and prefetched is not None:  # the caller read them already
+        map_personas = [(root.pk, persona.pk) for persona in prefetched]
+    else:
+        map_personas = _m2m(JourneyMap, "personas", {"pk__in": map_ids})
     refs.wanted[Persona].update(persona for _, persona in map_personas)
 
     # content of every kind, by map
@@ -195,9 +256,9 @@ def export_document(
             (r["pk"], r["exchange_key"] if "exchange_key" in r else r.get("key")) for r in rows
         )
         refs.want(part, rows)
-    # (a kind with no rows in these maps skips its dependent queries: still a fixed number)
+    # asked even when a kind has no rows here: the same queries for every map (#16)
     tags = {
-        part.name: _tags(part.model, {"map_id__in": map_ids}) if content[part.name] else {}
+        part.name: _tags(part.model, {"map_id__in": map_ids})
         for part in CONTENT_PARTS
         if "tags" in part.m2m
     }
@@ -309,21 +370,24 @@ def export_document(
         out["tags"] = project_tags
         project_entries.append(out)
 
-    personas = [
-        {json_name(f): getattr(p, f) for f in PERSONA_PART.fields}
-        for p in Persona.objects.filter(pk__in=persona_ids).order_by("slug")
-    ]
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "exported_at": utc_text(timezone.now().replace(microsecond=0)),
         "exported_by": user.get_username() if getattr(user, "pk", None) else None,
         "root": root.slug,
         "measurements": measurements,
-        "vocabulary": dict(VocabularyTerm.objects.order_by("key").values_list("key", "label")),
-        "personas": personas,
-        "maps": map_entries,
-        "projects": sorted(project_entries, key=lambda p: p["key"]),
     }
+    if lists:
+        document["vocabulary"] = dict(
+            VocabularyTerm.objects.order_by("key").values_list("key", "label")
+        )
+        document["personas"] = [
+            {json_name(f): getattr(p, f) for f in PERSONA_PART.fields}
+            for p in Persona.objects.filter(pk__in=persona_ids).order_by("slug")
+        ]
+    document["maps"] = map_entries
+    document["projects"] = sorted(project_entries, key=lambda p: p["key"])
+    return document
 
 
 def _with_id(row: dict, out: dict[str, Any], ids: bool) -> dict[str, Any]:
@@ -365,26 +429,33 @@ def _project_rows(user, map_ids: list[int], refs: _Refs) -> list[tuple[dict, dic
             )
         )
     )
-    ids = list(visible_projects(user).filter(touching).values_list("pk", flat=True))
-    rows = _values(PROJECT_PART, model.objects.filter(pk__in=ids))
+    # the same five queries whether or not any project touches the maps (#16): the
+    # projects with their visibility in one, their links and tags read by the maps and
+    # kept for those projects only (links to rows outside the document are not read)
+    rows = _values(PROJECT_PART, visible_projects(user).filter(touching).order_by("pk"))
     refs.want(PROJECT_PART, rows)
-    map_links = _m2m(model, "maps", {"pk__in": ids})
-    step_links = model.steps.through.objects.filter(
-        cxproject_id__in=ids, step__map_id__in=map_ids
-    ).values_list("cxproject_id", "step__map__slug", "step__key")
+    ids = {row["pk"] for row in rows}
+    map_links = model.maps.through.objects.filter(journeymap_id__in=map_ids).values_list(
+        "cxproject_id", "journeymap_id"
+    )
+    step_links = model.steps.through.objects.filter(step__map_id__in=map_ids).values_list(
+        "cxproject_id", "step__map__slug", "step__key"
+    )
     pain_links = model.pain_points.through.objects.filter(
-        cxproject_id__in=ids, painpoint__map_id__in=map_ids
+        painpoint__map_id__in=map_ids
     ).values_list("cxproject_id", "painpoint__map__slug", "painpoint__exchange_key")
     slug_of = refs.keys[JourneyMap]
-    tags = _tags(model, {"pk__in": ids})
+    tags = _tags(model, {"pk__in": model.objects.filter(touching).values("pk")})
     links: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for project, map_id in map_links:
-        if map_id in slug_of:
+        if project in ids and map_id in slug_of:
             links[project]["maps"].append(slug_of[map_id])
     for project, slug, key in step_links:
-        links[project]["steps"].append({"map": slug, "key": key})
+        if project in ids:
+            links[project]["steps"].append({"map": slug, "key": key})
     for project, slug, key in pain_links:
-        links[project]["pain_points"].append({"map": slug, "key": key})
+        if project in ids:
+            links[project]["pain_points"].append({"map": slug, "key": key})
     result = []
     for row in rows:
         found = links[row["pk"]]
