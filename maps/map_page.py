@@ -154,6 +154,7 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
     term = _term(labels)
     can_edit = bool(context.get("can_edit"))
     request = context.get("request")
+    comment_counts = context.get("comment_counts")
     # the map page and the htmx requests under it (whose grid is swapped into that page)
     relative = request is not None and request.path.startswith(journey_map.get_absolute_url())
 
@@ -166,7 +167,11 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
         "can_edit": can_edit,
         "can_zoom": bool(context.get("can_zoom")),
         # "💬 n" links (governance.comments), only where the page passes counts
-        "comment_counts": context.get("comment_counts"),
+        "comment_counts": comment_counts,
+        # asked once here, not per card: cards link only to items with comments, and
+        # readers' cards carry their id for comments.js
+        "has_comments": bool(comment_counts),
+        "reader_ids": comment_counts is not None and not can_edit,
         "term": term,
         "labels": labels,
         "version": journey_map.version,

@@ -289,3 +289,47 @@ class TestLinkedContent:
         shown = {item.title: [str(t) for t in item.tag_list] for item in lane.whole_map}
         assert shown["Tagged"] == [str(t) for t in tagged.tags.all()]  # Tag.Meta.ordering
         assert shown["Bare"] == []
+
+
+class TestFastInstances:
+    """The grid builds its steps, pain points and lane items without Model.__init__
+    (maps.selectors.loaded, #16): they must equal what the ORM loads."""
+
+    def test_loaded_instances_equal_the_orms_field_by_field_with_owners_cached(
+        self, team_map, owner, django_assert_num_queries
+    ):
+        from maps.selectors import loaded
+        from tests.factories import LaneItemFactory, StepFactory
+
+        step = StepFactory(map=team_map, is_moment_of_truth=True, emotion=-2, channel="")
+        LaneItemFactory(
+            map=team_map, step=step, kind="idea", owner=owner, empathy_score=4.5,
+            weight=None, external_links=["https://example.com/a"], status="new",
+        )  # fmt: skip
+        LaneItemFactory(map=team_map, step=None, kind="insight", owner=None, weight=2.0)
+        for model, owned in ((Step, False), (LaneItem, True)):
+            queryset = model.objects.filter(map=team_map).order_by("position", "pk")
+            with django_assert_num_queries(1):
+                fast = loaded(queryset, unshown=("description",), owner=owned)
+            slow = list(queryset)
+            assert [obj.pk for obj in fast] == [obj.pk for obj in slow]
+            for a, b in zip(fast, slow, strict=True):
+                assert type(a) is model and not a._state.adding and a._state.db == "default"
+                for field in model._meta.concrete_fields:
+                    if field.name != "description":
+                        assert getattr(a, field.attname) == getattr(b, field.attname), field
+                        assert type(getattr(a, field.attname)) is type(getattr(b, field.attname))
+        items = loaded(LaneItem.objects.filter(map=team_map), owner=True)
+        with django_assert_num_queries(0):
+            names = sorted(str(i.owner.get_full_name() if i.owner else None) for i in items)
+        assert names == ["None", owner.get_full_name()]
+        (again,) = loaded(Step.objects.filter(pk=step.pk), unshown=("description",))
+        with django_assert_num_queries(1):  # a field left out is read on access
+            assert again.description == step.description
+
+    def test_no_init_signal_is_connected_for_the_models_the_grid_builds(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_init, pre_init
+
+        for model in (Step, PainPoint, LaneItem, get_user_model()):
+            assert not pre_init.has_listeners(model) and not post_init.has_listeners(model)
