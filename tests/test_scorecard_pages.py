@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from governance import scoring
 from governance.models import ScorecardWeights
-from maps.models import KPI, JourneyMap, Perspective, QualitativeFactor
+from maps.models import KPI, JourneyMap, Perspective, QualitativeFactor, VocabularyTerm
 from tests.builders import build_map_content
 from tests.factories import (
     JourneyMapFactory,
@@ -235,6 +237,124 @@ class TestScorecardPage:
             response = client.get(url(large))
         assert response.text.count("data-kpi-chart=") == 40
         assert small_count <= 18
+
+
+class TestScorecardRendering:
+    """The page's content is rendered by Jinja2 with helpers of its own (#16): dates
+    memoised per page, sub-map links from one reversed prefix, widgets through Django's
+    Jinja2 renderer. Each shows what Django's template showed."""
+
+    def test_dates_are_shown_in_the_sites_time_zone(self, client, owner, settings, team_map):
+        settings.TIME_ZONE = "Pacific/Auckland"  # UTC+13 in January
+        QualitativeFactorFactory(
+            map=team_map,
+            rated_by=owner,
+            rated_at=datetime(2025, 12, 31, 23, 30, tzinfo=UTC),
+        )
+        client.force_login(owner)
+        page = client.get(url(team_map)).text
+        assert "Rated by Olivia" in page
+        assert " on 1 Jan 2026." in page  # not 31 Dec 2025: the UTC date
+
+    def test_sparklines_of_kpis_measured_on_the_same_days_name_their_own_values(
+        self, client, viewer, team_map
+    ):
+        first = KPIFactory(map=team_map, name="First", target=100)
+        second = KPIFactory(map=team_map, name="Second", target=None)
+        third = KPIFactory(map=team_map, name="Third", target=10)
+        for month, value in ((1, 10), (2, 20.5)):
+            MeasurementFactory(kpi=first, date=date(2026, month, 1), value=value)
+            MeasurementFactory(kpi=second, date=date(2026, month, 1), value=value * 1000)
+        MeasurementFactory(kpi=third, date=date(2025, 12, 31), value=7)
+        client.force_login(viewer)
+        page = client.get(url(team_map)).text
+        assert 'aria-label="First, last 2 values: Jan 2026 10, Feb 2026 20.5; target 100."' in page
+        assert 'aria-label="Second, last 2 values: Jan 2026 10,000, Feb 2026 20,500."' in page
+        assert 'aria-label="Third, last 1 values: Dec 2025 7; target 10."' in page
+        # the latest values' dates, under the same memoised formatting
+        assert page.count("1 Feb 2026") == 2 and "31 Dec 2025" in page
+
+    def test_every_map_below_links_to_its_own_scorecard(self, client, owner, team_map):
+        child = JourneyMapFactory(owner=owner, parent=team_map, slug="verify_id-2")
+        grandchild = JourneyMapFactory(owner=owner, parent=child, slug="scan-passport-3")
+        other = JourneyMapFactory(owner=owner, parent=team_map, slug="sign")
+        client.force_login(owner)
+        page = client.get(url(team_map)).text
+        for below in (child, grandchild, other):
+            assert f'<a href="{reverse("governance:scorecard", args=[below.slug])}">' in page
+
+    def test_names_are_escaped_wherever_they_appear(self, client, owner, team_map):
+        evil = "<script>alert(\"x\")</script> & 'quotes'"
+        parent = JourneyMapFactory(owner=owner, title=f"Parent {evil}")
+        team_map.parent = parent
+        team_map.title = f"Map {evil}"
+        team_map.save()
+        JourneyMapFactory(owner=owner, parent=team_map, title=f"Child {evil}")
+        kpi = KPIFactory(map=team_map, name=f"KPI {evil}", unit=evil)
+        MeasurementFactory(kpi=kpi, value=60)
+        QualitativeFactorFactory(map=team_map, name=f"Factor {evil}", note=f"Note {evil}")
+        client.force_login(owner)
+        page = client.get(url(team_map)).text
+        assert "<script>alert" not in page
+        for prefix in ("Parent", "Map", "Child", "KPI", "Factor", "Note"):
+            assert f"{prefix} &lt;script&gt;alert(" in page, prefix
+        assert "&amp; &#39;quotes&#39;" in page or "&amp; &#x27;quotes&#x27;" in page
+
+    def test_an_invalid_rating_keeps_what_was_typed_and_marks_its_fields(
+        self, client, owner, measured_map
+    ):
+        ease = measured_map.qualitative_factors.get()
+        other = QualitativeFactorFactory(map=measured_map, name="Trust", rating=2)
+        client.force_login(owner)
+        response = client.post(
+            url(measured_map), rating_post(measured_map, ease, rating=9, note="Typed <b>here")
+        )
+        page = response.text
+        assert response.status_code == 200
+        assert QualitativeFactor.objects.get(pk=ease.pk).rating == 4
+        prefix = f"id_factor{ease.pk}_"
+        assert (
+            f'<select name="rating" aria-invalid="true" '
+            f'aria-describedby="{prefix}rating_error" id="{prefix}rating">'
+        ) in page
+        assert f'<p class="field-error" id="{prefix}rating-error">Select a valid choice.' in page
+        assert "\nTyped &lt;b&gt;here</textarea>" in page
+        assert page.count('<details class="sc-rate" open>') == 1
+        # the other factor's form is untouched: its current rating chosen, its own ids
+        other_prefix = f"id_factor{other.pk}_"
+        assert f'<select name="rating" id="{other_prefix}rating">' in page
+        assert '<option value="2" selected>2 — poor</option>' in page
+        token = (
+            r'class="sc-rate-form" novalidate>\s*<input type="hidden" name="csrfmiddlewaretoken"'
+        )
+        assert len(re.findall(token, page)) == 2
+
+    def test_a_rating_of_no_factor_on_the_page_is_reported_above_the_list(
+        self, client, owner, measured_map
+    ):
+        client.force_login(owner)
+        response = client.post(url(measured_map), {"factor": "x", "rating": "", "version": ""})
+        assert response.status_code == 200
+        assert '<div class="form-errors" role="alert"><p>The rating was not saved: ' in (
+            response.text
+        )
+        assert "This field is required." in response.text
+
+    def test_the_organisations_terms_name_the_page_with_one_vocabulary_query(
+        self, client, viewer, measured_map
+    ):
+        VocabularyTerm.objects.create(key="kpi", label="Metric")
+        VocabularyTerm.objects.create(key="sub_map", label="Zoom-in")
+        VocabularyTerm.objects.create(key="level_1", label="Lifecycle")
+        JourneyMapFactory(owner=measured_map.owner, parent=measured_map)
+        client.force_login(viewer)
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(url(measured_map)).text
+        assert '<h2 id="kpis-title">Metrics</h2>' in page
+        assert '<h2 id="rollup-title">Zoom-ins</h2>' in page
+        assert '<span class="level-tag">Lifecycle</span>' in page
+        vocabulary = [q for q in ctx.captured_queries if "maps_vocabularyterm" in q["sql"]]
+        assert len(vocabulary) == 1  # the content and base.html's menu share it
 
 
 class TestWeightsPage:
