@@ -290,12 +290,13 @@ class TestScorecardRendering:
         team_map.title = f"Map {evil}"
         team_map.save()
         JourneyMapFactory(owner=owner, parent=team_map, title=f"Child {evil}")
-        kpi = KPIFactory(map=team_map, name=f"KPI {evil}", unit=evil)
+        kpi = KPIFactory(map=team_map, name=f"KPI {evil}", unit="<i>u</i>")  # 30 chars at most
         MeasurementFactory(kpi=kpi, value=60)
         QualitativeFactorFactory(map=team_map, name=f"Factor {evil}", note=f"Note {evil}")
         client.force_login(owner)
         page = client.get(url(team_map)).text
-        assert "<script>alert" not in page
+        assert "<script>alert" not in page and "<i>u</i>" not in page
+        assert "&lt;i&gt;u&lt;/i&gt;" in page
         for prefix in ("Parent", "Map", "Child", "KPI", "Factor", "Note"):
             assert f"{prefix} &lt;script&gt;alert(" in page, prefix
         assert "&amp; &#39;quotes&#39;" in page or "&amp; &#x27;quotes&#x27;" in page
