@@ -343,3 +343,72 @@ def test_the_export_costs_the_same_queries_whatever_the_size_of_the_subtree(
     with django_assert_num_queries(len(probe.captured_queries)):
         document = export_document(big, user=admin_user)
     assert len(document["maps"]) == 11
+
+
+def test_tags_and_project_links_read_in_one_query_equal_those_read_kind_by_kind(
+    owner, team, other_owner
+):
+    """``_ByMap`` (one ``UNION ALL``, #16) against the ORM's own reads of the same link
+    tables, on maps with tags with and without a group, projects linking the exported
+    maps, their steps and pain points, rows of a map that is not exported, and a project
+    touching only that other map."""
+    from maps.exchange.export import _ByMap, _tags
+    from maps.models import KPI, CXProject, JourneyMap, PainPoint, Step
+
+    root = populated_map(owner, team, slug="root", children=2)
+    child = root.get_children().first()
+    outside = populated_map(other_owner, None, slug="outside", children=0)
+    grouped = Tag.objects.create(name="Kiosk", group=TagGroup.objects.create(name="Venue"))
+    plain = Tag.objects.create(name="urgent")
+    for model in (LaneItem, KPI):
+        for row in model.objects.filter(map__in=[root, child, outside]):
+            row.tags.add(grouped, plain)
+    inside_steps = list(Step.objects.filter(map__in=[root, child]))
+    outside_steps = list(Step.objects.filter(map=outside))
+    both = CXProjectFactory(
+        owner=other_owner,
+        maps=[child, outside],
+        steps=inside_steps[:2] + outside_steps[:1],
+        pain_points=list(PainPoint.objects.filter(map__in=[root, outside])),
+    )
+    both.tags.add(plain)
+    CXProjectFactory(owner=other_owner, maps=[outside]).tags.add(grouped)  # not touching
+    map_ids = [root.pk, child.pk, *root.get_children().values_list("pk", flat=True)]
+    map_ids = sorted(set(map_ids))
+
+    read = _ByMap(map_ids)
+
+    for part in CONTENT_PARTS:
+        if "tags" in part.m2m:
+            assert read.tags[part.name] == _tags(part.model, {"map_id__in": map_ids})
+            assert read.tags[part.name], part.name
+    touching = CXProject.objects.filter(
+        pk__in=[p.pk for p in CXProject.objects.all() if _touches(p, map_ids)]
+    )
+    assert read.tags["projects"] == _tags(CXProject, {"pk__in": touching})
+    assert set(read.tags["projects"]) == {p.pk for p in touching}
+    slug = dict(JourneyMap.objects.values_list("pk", "slug"))
+    assert sorted(read.project_links["maps"]) == sorted(
+        (p.pk, slug[m.pk], None) for p in touching for m in p.maps.all() if m.pk in map_ids
+    )
+    assert sorted(read.project_links["steps"]) == sorted(
+        (p.pk, slug[s.map_id], s.key)
+        for p in touching
+        for s in p.steps.all()
+        if s.map_id in map_ids
+    )
+    assert sorted(read.project_links["pain_points"]) == sorted(
+        (p.pk, slug[x.map_id], x.exchange_key)
+        for p in touching
+        for x in p.pain_points.all()
+        if x.map_id in map_ids
+    )
+    assert read.project_links["steps"] and read.project_links["pain_points"]
+
+
+def _touches(project, map_ids: list[int]) -> bool:
+    return (
+        any(m.pk in map_ids for m in project.maps.all())
+        or any(s.map_id in map_ids for s in project.steps.all())
+        or any(p.map_id in map_ids for p in project.pain_points.all())
+    )
