@@ -156,9 +156,9 @@ def test_the_map_page_and_evidence_partial_cost_the_same_with_ten_times_the_rese
     assert "66 quotes · 22 sources" in page.text
     with django_assert_max_num_queries(small_partial):
         assert client.get(evidence_url, headers={"HX-Request": "true"}).status_code == 200
-    # the evidence counts ride on the steps, pain points and lane items queries; the
-    # lane items' tags are one query; the discussion panel, the cards' comment counts
-    # and the future states are one each, and so are the map's personas
+    # the evidence counts ride on the map's link rows (one UNION with the projects' links
+    # and the tags); the tags themselves are one query; the discussion panel, the cards'
+    # comment counts and the future states are one each, and so are the map's personas
     assert small_page <= 24
     # session, user, groups, the map, the step, quotes with sources, direct sources …
     assert small_partial <= 9

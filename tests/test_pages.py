@@ -179,7 +179,8 @@ class TestMapPage:
         client.force_login(owner)
         small_count = count_queries(client, reverse("maps:detail", args=["small"]))
         # session, user, map, its personas, groups, ancestors, stages, steps, links, pain points,
-        # lane items, KPIs with latest values, project steps, projects, sub-maps,
+        # lane items, its link rows (projects', tags, evidence: one UNION), KPIs with latest
+        # values, projects, sub-maps,
         # the event-log funnel, health (KPIs, ratings, weights), vocabulary, the
         # inventory entries migrated into it ("Migrated from"), the discussion panel's
         # open threads, the comment counts on the cards, its future states and scenarios
