@@ -532,33 +532,25 @@ def health_by_map(
     if not ids:
         return {}
 
-    latest = Measurement.objects.filter(kpi=OuterRef("pk"))
+    kpi_rows = KPI.objects.filter(map_id__in=ids)
+    # today: KPI.latest_value/latest_date, kept by the database's triggers
+    value, day = "latest_value", "latest_date"
     if as_of is not None:
-        latest = latest.filter(date__lte=as_of)
-    latest = latest.order_by("-date", "-pk")
-    kpi_rows = (
-        KPI.objects.filter(map_id__in=ids)
-        .annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_date=Subquery(latest.values("date")[:1]),
+        # the past (snapshots, backfills): the latest measurement on or before as_of
+        latest = Measurement.objects.filter(kpi=OuterRef("pk"), date__lte=as_of)
+        latest = latest.order_by("-date", "-pk")
+        value, day = "value_as_of", "date_as_of"
+        kpi_rows = kpi_rows.annotate(
+            value_as_of=Subquery(latest.values("value")[:1]),
+            date_as_of=Subquery(latest.values("date")[:1]),
         )
-        .order_by("map_id", "name", "pk")
-        .values(
-            "pk",
-            "map_id",
-            "name",
-            "unit",
-            "perspective",
-            "direction",
-            "weight",
-            "baseline",
-            "target",
-            "latest_value",
-            "latest_date",
-        )
-    )
+    kpi_rows = kpi_rows.order_by("map_id", "name", "pk").values(
+        "pk", "map_id", "name", "unit", "perspective", "direction", "weight", "baseline",
+        "target", value, day,
+    )  # fmt: skip
     kpis: dict[int, list[KPIScore]] = defaultdict(list)
     for row in kpi_rows:
+        row["latest_value"], row["latest_date"] = row.pop(value), row.pop(day)
         kpis[row["map_id"]].append(_kpi_score(row))
 
     factor_rows = (
@@ -619,10 +611,9 @@ def health_values(
     ids: list[int] | QuerySet = map_ids if isinstance(map_ids, QuerySet) else _ids(map_ids)
     if not isinstance(ids, QuerySet) and not ids:
         return {}
-    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date", "-pk")
     kpi_rows = (
+        # latest_value: the KPI's latest measurement, kept by the database's triggers
         KPI.objects.filter(map_id__in=ids)
-        .annotate(latest_value=Subquery(latest.values("value")[:1]))
         # the order of health_by_map: the weighted sums add up in the same order
         .order_by("map_id", "name", "pk")
         .values_list(

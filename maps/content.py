@@ -28,7 +28,13 @@ from .models import (
     StepLink,
 )
 
-_NOT_CONTENT = {"id", "map", "updated_at"}
+#: stored copies of other rows, kept by the database's triggers (maps migration 0025):
+#: not content of their own, so never edited, snapshotted, restored or exchanged
+DERIVED: dict[str, str] = {
+    "latest_value": "a KPI's latest measurement, kept by the database's triggers",
+    "latest_date": "the date of a KPI's latest measurement, kept the same way",
+}
+_NOT_CONTENT = {"id", "map", "updated_at", *DERIVED}
 
 
 @dataclass(frozen=True)

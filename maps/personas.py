@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, QuerySet
 from django.utils.text import slugify
 
 from governance import permissions
 from governance.scoring import number
 
-from .models import KPI, JourneyMap, Measurement, PainPoint, Persona
+from .models import KPI, JourneyMap, PainPoint, Persona
 
 PAIN_POINTS_SHOWN = 20
 
@@ -54,14 +54,10 @@ def persona_overview(persona: Persona, user) -> PersonaOverview:
     maps_qs: QuerySet[JourneyMap] = permissions.visible_maps(user).filter(personas=persona)
     maps = list(maps_qs.with_people().with_personas().order_by("tree_id", "lft"))
     pains = PainPoint.objects.filter(map__in=maps_qs)
-    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date")
+    # latest_value / latest_date: stored on the KPI by the database's triggers
     kpis = list(
         KPI.objects.filter(map__in=maps_qs)
         .select_related("map")
-        .annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_date=Subquery(latest.values("date")[:1]),
-        )
         .order_by("map__tree_id", "map__lft", "name", "pk")
     )
     for kpi in kpis:  # as the scorecard writes numbers: 7, 7.5, 48,000

@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
 
-from ..content import CONTENT_KINDS, ContentKind
+from ..content import CONTENT_KINDS, DERIVED, ContentKind
 from ..models import (
     KPI,
     Attachment,
@@ -128,12 +128,14 @@ class Part:
 def _content_part(kind: ContentKind) -> Part:
     identity = {"steps": ("key",), "links": ("from_step", "to_step")}.get(kind.key, ("key",))
     parent = "map_id" if kind.map_path == "map" else None
+    stored = {f.name for f in kind.model._meta.concrete_fields}
     return Part(
         kind.key,
         kind.model,
         parent,
         identity,
         m2m=("tags",) if hasattr(kind.model, "tags") else (),
+        excluded={name: why for name, why in DERIVED.items() if name in stored},
         noun=kind.noun,
     )
 

@@ -104,7 +104,15 @@ class KPI(TimeStamped):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="kpis")
     exchange_key = exchange_key_field()
-    history = HistoricalRecords(m2m_fields=[tags])
+    # The latest measurement (date desc, then pk desc), stored so health reads one row
+    # per KPI instead of a subquery per KPI. Derived data kept by database triggers
+    # (maps migration 0025_kpi_latest_value): any write to maps_measurement
+    # (bulk, queryset.update, raw SQL) refreshes it, and any write of these columns on
+    # maps_kpi (a stale instance's save()) is replaced by the recomputed value. Never
+    # edited, exchanged or recorded in history.
+    latest_value = models.FloatField(null=True, blank=True, editable=False)
+    latest_date = models.DateField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(m2m_fields=[tags], excluded_fields=["latest_value", "latest_date"])
 
     class Meta:
         verbose_name = "KPI"

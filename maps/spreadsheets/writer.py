@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import IO, Any
 
-from django.db.models import OuterRef, Subquery
-
 from journeyhub.exports import xlsx_row
-from maps.models import KPI, JourneyMap, LaneItem, Measurement, PainPoint, Stage, Step
+from maps.models import KPI, JourneyMap, LaneItem, PainPoint, Stage, Step
 
 from .columns import (
     COLUMNS,
@@ -98,16 +96,8 @@ def map_rows(journey_map: JourneyMap) -> list[list[Any]]:
 
 def kpi_rows(journey_map: JourneyMap) -> list[list[Any]]:
     """The map's KPIs with their latest value: one query."""
-    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date", "-pk")
-    kpis = (
-        KPI.objects.filter(map=journey_map)
-        .select_related("step")
-        .annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_date=Subquery(latest.values("date")[:1]),
-        )
-        .order_by("name", "pk")
-    )
+    # latest_value / latest_date: stored on the KPI by the database's triggers
+    kpis = KPI.objects.filter(map=journey_map).select_related("step").order_by("name", "pk")
     return [
         [
             kpi.name,
