@@ -15,7 +15,6 @@ from functools import reduce
 from django.db import transaction
 from django.db.models import (
     Count,
-    Exists,
     F,
     OuterRef,
     Q,
@@ -117,22 +116,21 @@ def kpis_missing_measurements(maps: QuerySet[JourneyMap], *, now=None) -> QueryS
 
 def kpis_missing(maps: QuerySet[JourneyMap], *, limit: int, now=None) -> tuple[list[KPI], int]:
     """The first ``limit`` of ``kpis_missing_measurements`` and how many there are, in
-    one query: "missing" is no measurement since the period's start, one seek per KPI
-    on the (kpi, date) index; the latest date is read only for the KPIs that miss it,
-    and the count is a window over them (the queryset form seeks three times per KPI in
-    each of its two queries: 200,000 seeks at 10,000 maps)."""
+    one query, from each KPI's stored latest date (``KPI.latest_date``, kept exact by
+    triggers on the measurements): "missing" is no date or one before the period's
+    start, the same as no measurement since then, without a seek per KPI into the
+    measurements (50,000 seeks, 38 ms, for leadership at 10,000 maps); the count is a
+    window over the missing ones."""
     today = (now or timezone.now()).date()
     since = today - timedelta(days=KPI_PERIOD_DAYS)
-    recent = Measurement.objects.filter(kpi=OuterRef("pk"), date__gte=since)
-    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date").values("date")
     kpis = KPI.objects.all()
     if maps.query.has_filters():  # CX leadership: every map, no need to ask which
         kpis = kpis.filter(map__in=maps.values("pk"))
     rows = list(
-        kpis.filter(~Exists(recent))
-        .annotate(last_measured=Subquery(latest[:1]), missing_count=Window(Count("pk")))
+        kpis.filter(Q(latest_date__isnull=True) | Q(latest_date__lt=since))
+        .annotate(last_measured=F("latest_date"), missing_count=Window(Count("pk")))
         .select_related("map")
-        .order_by(F("last_measured").asc(nulls_first=True), "pk")[:limit]
+        .order_by(F("latest_date").asc(nulls_first=True), "pk")[:limit]
     )
     return rows, (rows[0].missing_count if rows else 0)
 

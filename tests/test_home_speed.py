@@ -91,3 +91,37 @@ def test_each_owners_overdue_share_counts_only_their_unarchived_maps(owner, othe
         ("Olivia Owens", 2, 1, 50),
         ("Omar Olsen", 1, 1, 100),
     ]
+
+
+def test_the_stored_latest_date_finds_the_kpis_the_measurements_would(owner, other_owner):
+    """kpis_missing reads KPI.latest_date: after every kind of measurement write it lists
+    the same KPIs, in the same order, as the queryset over the measurements."""
+    from maps.models import KPI, Measurement
+
+    now = timezone.now()
+    today = now.date()
+    mine, theirs = JourneyMapFactory(owner=owner), JourneyMapFactory(owner=other_owner)
+    kpis = [KPIFactory(map=(mine, theirs)[i % 2], name=f"K{i}") for i in range(8)]
+    for i, kpi in enumerate(kpis[:6]):
+        MeasurementFactory(kpi=kpi, date=today - dt.timedelta(days=10 + 20 * i))
+
+    def same(scope=None):
+        for maps in (JourneyMap.objects.all(), JourneyMap.objects.filter(owner=owner)):
+            expected = list(reviews.kpis_missing_measurements(maps, now=now))
+            rows, count = reviews.kpis_missing(maps, limit=50, now=now)
+            assert [(k.pk, k.last_measured) for k in rows] == [
+                (k.pk, k.last_measured) for k in expected
+            ]
+            assert count == len(expected)
+
+    same()
+    MeasurementFactory(kpi=kpis[5], date=today)  # a fresh one: no longer missing
+    same()
+    Measurement.objects.filter(kpi=kpis[1]).update(date=today - dt.timedelta(days=365))
+    same()
+    Measurement.objects.filter(kpi=kpis[0]).delete()  # never measured again
+    same()
+    Measurement.objects.filter(kpi=kpis[2]).update(kpi=kpis[6])  # moved to another KPI
+    same()
+    KPI.objects.filter(pk=kpis[7].pk).delete()
+    same()
