@@ -51,13 +51,15 @@ number of KPIs, measurements, ratings and sub-maps.
 from __future__ import annotations
 
 import calendar
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 
@@ -595,6 +597,22 @@ def health_by_map(
     }
 
 
+#: above this many map ids, health_values sends them as one parameter (``_in_ids``)
+MANY_IDS = 500
+
+
+def _in_ids(ids: list[int] | QuerySet) -> list[int] | QuerySet | RawSQL:
+    """The right-hand side of ``map_id__in``: the ids as they are, or above ``MANY_IDS``
+    as one parameter (a JSON array on SQLite, an array on PostgreSQL). Preparing and
+    binding thousands of parameters cost more than the query: the KPIs of all 10,000
+    maps read in ~100 ms instead of ~180."""
+    if isinstance(ids, QuerySet) or len(ids) <= MANY_IDS:
+        return ids
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
+
+
 def health_values(
     map_ids: Iterable[int] | QuerySet,
     *,
@@ -611,9 +629,10 @@ def health_values(
     ids: list[int] | QuerySet = map_ids if isinstance(map_ids, QuerySet) else _ids(map_ids)
     if not isinstance(ids, QuerySet) and not ids:
         return {}
+    in_ids = _in_ids(ids)
     kpi_rows = (
         # latest_value: the KPI's latest measurement, kept by the database's triggers
-        KPI.objects.filter(map_id__in=ids)
+        KPI.objects.filter(map_id__in=in_ids)
         # the order of health_by_map: the weighted sums add up in the same order
         .order_by("map_id", "name", "pk")
         .values_list(
@@ -631,7 +650,7 @@ def health_values(
             attained[map_id, perspective].append((weight, attainment))
     ratings: dict[tuple[int, str], list[int]] = defaultdict(list)
     for map_id, perspective, rating in (
-        QualitativeFactor.objects.filter(map_id__in=ids)
+        QualitativeFactor.objects.filter(map_id__in=in_ids)
         .order_by("map_id", "name", "pk")
         .values_list("map_id", "perspective", "rating")
     ):

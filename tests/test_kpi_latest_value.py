@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
+from governance import scoring
 from governance.models import ScorecardWeights
 from governance.scoring import health_by_map, health_values
 from maps.models import KPI, Measurement
@@ -235,3 +236,20 @@ class TestHealthReadsTheStoredValue:
         with django_assert_num_queries(2) as captured:
             health_values([kpi.map_id], weights=weights)
         assert "maps_measurement" not in captured.captured_queries[0]["sql"]
+
+    def test_many_ids_sent_as_one_parameter_give_the_same_health(self, monkeypatch):
+        maps = [JourneyMapFactory() for _ in range(4)]
+        for number, journey in enumerate(maps[:3]):
+            kpi = KPIFactory(map=journey, name="K", perspective="business")
+            MeasurementFactory(kpi=kpi, date=D1, value=50 + 10 * number)
+        QualitativeFactorFactory(map=maps[2], perspective="customer", rating=2)
+        ids = [journey.pk for journey in maps]
+        weights = dict.fromkeys(ScorecardWeights.FIELDS, 1.0)
+        as_parameters = health_values(ids, weights=weights)
+        monkeypatch.setattr(scoring, "MANY_IDS", 2)  # 4 ids: one JSON/array parameter
+        as_one = health_values(ids, weights=weights)
+        # 50 → 0 %, 60 → 33.3 %, 70 → 66.7 % and a rating of 2 → 25: (66.7 + 25) ÷ 2
+        assert as_one == as_parameters
+        assert as_one[maps[1].pk] == pytest.approx(100 / 3)
+        assert as_one[maps[2].pk] == pytest.approx((200 / 3 + 25) / 2)
+        assert as_one[maps[3].pk] is None
