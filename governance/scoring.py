@@ -573,7 +573,9 @@ def health_by_map(
     )
     factors: dict[int, list[FactorScore]] = defaultdict(list)
     for row in factor_rows:
-        full_name = f"{row['rated_by__first_name']} {row['rated_by__last_name']}".strip()
+        # a factor whose rater was deleted has no names at all (None, not "")
+        names = (row["rated_by__first_name"], row["rated_by__last_name"])
+        full_name = " ".join(name for name in names if name)
         factors[row["map_id"]].append(
             FactorScore(
                 factor_id=row["pk"],

@@ -38,7 +38,6 @@ from .models import (
     CXProject,
     JourneyMap,
     LaneItem,
-    Measurement,
     PainPoint,
     Stage,
     Step,
@@ -461,19 +460,6 @@ def _map_links(map_id: int) -> MapLinks:
     return MapLinks(dict(project_steps), map_projects, dict(tags), evidence)
 
 
-def _with_latest(kpis: QuerySet[KPI]) -> QuerySet[KPI]:
-    """KPIs with ``latest_value`` and ``latest_date``: the stored fields where the model
-    has them (KPI.latest_value, kept by triggers: engineer "health"'s migration 0025),
-    else the latest measurement by subqueries (an annotation may not shadow a field)."""
-    if any(f.name == "latest_value" for f in KPI._meta.concrete_fields):
-        return kpis
-    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-date")
-    return kpis.annotate(
-        latest_value=Subquery(latest.values("value")[:1]),
-        latest_date=Subquery(latest.values("date")[:1]),
-    )
-
-
 _OWNER_FIELDS = ("id", "username", "first_name", "last_name")  # what the cards show
 
 
@@ -569,7 +555,7 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
     for item in lane_items:
         ids = sorted(links.tags.get(item.pk, ()), key=tag_rank.__getitem__)
         item.tag_list = [tag_by_id[pk] for pk in ids]
-    kpis = list(_with_latest(KPI.objects.filter(map=journey_map)))
+    kpis = list(KPI.objects.filter(map=journey_map))
     project_steps = links.project_steps
     project_ids = links.map_projects | set(project_steps)
     # by their ids: an index search, whatever the number of projects

@@ -22,6 +22,7 @@ from tests.factories import (
     KPIFactory,
     MeasurementFactory,
     QualitativeFactorFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -255,6 +256,16 @@ class TestScorecardRendering:
         page = client.get(url(team_map)).text
         assert "Rated by Olivia" in page
         assert " on 1 Jan 2026." in page  # not 31 Dec 2025: the UTC date
+
+    def test_a_rating_whose_rater_was_deleted_names_nobody(self, client, owner, team_map):
+        rater = UserFactory(first_name="Rita", last_name="Rater")
+        QualitativeFactorFactory(map=team_map, name="Tone of voice", rated_by=rater)
+        rater.delete()  # SET_NULL: the rating stays, its rater's names are gone
+        client.force_login(owner)
+        page = client.get(url(team_map)).text
+        assert "Tone of voice" in page
+        assert "None" not in page
+        assert "Rita" not in page
 
     def test_sparklines_of_kpis_measured_on_the_same_days_name_their_own_values(
         self, client, viewer, team_map
