@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maps.exchange.export import export_document
 from maps.exchange.spec import CONTENT_PARTS, SOURCE_PART
-from maps.models import JourneyMap, Measurement
+from maps.models import KPI, JourneyMap
 
 from .serializers import JourneyMapSerializer
 
@@ -29,12 +28,12 @@ CONTENT_LISTS: tuple[str, ...] = (*(part.name for part in CONTENT_PARTS), SOURCE
 
 
 def latest_values(journey_map: JourneyMap) -> dict[int, dict[str, Any]]:
-    """Each KPI of the map's latest period value (one query, over the (kpi, date) index)."""
-    newest = (
-        Measurement.objects.filter(kpi_id=OuterRef("kpi_id")).order_by("-date").values("date")[:1]
-    )
-    rows = Measurement.objects.filter(kpi__map=journey_map, date=Subquery(newest)).values_list(
-        "kpi_id", "date", "value"
+    """Each KPI of the map's latest period value: the one stored on the KPI (kept by
+    triggers, maps 0025; a KPI has one measurement per date, so it is the newest date's)."""
+    rows = (
+        KPI.objects.filter(map=journey_map, latest_date__isnull=False)
+        .order_by()
+        .values_list("pk", "latest_date", "latest_value")
     )
     return {kpi: {"date": date.isoformat(), "value": value} for kpi, date, value in rows}
 
