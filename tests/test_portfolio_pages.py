@@ -10,6 +10,7 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
 from governance.models import PrioritisationWeights
@@ -628,3 +629,26 @@ def test_deleting_a_project_asks_first(client, owner):
     assert CXProject.objects.filter(pk=project.pk).exists()
     client.post(f"/projects/{project.pk}/delete/")
     assert not CXProject.objects.filter(pk=project.pk).exists()
+
+
+def test_the_journey_filter_offers_and_filters_only_maps_the_reader_may_see(
+    client, viewer, leader, portfolio, draft_map
+):
+    """The page hands its resolved visible maps to the filter (#16): the choices and
+    ``?map=`` still follow the view rule, grants included."""
+    CXProjectFactory(title="Kinder goodbye", maps=[draft_map])
+    client.force_login(viewer)
+    page = client.get("/portfolio/").text
+    assert 'value="onboard"' in page
+    assert 'value="close-my-account"' not in page
+    hidden = client.get("/portfolio/?map=close-my-account&status=").text
+    assert "Kinder goodbye" not in hidden
+
+    assign_perm("view_journeymap", viewer, draft_map)
+    page = client.get("/portfolio/").text
+    assert 'value="close-my-account"' in page
+    shown = client.get("/portfolio/?map=close-my-account&status=").text
+    assert "Kinder goodbye" in shown
+
+    client.force_login(leader)
+    assert 'value="close-my-account"' in client.get("/portfolio/").text
