@@ -46,6 +46,7 @@ from .models import (
 )
 from .models.research import Quote, ResearchSource
 from .research import NONE, Evidence
+from .sql import m2m_link
 
 # Steps read left to right by stage, then by their own position; unstaged steps last.
 STEP_ORDER = (F("stage__position").asc(nulls_last=True), "position", "pk")
@@ -368,11 +369,6 @@ _SOURCE = {"steps": 7, "pain_points": 8, "lane_items": 9}  # (kind, item, source
 _EVIDENCE_MODELS = {"steps": Step, "pain_points": PainPoint, "lane_items": LaneItem}
 
 
-def _m2m_columns(field) -> tuple[str, str, str]:
-    """(table, column of the declaring model, column of the other) of an m2m field."""
-    return field.m2m_db_table(), field.m2m_column_name(), field.m2m_reverse_name()
-
-
 @lru_cache(maxsize=1)
 def _map_links_sql() -> str:
     """Every link row of one map's content in one UNION ALL of index searches: the
@@ -385,35 +381,34 @@ def _map_links_sql() -> str:
     none = "CAST(NULL AS BIGINT)"  # typed: PostgreSQL types a UNION column by its first row
     step_t = qn(Step._meta.db_table)
     parts = []
-    table, project, step = _m2m_columns(CXProject._meta.get_field("steps"))
+    table, project, step = m2m_link(CXProject, "steps")
     parts.append(
-        f"SELECT {_PROJECT_STEP}, l.{qn(project)}, l.{qn(step)}, {none} FROM {qn(table)} l"
-        f" INNER JOIN {step_t} s ON s.id = l.{qn(step)} WHERE s.map_id = %s"
+        f"SELECT {_PROJECT_STEP}, l.{project}, l.{step}, {none} FROM {table} l"
+        f" INNER JOIN {step_t} s ON s.id = l.{step} WHERE s.map_id = %s"
     )
-    table, project, journey = _m2m_columns(CXProject._meta.get_field("maps"))
+    table, project, journey = m2m_link(CXProject, "maps")
     parts.append(
-        f"SELECT {_PROJECT_MAP}, l.{qn(project)}, {none}, {none} FROM {qn(table)} l"
-        f" WHERE l.{qn(journey)} = %s"
+        f"SELECT {_PROJECT_MAP}, l.{project}, {none}, {none} FROM {table} l WHERE l.{journey} = %s"
     )
-    table, item, tag = _m2m_columns(LaneItem._meta.get_field("tags"))
+    table, item, tag = m2m_link(LaneItem, "tags")
     parts.append(
-        f"SELECT {_TAG}, l.{qn(item)}, l.{qn(tag)}, {none} FROM {qn(table)} l"
-        f" INNER JOIN {qn(LaneItem._meta.db_table)} i ON i.id = l.{qn(item)}"
+        f"SELECT {_TAG}, l.{item}, l.{tag}, {none} FROM {table} l"
+        f" INNER JOIN {qn(LaneItem._meta.db_table)} i ON i.id = l.{item}"
         " WHERE i.map_id = %s"
     )
     quote_t = qn(Quote._meta.db_table)
     for field, model in _EVIDENCE_MODELS.items():
         item_t = qn(model._meta.db_table)
-        table, quote, item = _m2m_columns(Quote._meta.get_field(field))
+        table, quote, item = m2m_link(Quote, field)
         parts.append(
-            f"SELECT {_QUOTE[field]}, l.{qn(item)}, l.{qn(quote)}, q.source_id"
-            f" FROM {qn(table)} l INNER JOIN {quote_t} q ON q.id = l.{qn(quote)}"
-            f" INNER JOIN {item_t} i ON i.id = l.{qn(item)} WHERE i.map_id = %s"
+            f"SELECT {_QUOTE[field]}, l.{item}, l.{quote}, q.source_id"
+            f" FROM {table} l INNER JOIN {quote_t} q ON q.id = l.{quote}"
+            f" INNER JOIN {item_t} i ON i.id = l.{item} WHERE i.map_id = %s"
         )
-        table, source, item = _m2m_columns(ResearchSource._meta.get_field(field))
+        table, source, item = m2m_link(ResearchSource, field)
         parts.append(
-            f"SELECT {_SOURCE[field]}, l.{qn(item)}, l.{qn(source)}, {none} FROM {qn(table)} l"
-            f" INNER JOIN {item_t} i ON i.id = l.{qn(item)} WHERE i.map_id = %s"
+            f"SELECT {_SOURCE[field]}, l.{item}, l.{source}, {none} FROM {table} l"
+            f" INNER JOIN {item_t} i ON i.id = l.{item} WHERE i.map_id = %s"
         )
     return " UNION ALL ".join(parts)
 

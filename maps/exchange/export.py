@@ -22,6 +22,7 @@ from django.utils import timezone
 from governance.permissions import visible_maps, visible_projects
 
 from ..models import JourneyMap, Persona, VocabularyTerm
+from ..sql import m2m_link
 from .spec import (
     ATTACHMENT_PART,
     CONTENT_PARTS,
@@ -209,16 +210,8 @@ class _ByMap:
         maps, tag, group = table["maps"], table["tag"], table["group"]
         in_maps = "IN (SELECT jh_map FROM jh_maps)"
 
-        def through(model, name: str) -> tuple[str, str, str]:
-            m2m = model._meta.get_field(name)
-            return (
-                q(m2m.remote_field.through._meta.db_table),
-                q(m2m.m2m_column_name()),
-                q(m2m.m2m_reverse_name()),
-            )
-
         project = PROJECT_PART.model
-        links = {name: through(project, name) for name in self.project_links}
+        links = {name: m2m_link(project, name) for name in self.project_links}
         step_model = project._meta.get_field("steps").related_model
         pain_model = project._meta.get_field("pain_points").related_model
         link_rows = {  # (table, column of the row's map, column of its key)
@@ -235,7 +228,7 @@ class _ByMap:
             )
 
         def tag_branch(label: str, model, where: str) -> str:
-            link, own, other = through(model, "tags")
+            link, own, other = m2m_link(model, "tags")
             return (
                 f"SELECT '{label}', l.{own}, t.{q('kind')}, g.{q('name')}, t.{q('name')} "
                 f"FROM {link} l INNER JOIN {tag} t ON t.{q('id')} = l.{other} "
@@ -245,14 +238,14 @@ class _ByMap:
         branches = []
         for part in CONTENT_PARTS:
             if "tags" in part.m2m:
-                link, own, _ = through(part.model, "tags")
+                link, own, _ = m2m_link(part.model, "tags")
                 owners = (
                     f"SELECT {q('id')} FROM {q(part.model._meta.db_table)} "
                     f"WHERE {q('map_id')} {in_maps}"
                 )
                 branches.append(tag_branch(part.name, part.model, f"l.{own} IN ({owners})"))
                 self.tags[part.name] = {}
-        own = through(project, "tags")[1]
+        own = m2m_link(project, "tags")[1]
         branches.append(tag_branch("projects", project, f"l.{own} IN ({' UNION '.join(touching)})"))
         self.tags["projects"] = {}
         # the projects' links: (label, project, the map's slug, the row's key, NULL)
