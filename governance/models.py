@@ -629,3 +629,36 @@ class CommentMention(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.user} in comment {self.comment_id}"
+
+
+class MapHealth(models.Model):
+    """Each map's four quadrant scores as ``governance.scoring`` computes them, stored so
+    that health reads one row per map instead of every KPI and rating (issue #16).
+
+    Never stale by construction: database triggers (migration 0012) add 1 to
+    ``generation`` on every write of the map's KPIs or qualitative factors (measurement
+    writes reach it through KPI.latest_value), and a row counts only while
+    ``computed_generation == generation``; ``scoring.health_values`` recomputes the
+    others and writes them back only if no write came in meanwhile. The scores do not
+    depend on the quadrant weights, so a weights change needs nothing. Derived data:
+    never exported, no history."""
+
+    map = models.OneToOneField(
+        JourneyMap, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    quantitative_business = models.FloatField(null=True, editable=False)
+    quantitative_customer = models.FloatField(null=True, editable=False)
+    qualitative_business = models.FloatField(null=True, editable=False)
+    qualitative_customer = models.FloatField(null=True, editable=False)
+    # the map has a KPI or a rated factor (maps without are left out of some reads)
+    has_content = models.BooleanField(default=False, editable=False)
+    generation = models.BigIntegerField(default=0, editable=False)
+    # the generation the scores were computed at; NULL: never computed
+    computed_generation = models.BigIntegerField(null=True, editable=False)
+
+    class Meta:
+        verbose_name = "stored map health"
+        verbose_name_plural = "stored map health"
+
+    def __str__(self) -> str:
+        return f"Health of map {self.map_id} (generation {self.generation})"
