@@ -34,6 +34,7 @@ from .models import (
     JourneyMapGroupObjectPermission,
     JourneyMapUserObjectPermission,
     LaneItem,
+    MapPainPointCounts,
     Measurement,
     MeasurementObservation,
     PainPoint,
@@ -755,3 +756,23 @@ class DeliveryStatusAdmin(admin.ModelAdmin):
     search_fields = ("key", "title", "status")
     ordering = ("key",)
     readonly_fields = ("imported_at", "imported_by")
+
+
+@admin.register(MapPainPointCounts)
+class MapPainPointCountsAdmin(admin.ModelAdmin):
+    """Derived rows kept by the database's triggers (maps migration 0026): shown, never
+    written here."""
+
+    list_display = ("map", "total", "addressed")
+    list_select_related = ("map",)
+    search_fields = ("map__title",)
+    ordering = ("pk",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,6 +2,7 @@
 
 from .common import Evidence, Perspective
 from .content import LaneItem, PainPoint
+from .counts import MapPainPointCounts
 from .events import EventActivityMapping, EventImport
 from .exchange_imports import ExchangeImport
 from .journeys import (
@@ -33,6 +34,7 @@ __all__ = [
     "JourneyMapGroupObjectPermission",
     "JourneyMapUserObjectPermission",
     "LaneItem",
+    "MapPainPointCounts",
     "Measurement",
     "MeasurementObservation",
     "PainPoint",
