@@ -19,9 +19,11 @@ from django.db.models import QuerySet
 from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from journeyhub.exports import csv_cell, xlsx_row
@@ -31,6 +33,7 @@ from maps.map_page import url_prefix
 from maps.models import CXProject, JourneyMap, PainPoint
 from maps.services import project_delete as project_delete_service
 from maps.services import project_save
+from maps.vocabulary import vocabulary_labels
 
 from . import permissions, prioritisation, scoring
 from .field_policy import FieldsDenied, editable_fields
@@ -287,39 +290,71 @@ def _portfolio(request: HttpRequest) -> HttpResponse:
                 "descending": descending,
             }
         )
+    chart_data = _chart_data(ranked.projects)
+    # read once for the content and base.html (the context processor's lazy one would
+    # be a second query)
+    vocab = vocabulary_labels()
+    form = _quick_selects(filterset.prepare_form(), "map", "team", "owner")
+    context = {
+        "form": form,
+        "fields": {name: form[name] for name in form.fields},
+        "filter_active": filterset.is_active,
+        "method_asked": bool(request.GET.get("method")),
+        "vocab": vocab,
+        "urls": _page_urls(),
+        "project_url": project_url,
+        "map_url": url_prefix("maps:detail"),
+        "portfolio": ranked,
+        "page": page,
+        "page_rows": [(p, delivery.get(p.project_id, Delivery())) for p in page.object_list],
+        "may_import_delivery": permissions.is_leadership(request.user),
+        "count": len(rows),
+        "sort_links": sort_links,
+        "querystring": _querystring(request, "page"),
+        "export_query": _querystring(request, "page", "sort"),
+        "method_links": [
+            (m, prioritisation.Method(m).label, f"?{_querystring(request, 'method', 'page')}")
+            for m in prioritisation.METHODS
+        ],
+        "chart_data": chart_data,
+        "charted": charted,
+        "chart_max": CHART_MAX,
+        "effort_split": split,
+        "gaps": gaps,
+        "may_change_weights": permissions.can_change_weights(request.user),
+        "can_create": permissions.can_create_project(request.user),
+    }
+    # the whole context to Django's template too: it renders only ``content`` and the
+    # chart's data, and tests read the rest from the response
     return render(
         request,
         "governance/portfolio.html",
-        {
-            "filter": filterset,
-            "form": _quick_selects(filterset.prepare_form(), "map", "team", "owner"),
-            "portfolio": ranked,
-            "page": page,
-            "page_rows": [
-                (
-                    p,
-                    delivery.get(p.project_id, Delivery()),
-                    breakdown_html(p, best=ranked.best, project_url=project_url),
-                )
-                for p in page.object_list
-            ],
-            "may_import_delivery": permissions.is_leadership(request.user),
-            "count": len(rows),
-            "sort_links": sort_links,
-            "querystring": _querystring(request, "page"),
-            "export_query": _querystring(request, "page", "sort"),
-            "method_links": [
-                (m, prioritisation.Method(m).label, f"?{_querystring(request, 'method', 'page')}")
-                for m in prioritisation.METHODS
-            ],
-            "chart_data": _chart_data(ranked.projects),
-            "charted": charted,
-            "chart_max": CHART_MAX,
-            "effort_split": split,
-            "gaps": gaps,
-            "may_change_weights": permissions.can_change_weights(request.user),
-            "can_create": permissions.can_create_project(request.user),
-        },
+        {**context, "content": _render_content(context)},
+    )
+
+
+def _page_urls() -> dict[str, str]:
+    """The page's fixed links, reversed once per page."""
+    return {
+        "portfolio": reverse("portfolio"),
+        "project_new": reverse("project_new"),
+        "weights": reverse("portfolio_weights"),
+        "export": reverse("portfolio_export"),
+        "export_xlsx": reverse("portfolio_export_xlsx"),
+        "delivery_import": reverse("delivery_status_import"),
+    }
+
+
+def _render_content(context: dict) -> SafeString:
+    """The page's content block (``templates/jinja2/governance/portfolio.html``)."""
+    labels = context["vocab"]
+
+    def term(key: str) -> str:  # the {% term %} tag
+        return labels.get(key, key.replace("_", " ").capitalize())
+
+    template = map_page.environment.get_template("governance/portfolio.html")
+    return mark_safe(  # the template escapes every value (autoescape)
+        template.render(context, term=term, date=date_filter, pluralize=pluralize)
     )
 
 
