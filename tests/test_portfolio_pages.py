@@ -652,3 +652,40 @@ def test_the_journey_filter_offers_and_filters_only_maps_the_reader_may_see(
 
     client.force_login(leader)
     assert 'value="close-my-account"' in client.get("/portfolio/").text
+
+
+# --- the page's number formatting ------------------------------------------------------
+
+
+def _numbers() -> list[float | int]:
+    import random
+
+    rng = random.Random(16)
+    edges = [0, 0.0, -0.0, 0.05, -0.05, 0.45, -0.45, 0.5, 2.675, 1e-7, -1e-7, 1e15, 1e-300]
+    edges += [99999.994, 123456789012345.67, 7, -7, 34.02, 34.26, 40.0, 1 / 3, 2 / 3]
+    drawn = [rng.uniform(-1e6, 1e6) for _ in range(2000)] + [rng.random() for _ in range(2000)]
+    drawn += [round(rng.uniform(-100, 100), k) for k in range(6) for _ in range(300)]
+    return edges + drawn + [rng.randint(-(10**6), 10**6) for _ in range(500)]
+
+
+def test_the_fast_floatformat_writes_every_number_as_djangos_floatformat():
+    from django.template.defaultfilters import floatformat
+
+    from governance.views_portfolio import floatformat_fast
+
+    for value in _numbers():
+        for arg in ("-1", "-2", 0, 1, 2, -1):
+            assert floatformat_fast(value, arg) == floatformat(value, arg), (value, arg)
+
+
+def test_the_fast_floatformat_leaves_other_values_and_grouped_numbers_to_django(settings):
+    from decimal import Decimal
+
+    from django.template.defaultfilters import floatformat
+
+    from governance.views_portfolio import floatformat_fast
+
+    for value in (None, "", "abc", Decimal("2.675"), float("inf"), float("nan"), True):
+        assert floatformat_fast(value, "-1") == floatformat(value, "-1"), value
+    settings.USE_THOUSAND_SEPARATOR = True
+    assert floatformat_fast(1234567.891, 2) == floatformat(1234567.891, 2) == "1,234,567.89"
