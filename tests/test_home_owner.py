@@ -323,9 +323,10 @@ def test_the_home_query_count_holds_with_ten_times_the_data(
     request, client, who, owner, team, other_owner, django_assert_max_num_queries
 ):
     """Session, user, groups/leadership, visible maps' checks, the due list, the worst
-    pain points (one or two), their count (two), may-create (once), missing KPIs with
-    their count (one), handed over, mentions, and the health lists (weights, latest day,
-    both lowest lists, the drops): flat whatever the number of maps."""
+    pain points (one or two), their count (one: the stored per-map counts summed),
+    may-create (once), missing KPIs with their count (one), handed over, mentions, and
+    the health lists (weights, latest day, both lowest lists, the drops): flat whatever
+    the number of maps."""
     client.force_login(request.getfixturevalue(who))
     build_repository(owner=owner, team=team, other_owner=other_owner, copies=1)
     with CaptureQueriesContext(connection) as small:

@@ -4,6 +4,7 @@ without a project, how many there are, and the KPIs missing their period."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -125,3 +126,68 @@ def test_the_stored_latest_date_finds_the_kpis_the_measurements_would(owner, oth
     same()
     KPI.objects.filter(pk=kpis[7].pk).delete()
     same()
+
+
+def shown_unaddressed_count(client, user) -> int:
+    client.force_login(user)
+    page = client.get("/").text
+    match = re.search(
+        r'id="gaps-title">Pain points with no project <span class="count">(\d+)<', page
+    )
+    assert match, "the page shows the count"
+    return int(match.group(1))
+
+
+def test_the_page_shows_the_count_of_the_queryset_after_every_kind_of_write(
+    client, pains, owner, other_owner, team_member, leader
+):
+    """The page sums the stored per-map counts (MapPainPointCounts); it shows what the
+    queryset over the pain points counts, for an owner, another owner, a team member
+    who owns a map and leadership, after each kind of write."""
+    mine, theirs = pains
+    tess_map = JourneyMapFactory(owner=team_member, status="draft")
+    PainPointFactory(map=tess_map)
+    extra = JourneyMapFactory(owner=owner, status="archived")
+    CXProjectFactory(owner=owner, pain_points=[PainPointFactory(map=extra) for _ in range(3)])
+    PainPointFactory(map=extra)
+
+    def same():
+        for user, scope in (
+            (owner, JourneyMap.objects.filter(owner=owner)),
+            (other_owner, JourneyMap.objects.filter(owner=other_owner)),
+            (team_member, JourneyMap.objects.filter(owner=team_member)),
+            (leader, JourneyMap.objects.all()),
+        ):
+            expected = reviews.pain_points_without_project(scope).count()
+            assert shown_unaddressed_count(client, user) == expected
+
+    same()
+    project = CXProjectFactory(owner=owner, pain_points=list(mine.pain_points.all()[:3]))
+    same()
+    PainPoint.objects.filter(map=theirs).update(map=tess_map)  # moved to another owner
+    same()
+    project.pain_points.remove(mine.pain_points.first())
+    PainPoint.objects.filter(map=mine, severity=4).delete()
+    same()
+    project.delete()
+    extra.delete()
+    same()
+
+
+def test_an_owners_own_maps_are_the_maps_she_sees_and_owns(owner, other_owner, team, team_member):
+    """home._own_maps reads an owner's maps by the owner alone: the visibility rule
+    lets every active owner see all of hers, whatever their status, team or grants."""
+    from governance import home, permissions
+
+    for status in ("published", "draft", "archived"):
+        JourneyMapFactory(owner=owner, status=status)
+        JourneyMapFactory(owner=owner, status=status, team=team)
+        JourneyMapFactory(owner=other_owner, status=status)
+    JourneyMapFactory(owner=team_member, status="draft", team=team)
+    for user in (owner, other_owner, team_member):
+        visible = permissions.visible_maps(user)
+        assert set(home._own_maps(user, visible)) == set(visible.filter(owner=user))
+    assert home._own_maps(owner, permissions.visible_maps(owner)).count() == 6
+    owner.is_active = False
+    visible = permissions.visible_maps(owner)
+    assert list(home._own_maps(owner, visible)) == []
