@@ -18,6 +18,8 @@ name every page (map page, htmx refresh, public share page) includes.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -28,7 +30,7 @@ from django.conf import settings
 from django.db import models
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import capfirst, floatformat, truncatechars
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
@@ -98,8 +100,32 @@ def _environment() -> jinja2.Environment:
 environment = _environment()
 
 
+# stands for the map's slug in URLs reversed once per process (``_url_patterns``)
+_SLUG = "map-slug-7362100"
+_PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # what <slug:…> accepts; reverse() keeps it as is
+
+
 def _map_urls(slug: str, *, editor: bool, relative: bool) -> dict[str, Any]:
-    """Every URL the grid needs, reversed once per map. ``relative``: the ones under the
+    """Every URL the grid needs: ``_url_patterns`` with the map's slug (35 reversals, a
+    millisecond, for an editor's grid when each render reversed them)."""
+    if not _PLAIN_SLUG.fullmatch(slug):
+        return _url_patterns.__wrapped__(slug, editor, relative)
+    # the URLconf and script prefix are the request's (tests override them)
+    key = (get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    return _with_slug(_url_patterns(_SLUG, editor, relative, *key), slug)
+
+
+def _with_slug(value: Any, slug: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(_SLUG, slug)
+    if isinstance(value, tuple):
+        return tuple(_with_slug(item, slug) for item in value)
+    return {key: _with_slug(item, slug) for key, item in value.items()}
+
+
+@functools.lru_cache(maxsize=32)
+def _url_patterns(slug: str, editor: bool, relative: bool, *_key: Any) -> dict[str, Any]:
+    """Every URL the grid needs, as prefix + id. ``relative``: the ones under the
     map's own page are written relative to it (``edit/painpoint/7/``), a third of a
     control's bytes; only when the grid is shown on that page (or swapped into it)."""
     base = reverse("maps:detail", args=[slug])
@@ -148,6 +174,16 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
     Reads what the Django templates' context holds: ``map``, ``grid``, ``can_edit``,
     ``can_zoom``, ``vocab`` (the organisation's terms) and ``request``; every other key
     of that context is passed on to the template as it is."""
+    data = grid_data(context)
+    # the repeated parts, built in Python: every value in them escaped
+    data["step_heads"] = mark_safe(step_heads(data))
+    data["flow_nodes"], data["emotion_dots"] = flow_nodes, emotion_dots
+    data["lane_rows"] = mark_safe(lane_rows(data))
+    return mark_safe(environment.get_template("maps/grid.html").render(data))
+
+
+def grid_data(context: Mapping[str, Any]) -> dict[str, Any]:
+    """What grid.html and the grid's Python parts read, from the page's ``context``."""
     journey_map = context["map"]
     labels = context.get("vocab")
     labels = DEFAULT_TERMS if labels is None else labels
@@ -158,7 +194,7 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
     # the map page and the htmx requests under it (whose grid is swapped into that page)
     relative = request is not None and request.path.startswith(journey_map.get_absolute_url())
 
-    data = {
+    return {
         # the page's whole context first: what another part of the page adds for the
         # grid (e.g. counts keyed by item id) reaches the template without a change here
         **context,
@@ -179,7 +215,6 @@ def render_grid(context: Mapping[str, Any]) -> SafeString:
         # the CSRF cookie only for editors: the public share page sets no cookie
         "csrf_token": get_token(request) if can_edit and request is not None else "",
     }
-    return mark_safe(environment.get_template("maps/grid.html").render(data))
 
 
 def render_print(context: Mapping[str, Any]) -> SafeString:
@@ -192,3 +227,359 @@ def render_print(context: Mapping[str, Any]) -> SafeString:
         "printed_on": date_format(localtime(context["printed_at"]), "j M Y"),
     }
     return mark_safe(environment.get_template("maps/print_bands.html").render(data))
+
+
+# --- the lanes' rows, built in Python (#16) ---------------------------------------------
+# A typical map's lanes are 300 cards in 400 cells: as Jinja2 macros each card cost some
+# twenty escapes, attribute lookups and Markup objects (70 % of the grid's rendering).
+# Here each card is one f-string of values escaped once; the output is byte for byte
+# what the template's macro wrote (tests/test_map_grid_html.py renders both).
+
+
+def escape(value: Any) -> str:
+    """``markupsafe.escape(value)`` as a plain ``str``, for values that are not markup."""
+    return (
+        str(value)
+        .replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
+def _full_name(user: Any) -> str:
+    return user.get_full_name() or user.username
+
+
+class _Cards:
+    """One render's card writer: what every card needs, read once. Readers' cards carry
+    their id (``data-id``) for ``static/js/comments.js``, which adds "💬" to cards
+    without comments; editors' cards do not (it reads the id from the edit link: the
+    editor page is at its weight). An editor's card has no delete button: editor.js adds
+    one beside its edit link from the grid's "delete-button" template (the edit URL +
+    "delete/"), 300 fewer buttons in the page; without JavaScript the item's edit page
+    has a Delete button."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.can_edit = data["can_edit"]
+        self.reader_ids = data["reader_ids"]
+        counts = data["comment_counts"]
+        self.comment_link = counts.link if data["has_comments"] else None
+        self.urls = data["urls"]
+        self.version = data["version"]
+        self.labels = data["labels"]
+        self.evidence_labels = dict(Evidence.choices)
+
+    def _data_id(self, item: Any) -> str:
+        return f' data-id="{item.pk}"' if self.reader_ids else ""
+
+    def _comments(self, item: Any) -> str:
+        return self.comment_link(item) if self.comment_link is not None else ""
+
+    def evidence_toggle(self, obj: Any, kind: str) -> str:
+        """The ``evidence_toggle`` macro of grid.html: an item's research, when it has some."""
+        backing = obj.backing
+        if not backing:
+            return ""
+        head, tail = self.urls["evidence"][kind]
+        url = escape(f"{head}{obj.pk}{tail}")
+        return (
+            f'<details class="evidence-toggle" hx-get="{url}" hx-trigger="toggle once"'
+            ' hx-target="find .evidence-body" hx-swap="innerHTML"><summary'
+            f' class="evidence-count" title="{escape(capfirst(backing.sentence))}">'
+            f"{escape(backing.label)}"
+            f'<span class="visually-hidden"> backing {escape(obj)}</span></summary>'
+            '<div class="evidence-body" aria-live="polite">'
+            f'<a href="{url}">Show the research</a></div></details>'
+        )
+
+    def kpi(self, item: Any) -> str:
+        name = escape(item.name)
+        unit = escape(item.unit)
+        if item.latest_value is not None:
+            value = f"{_float(item.latest_value)}{unit}"
+        else:
+            value = '<span class="muted">no data</span>'
+        if item.target is not None:
+            sign = "≤" if item.direction == "lower" else "≥"
+            target = f"Target {sign} {_float(item.target)}{unit}"
+        else:
+            target = "No target"
+        actions = ""
+        if self.can_edit:
+            head, tail = self.urls["measurements"]
+            actions = (
+                '<div class="card-actions"><div class="card-actions"><a class="icon-button"'
+                f' href="{escape(self.urls["edit"]["kpi"])}{item.pk}/?v={self.version}"'
+                f' data-panel aria-label="Edit {name}">✎</a></div><a class="icon-button"'
+                f' href="{escape(head)}{item.pk}{escape(tail)}"'
+                f' aria-label="Measurements of {name}" title="Measurements">▤</a></div>'
+            )
+        return (
+            f'<article class="card-item kpi-card"{self._data_id(item)}><h3>{name}</h3>'
+            f'<p class="kpi-value">{value}</p><p class="kpi-meta">{target} · '
+            f"{escape(display(item, 'perspective'))}</p>\n"
+            f"{actions}{self._comments(item)}</article>\n"
+        )
+
+    def project(self, item: Any) -> str:
+        head, tail = self.urls["project"]
+        return (
+            f'<article class="card-item project-card"><h3><a href="{escape(head)}{item.pk}'
+            f'{escape(tail)}">{escape(item.title)}</a></h3><p><span class="status status-'
+            f'{escape(item.status)}">{escape(display(item, "status"))}</span></p>'
+            f"{self._comments(item)}</article>\n"
+        )
+
+    def sub_map(self, item: Any) -> str:
+        return (
+            f'<article class="card-item submap-card"><h3><a href="'
+            f'{escape(item.get_absolute_url())}">{escape(item.title)} →</a></h3>'
+            f'<p class="muted">{escape(level_name(self.labels, item.level))} · '
+            f"{escape(_full_name(item.owner))}</p></article>\n"
+        )
+
+    def item(self, item: Any, kind: str) -> str:
+        """A pain point's or a lane item's card (``kind``: its editor kind)."""
+        title = escape(item.title)
+        evidence = escape(item.evidence)
+        parts = [
+            f'<article class="card-item evidence-border-{evidence}"{self._data_id(item)}>'
+            f'<h3>{title}</h3><p class="card-tags"><span class="evidence evidence-{evidence}">'
+            f"{escape(self.evidence_labels.get(item.evidence, ''))}</span>"
+        ]
+        severity = getattr(item, "severity", None)
+        if severity:
+            frequency = escape(getattr(item, "frequency", ""))
+            parts.append(
+                f' <span class="tag sev sev-{severity}" title="Severity {severity} of 5,'
+                f' frequency {frequency} of 5">S{severity} · F{frequency}<span'
+                f' class="visually-hidden"> (severity {severity}, frequency {frequency})'
+                "</span></span>"
+            )
+        url = getattr(item, "url", "")
+        if url:
+            parts.append(f' <a href="{escape(url)}" rel="noopener">Source</a>')
+        parts.append("</p>\n")
+        if kind == "laneitem":
+            parts.append(self._lane_item_extras(item))
+        parts.append(self.evidence_toggle(item, kind))
+        parts.append(self._comments(item))
+        if self.can_edit:
+            parts.append(
+                '<div class="card-actions"><a class="icon-button" href="'
+                f'{escape(self.urls["edit"][kind])}{item.pk}/?v={self.version}" data-panel'
+                f' aria-label="Edit {title}">✎</a></div>'
+            )
+        parts.append("</article>\n")
+        return "".join(parts)
+
+    def _lane_item_extras(self, item: Any) -> str:
+        parts = []
+        status, owner_id = item.status, item.owner_id
+        empathy, weight = item.empathy_score, item.weight
+        if status or owner_id or empathy is not None or weight is not None:
+            parts.append('<p class="card-meta evidence-item-meta">')
+            if status:
+                parts.append(f'<span class="tag">{escape(status)}</span> ')
+            if owner_id:
+                parts.append(f'<span title="Owner">{escape(_full_name(item.owner))}</span> ')
+            if empathy is not None:
+                parts.append(f'<span title="Empathy score">♥ {_float(empathy)}</span> ')
+            if weight is not None:
+                parts.append(f'<span title="Weight">⚖ {_float(weight)}</span>')
+            parts.append("</p>")
+        if item.tag_list:
+            tags = "".join(f'<span class="tag">{escape(tag)}</span>' for tag in item.tag_list)
+            parts.append(f'<p class="card-tags">{tags}</p>')
+        if item.external_links:
+            links = "".join(
+                f'<a href="{escape(link)}" rel="noopener noreferrer">'
+                f"{escape(truncatechars(link, 32))}</a> "
+                for link in item.external_links
+                if isinstance(link, str) and link.startswith(("https://", "http://"))
+            )
+            parts.append(f'<p class="evidence-item-links">{links}</p>')
+        return "".join(parts)
+
+    def writer(self, key: str, kind: str | None) -> Callable[[Any], str]:
+        """The card function of lane ``key`` (its items' editor ``kind``)."""
+        if key == "kpis":
+            return self.kpi
+        if key == "projects":
+            return self.project
+        if key == "sub_maps":
+            return self.sub_map
+        return functools.partial(self.item, kind=kind)
+
+
+def lane_rows(data: Mapping[str, Any]) -> str:
+    """Every lane's ``<tr>`` of the grid (steps as columns), from the render's data."""
+    cards = _Cards(data)
+    term = data["term"]
+    urls, version = data["urls"], data["version"]
+    out: list[str] = []
+    for lane in data["grid"].lanes:
+        spec = lane.spec
+        key, kind = spec.key, spec.editor_kind
+        card = cards.writer(key, kind)
+        name = escape(term(spec.term))
+        add = whole_add = ""
+        if cards.can_edit and kind:
+            href = f"{escape(urls['new'][kind])}?v={version}"
+            if spec.preset:
+                href += f"&amp;kind={escape(spec.preset)}"
+            label = escape(f"Add {term(spec.term)}")
+            add = f'<a class="add-button" href="{href}&amp;step='
+            whole_add = (
+                f'<a class="add-button" href="{href}" aria-label="{label} for the whole map">+</a>'
+            )
+            add_tail = f'" aria-label="{label} to '
+        out.append(f'<tr class="lane lane-{escape(key)}">\n<th scope="row">{name}</th>\n')
+        out.append('<td class="whole-cell">')
+        out.extend(card(item) for item in lane.whole_map)
+        out.append(f"{whole_add}</td>\n")
+        for step, cell in lane.cells:
+            out.append("<td>")
+            out.extend(card(item) for item in cell)
+            if add:
+                out.append(f'{add}{step.pk}{add_tail}{escape(step.name)}">+</a>')
+            out.append("</td>\n")
+        out.append("</tr>\n")
+    return "".join(out)
+
+
+def _delete_button(urls: Mapping[str, Any], kind: str, pk: int, label: Any) -> str:
+    """The ``delete_button`` macro of grid.html."""
+    head, tail = urls["delete"][kind]
+    return (
+        '<button class="icon-button icon-danger" form="grid-post" formaction="'
+        f'{escape(head)}{pk}{escape(tail)}" aria-label="Delete {escape(label)}">×</button>'
+    )
+
+
+def _move_buttons(kind: str, pk: int, first: bool, last: bool, label: str) -> str:
+    """The ``move_buttons`` macro of grid.html (``label`` escaped)."""
+    return (
+        f'<span class="move-buttons"><button class="icon-button" form="{kind}-move"'
+        f' name="left" value="{pk}" aria-label="Move {label} left"'
+        f'{" disabled" if first else ""}>←</button><button class="icon-button"'
+        f' form="{kind}-move" name="right" value="{pk}" aria-label="Move {label} right"'
+        f"{' disabled' if last else ''}>→</button></span>"
+    )
+
+
+_LINK_ICONS = {"loop": "↺", "skip": "↷"}
+
+
+def step_heads(data: Mapping[str, Any]) -> str:
+    """The ``<th>`` of every step column: name, tags, links, research, sub-maps and (for
+    editors) the step's controls."""
+    cards = _Cards(data)
+    term = data["term"]
+    grid, urls, version = data["grid"], data["urls"], data["version"]
+    can_edit, can_zoom = cards.can_edit, bool(data.get("can_zoom"))
+    moment = escape(term("moment_of_truth"))
+    mot_flag = (
+        f'<span class="mot-flag" title="{moment}">★<span class="visually-hidden">{moment}:'
+        "</span></span> "
+    )
+    drag = (
+        '<span class="drag-handle" aria-hidden="true" title="Drag to reorder">⠿</span> '
+        if can_edit
+        else ""
+    )
+    stages = grid.stages
+    first_stage = stages[0].pk if stages else None
+    last_stage = stages[-1].pk if stages else None
+    zoom_href = ""
+    if can_zoom:
+        zoom_href = (
+            f"{escape(urls.get('create_submap', ''))}?parent={escape(data['map'].slug)}&amp;step="
+        )
+    steps = grid.steps
+    out: list[str] = []
+    for i, step in enumerate(steps):
+        pk, name = step.pk, escape(step.name)
+        mot = step.is_moment_of_truth
+        out.append(
+            f'<th scope="col" id="step-{pk}" data-id="{pk}" class="step-head'
+            f'{" is-mot" if mot else ""}">\n<div class="step-name">{drag}'
+            f'{mot_flag if mot else ""}{name}</div>\n<div class="step-tags"><span class="evidence'
+            f' evidence-{escape(step.evidence)}">'
+            f"{escape(cards.evidence_labels.get(step.evidence, ''))}</span>"
+        )
+        if step.channel:
+            out.append(f' <span class="tag">{escape(display(step, "channel"))}</span>')
+        if step.is_recurring:
+            out.append(' <span class="tag tag-recurring">↻ Recurring</span>')
+        out.append("</div>\n")
+        for link in step.outgoing:
+            out.append(
+                f'<div class="step-link link-{escape(link.kind)}"><span aria-hidden="true">'
+                f"{_LINK_ICONS.get(link.kind, '↪')}</span> {escape(display(link, 'kind'))}:"
+                f' <a href="#step-{link.to_step_id}">{escape(link.to_step.name)}</a>'
+            )
+            if link.label:
+                out.append(f' <span class="muted">({escape(link.label)})</span>')
+            if can_edit:
+                out.append(" " + _delete_button(urls, "link", link.pk, link))
+            out.append("</div>\n")
+        out.append(cards.evidence_toggle(step, "step"))
+        out.append(cards._comments(step))
+        for sub in step.zoom_maps:
+            out.append(
+                f'<a class="zoom-link" href="{escape(sub.get_absolute_url())}">Zoom in:'
+                f" {escape(sub.title)} →</a>"
+            )
+        if can_edit:
+            first = i == 0 and step.stage_id == first_stage
+            last = i == len(steps) - 1 and step.stage_id in (last_stage, None)
+            out.append(
+                f'<div class="step-actions">{_move_buttons("step", pk, first, last, name)}'
+                f'<a class="icon-button" href="{escape(urls["edit"]["step"])}{pk}/?v={version}"'
+                f' data-panel aria-label="Edit step {name}">✎</a>'
+                f"{_delete_button(urls, 'step', pk, step.name)}"
+            )
+            if can_zoom:
+                out.append(
+                    f'<a class="icon-button" href="{zoom_href}{pk}" aria-label="Zoom into'
+                    f' {name}: create a sub-map" title="Zoom into this step (new sub-map)">'
+                    "⊕ Sub-map</a>"
+                )
+            out.append("</div>\n")
+        elif can_zoom:
+            out.append(f'<a class="zoom-link" href="{zoom_href}{pk}">Zoom into this step +</a>\n')
+        out.append("</th>\n")
+    return "".join(out)
+
+
+def flow_nodes(grid: Any) -> SafeString:
+    """The flow line's step nodes (an SVG circle each, a loop arrow on recurring steps)."""
+    out = []
+    for x, _, step in grid.emotion_points:
+        if step.is_recurring:
+            out.append(
+                f'<circle cx="{x}" cy="40" r="5" class="flow-node is-recurring"><title>'
+                f'{escape(step.name)} (recurring)</title></circle><path d="M {x - 6} 33 a 8 8'
+                ' 0 1 1 12 0" class="flow-recurring" marker-end="url(#arrow)"></path>'
+            )
+        else:
+            out.append(
+                f'<circle cx="{x}" cy="40" r="5" class="flow-node"><title>{escape(step.name)}'
+                "</title></circle>"
+            )
+    return mark_safe("".join(out))
+
+
+def emotion_dots(grid: Any) -> SafeString:
+    """The emotion curve's dots, one per step, titled with the step and its emotion."""
+    return mark_safe(
+        "".join(
+            f'<circle cx="{x}" cy="{y}" r="6" class="emotion-dot emo-{step.emotion}"><title>'
+            f"{escape(step.name)}: {EMOTION_LABELS.get(step.emotion, 'Unknown')}"
+            f" ({step.emotion})</title></circle>"
+            for x, y, step in grid.emotion_points
+        )
+    )

@@ -23,6 +23,7 @@ from django.db.models import (
     IntegerField,
     Model,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -43,10 +44,11 @@ from .models import (
     Step,
     StepLink,
     Tag,
+    TagGroup,
 )
 from .models.research import Quote, ResearchSource
 from .research import NONE, Evidence
-from .sql import m2m_link
+from .sql import Prepared, m2m_link, prepared
 
 # Steps read left to right by stage, then by their own position; unstaged steps last.
 STEP_ORDER = (F("stage__position").asc(nulls_last=True), "position", "pk")
@@ -456,6 +458,8 @@ def _map_links(map_id: int) -> MapLinks:
 
 
 _OWNER_FIELDS = ("id", "username", "first_name", "last_name")  # what the cards show
+# the grid shows no descriptions or timestamps: not read (a third of the rows' cost)
+_UNSHOWN = ("description", "created_at", "updated_at")
 
 
 def _built(model: type[Model], attnames: Sequence[str], values: Sequence[Any], db: str) -> Any:
@@ -468,42 +472,118 @@ def _built(model: type[Model], attnames: Sequence[str], values: Sequence[Any], d
     return obj
 
 
-def loaded(queryset: QuerySet, *, unshown: Sequence[str] = (), owner: bool = False) -> list[Any]:
-    """The rows of ``queryset`` as model instances with the ``unshown`` fields deferred,
-    read through ``values_list`` (the database's converters applied) and built without
-    ``Model.__init__``, whose per-field descriptor work was half of the grid's reading
-    on the biggest map (900 cards: 13 of 27 ms). Only for models with no ``pre_init`` /
-    ``post_init`` receivers (tests/test_map_page.py checks the grid's). ``owner``: the
-    ``owner`` (a user: id, username and names) is read in the same query and cached,
-    as ``select_related("owner")`` does."""
-    model = queryset.model
-    attnames = [f.attname for f in model._meta.concrete_fields if f.name not in unshown]
-    columns = list(attnames)
-    if owner:
-        columns += [f"owner__{name}" for name in _OWNER_FIELDS]
-    db, n = queryset.db, len(attnames)
-    user_model = model._meta.get_field("owner").related_model if owner else None
-    users: dict[int, Any] = {}
+def _attnames(model: type[Model], unshown: Sequence[str] = _UNSHOWN) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.name not in unshown]
+
+
+def loaded(
+    rows: Sequence[Sequence[Any]], model: type[Model], attnames: Sequence[str], *, related=()
+) -> list[Any]:
+    """Model instances of ``rows`` (``attnames`` first, the fields not named deferred),
+    built without ``Model.__init__``, whose per-field descriptor work was half of the
+    grid's reading on the biggest map (900 cards: 13 of 27 ms). Only for models with no
+    ``pre_init`` / ``post_init`` receivers (tests/test_map_page.py checks the grid's).
+    ``related``: ``(name, model, attnames)`` of foreign keys read in the same row after
+    those columns and cached on the instance as ``select_related`` does (one instance
+    per id; None when the key is empty)."""
+    db = connection.alias
+    n = len(attnames)
     objs = []
-    for row in queryset.values_list(*columns):
+    cache: dict[tuple[str, Any], Any] = {}
+    for row in rows:
         obj = _built(model, attnames, row[:n], db)
-        if owner:
-            user = None
-            if row[n] is not None:
-                user = users.get(row[n])
-                if user is None:
-                    user = users[row[n]] = _built(user_model, _OWNER_FIELDS, row[n:], db)
-            obj._state.fields_cache["owner"] = user
+        start = n
+        for name, other, names in related:
+            pk = row[start]
+            target = None
+            if pk is not None:
+                target = cache.get((name, pk))
+                if target is None:
+                    values = row[start : start + len(names)]
+                    target = cache[(name, pk)] = _built(other, names, values, db)
+            obj._state.fields_cache[name] = target
+            start += len(names)
         objs.append(obj)
     return objs
 
 
+# The grid's reads, compiled once per process (maps.sql.Prepared): the map's id is
+# their one argument. Orders: each model's Meta.ordering, or the one named.
+@prepared()
+def _stage_rows(map_id: int) -> QuerySet:
+    return Stage.objects.filter(map=map_id).values_list(*_attnames(Stage))
+
+
+@prepared()
+def _step_rows(map_id: int) -> QuerySet:
+    return Step.objects.filter(map=map_id).order_by(*STEP_ORDER).values_list(*_attnames(Step))
+
+
+@prepared()
+def _link_rows(map_id: int) -> QuerySet:
+    # the target's name: a link to a step of another map (refused by StepLink.clean,
+    # but not by the database) still names it without a query per link
+    fields = _attnames(StepLink, ())
+    return StepLink.objects.filter(from_step__map=map_id).values_list(*fields, "to_step__name")
+
+
+# cell order: PainPoint/LaneItem Meta.ordering within one map, without its map join
+@prepared()
+def _pain_point_rows(map_id: int) -> QuerySet:
+    queryset = PainPoint.objects.filter(map=map_id).order_by("position", "pk")
+    return queryset.values_list(*_attnames(PainPoint))
+
+
+@prepared()
+def _lane_item_rows(map_id: int) -> QuerySet:
+    owner = [f"owner__{name}" for name in _OWNER_FIELDS]
+    queryset = LaneItem.objects.filter(map=map_id).order_by("position", "pk")
+    return queryset.values_list(*_attnames(LaneItem), *owner)
+
+
+@prepared()
+def _kpi_rows(map_id: int) -> QuerySet:
+    return KPI.objects.filter(map=map_id).values_list(*_attnames(KPI, ()))
+
+
+_TAG_GROUP_FIELDS = ("id", "name")
+
+
+@prepared()
+def _tag_rows(map_id: int) -> QuerySet:
+    """The tags of the map's lane items, in Tag.Meta.ordering, with their group."""
+    links = LaneItem.tags.through.objects.filter(laneitem__map=map_id)
+    return Tag.objects.filter(pk__in=links.values("tag_id")).values_list(
+        *_attnames(Tag), *(f"group__{name}" for name in _TAG_GROUP_FIELDS)
+    )
+
+
+@prepared()
+def _project_rows(map_id: int) -> QuerySet:
+    """The projects of the map and of its steps, by title: two index searches into the
+    link tables, then the projects by their ids (whatever the number of projects)."""
+    on_map = CXProject.maps.through.objects.filter(journeymap=map_id)
+    on_steps = CXProject.steps.through.objects.filter(step__map=map_id)
+    return (
+        CXProject.objects.filter(
+            Q(pk__in=on_map.values("cxproject_id")) | Q(pk__in=on_steps.values("cxproject_id"))
+        )
+        .order_by("title", "pk")
+        .values_list(*_attnames(CXProject, ()))
+    )
+
+
+def _grid_instances(model: type[Model], statement: Prepared, map_id: int, **kwargs) -> list:
+    attnames = _attnames(model, ()) if model in (KPI, CXProject, StepLink) else _attnames(model)
+    return loaded(statement.rows(map_id), model, attnames, **kwargs)
+
+
 def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapGrid:
-    """A map laid out with steps as columns and lanes as rows (about ten queries, fixed)."""
-    # the grid shows no descriptions or timestamps: not loaded (a third of the rows' cost)
-    unshown = ("description", "created_at", "updated_at")
-    stages = list(Stage.objects.filter(map=journey_map).defer(*unshown))
-    steps = loaded(Step.objects.filter(map=journey_map).order_by(*STEP_ORDER), unshown=unshown)
+    """A map laid out with steps as columns and lanes as rows (about ten queries, fixed;
+    their SQL compiled once per process)."""
+    map_id = journey_map.pk
+    stages = _grid_instances(Stage, _stage_rows, map_id)
+    steps = _grid_instances(Step, _step_rows, map_id)
     stage_by_id = {stage.pk: stage for stage in stages}
     groups: list[StageGroup] = []
     for step in steps:
@@ -517,49 +597,50 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
 
     links_out: dict[int, list[StepLink]] = defaultdict(list)
     step_by_id = {step.pk: step for step in steps}
-    for link in StepLink.objects.filter(from_step__map=journey_map):
+    link_fields = _attnames(StepLink, ())
+    for row in _link_rows.rows(map_id):
+        (link,) = loaded([row[:-1]], StepLink, link_fields)
         link.from_step = step_by_id[link.from_step_id]
-        link.to_step = step_by_id.get(link.to_step_id) or link.to_step
+        to_step = step_by_id.get(link.to_step_id)
+        if to_step is None:  # on another map: its id and name (the rest read on access)
+            to_step = _built(Step, ("id", "name"), (link.to_step_id, row[-1]), connection.alias)
+        link.to_step = to_step
         links_out[link.from_step_id].append(link)
 
-    # cell order: PainPoint/LaneItem Meta.ordering within one map, without its map join
-    pain_points = loaded(
-        PainPoint.objects.filter(map=journey_map).order_by("position", "pk"), unshown=unshown
+    pain_points = _grid_instances(PainPoint, _pain_point_rows, map_id)
+    user_model = LaneItem._meta.get_field("owner").related_model
+    lane_items = _grid_instances(
+        LaneItem, _lane_item_rows, map_id, related=[("owner", user_model, _OWNER_FIELDS)]
     )
-    lane_items = loaded(
-        LaneItem.objects.filter(map=journey_map).order_by("position", "pk"),
-        unshown=unshown,
-        owner=True,
-    )
-    links = _map_links(journey_map.pk)
+    links = _map_links(map_id)
     for field, objs in (("steps", steps), ("pain_points", pain_points), ("lane_items", lane_items)):
         for obj in objs:
             obj.backing = links.evidence.get((field, obj.pk), NONE)
     # tags cost one query, and only when some card has tags
-    tag_by_id = (
-        {
-            tag.pk: tag
-            for tag in Tag.objects.select_related("group").filter(
-                pk__in={pk for ids in links.tags.values() for pk in ids}
-            )
-        }
+    tags = (
+        _grid_instances(Tag, _tag_rows, map_id, related=[("group", TagGroup, _TAG_GROUP_FIELDS)])
         if links.tags
-        else {}
+        else []
     )
+    tag_by_id = {tag.pk: tag for tag in tags}
     tag_rank = {pk: i for i, pk in enumerate(tag_by_id)}  # Tag.Meta.ordering
     for item in lane_items:
         ids = sorted(links.tags.get(item.pk, ()), key=tag_rank.__getitem__)
         item.tag_list = [tag_by_id[pk] for pk in ids]
-    kpis = list(KPI.objects.filter(map=journey_map))
+    kpis = _grid_instances(KPI, _kpi_rows, map_id)
     project_steps = links.project_steps
-    project_ids = links.map_projects | set(project_steps)
-    # by their ids: an index search, whatever the number of projects
+    # projects cost one query, and only when the map or a step has one
     projects = (
-        list(CXProject.objects.filter(pk__in=project_ids).order_by("title", "pk"))
-        if project_ids
+        _grid_instances(CXProject, _project_rows, map_id)
+        if links.map_projects or project_steps
         else []
     )
-    sub_maps = list(children.select_related("owner").order_by("title"))
+    # a map with no sub-map at all (a leaf of the tree: most maps) asks no more
+    sub_maps = (
+        []
+        if journey_map.is_leaf_node()
+        else list(children.select_related("owner").order_by("title"))
+    )
 
     # The latest event-log analytics of the map, if any (one query).
     map_figures = map_funnel(journey_map)

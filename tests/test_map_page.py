@@ -291,6 +291,12 @@ class TestLinkedContent:
         assert shown["Bare"] == []
 
 
+def shown_of(model) -> list[str]:
+    from maps.selectors import _UNSHOWN
+
+    return [f.attname for f in model._meta.concrete_fields if f.name not in _UNSHOWN]
+
+
 class TestFastInstances:
     """The grid builds its steps, pain points and lane items without Model.__init__
     (maps.selectors.loaded, #16): they must equal what the ORM loads."""
@@ -298,7 +304,7 @@ class TestFastInstances:
     def test_loaded_instances_equal_the_orms_field_by_field_with_owners_cached(
         self, team_map, owner, django_assert_num_queries
     ):
-        from maps.selectors import loaded
+        from maps.selectors import _OWNER_FIELDS, _UNSHOWN, _lane_item_rows, _step_rows, loaded
         from tests.factories import LaneItemFactory, StepFactory
 
         step = StepFactory(map=team_map, is_moment_of_truth=True, emotion=-2, channel="")
@@ -307,23 +313,26 @@ class TestFastInstances:
             weight=None, external_links=["https://example.com/a"], status="new",
         )  # fmt: skip
         LaneItemFactory(map=team_map, step=None, kind="insight", owner=None, weight=2.0)
-        for model, owned in ((Step, False), (LaneItem, True)):
-            queryset = model.objects.filter(map=team_map).order_by("position", "pk")
+        user_model = LaneItem._meta.get_field("owner").related_model
+        for model, statement, related in (
+            (Step, _step_rows, ()),
+            (LaneItem, _lane_item_rows, [("owner", user_model, _OWNER_FIELDS)]),
+        ):
+            shown = shown_of(model)
             with django_assert_num_queries(1):
-                fast = loaded(queryset, unshown=("description",), owner=owned)
-            slow = list(queryset)
+                fast = loaded(statement.rows(team_map.pk), model, shown, related=related)
+            slow = list(model.objects.filter(map=team_map).order_by("position", "pk"))
             assert [obj.pk for obj in fast] == [obj.pk for obj in slow]
             for a, b in zip(fast, slow, strict=True):
                 assert type(a) is model and not a._state.adding and a._state.db == "default"
                 for field in model._meta.concrete_fields:
-                    if field.name != "description":
+                    if field.name not in _UNSHOWN:
                         assert getattr(a, field.attname) == getattr(b, field.attname), field
                         assert type(getattr(a, field.attname)) is type(getattr(b, field.attname))
-        items = loaded(LaneItem.objects.filter(map=team_map), owner=True)
         with django_assert_num_queries(0):
-            names = sorted(str(i.owner.get_full_name() if i.owner else None) for i in items)
+            names = sorted(str(i.owner.get_full_name() if i.owner else None) for i in fast)
         assert names == ["None", owner.get_full_name()]
-        (again,) = loaded(Step.objects.filter(pk=step.pk), unshown=("description",))
+        (again,) = loaded(_step_rows.rows(team_map.pk), Step, shown_of(Step))
         with django_assert_num_queries(1):  # a field left out is read on access
             assert again.description == step.description
 
@@ -331,5 +340,8 @@ class TestFastInstances:
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_init, pre_init
 
-        for model in (Step, PainPoint, LaneItem, get_user_model()):
+        from maps.models import KPI, CXProject, StepLink, Tag, TagGroup
+
+        for model in (Stage, Step, StepLink, PainPoint, LaneItem, KPI, CXProject, Tag, TagGroup,
+                      get_user_model()):  # fmt: skip
             assert not pre_init.has_listeners(model) and not post_init.has_listeners(model)

@@ -170,6 +170,8 @@ class TestMapPage:
     ):
         small = JourneyMapFactory(owner=owner, slug="small")
         build_map_content(small, steps=4, items_per_step=1)
+        # both with sub-maps: a map with none does not ask for them (one query less)
+        JourneyMapFactory(owner=owner, parent=small, parent_step=small.steps.first())
         large = JourneyMapFactory(
             owner=owner, slug="large", personas=[PersonaFactory(), PersonaFactory()]
         )
