@@ -43,8 +43,17 @@ Trend and drops
     Back-filled snapshots use the measurements as they were at each month end, with
     today's KPI definitions and qualitative ratings (ratings have no dated history).
 
+Stored health
+    ``health_values`` (the numbers only: the tree, the portfolio, prioritisation) reads
+    each map's four quadrant scores from ``MapHealth``, kept never stale by database
+    triggers that bump a generation counter on every KPI, measurement or rating write
+    (governance migration 0012); the stale or missing ones are computed here and
+    written back. Health itself is combined from them with today's weights, so a
+    weights change needs nothing. The numbers are bit-identical to ``health_by_map``'s.
+
 Query counts are fixed: ``health_by_map`` runs three queries for any number of maps
-(two when given the weights), ``scorecard_report`` about nine for one map whatever its
+(two when given the weights), ``health_values`` one (two without the weights, plus one
+write-back after edits), ``scorecard_report`` about nine for one map whatever its
 number of KPIs, measurements, ratings and sub-maps.
 """
 
@@ -57,9 +66,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Window
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 
@@ -599,20 +607,146 @@ def health_by_map(
     }
 
 
-#: above this many map ids, health_values sends them as one parameter (``_in_ids``)
+#: above this many map ids, health_values sends them as one parameter (``_ids_sql``)
 MANY_IDS = 500
 
 
-def _in_ids(ids: list[int] | QuerySet) -> list[int] | QuerySet | RawSQL:
-    """The right-hand side of ``map_id__in``: the ids as they are, or above ``MANY_IDS``
-    as one parameter (a JSON array on SQLite, an array on PostgreSQL). Preparing and
-    binding thousands of parameters cost more than the query: the KPIs of all 10,000
-    maps read in ~100 ms instead of ~180."""
-    if isinstance(ids, QuerySet) or len(ids) <= MANY_IDS:
-        return ids
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
-    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
+# The stored quadrant scores (governance.MapHealth) in QUADRANTS order.
+_QUADRANT_COLUMNS = tuple(spec.key for spec in QUADRANTS)
+#: how long a read waits for the write lock to store what it computed before skipping
+STORE_WAIT_MS = 50
+
+# One statement, so one consistent snapshot on both databases: every requested map with
+# its stored row (or NULLs when it has none), and the KPIs and ratings of the maps whose
+# row is missing or stale. ``{ids}`` selects the map ids (one column).
+_HEALTH_SQL = """
+WITH ids(map_id) AS ({ids}),
+stale(map_id) AS (
+    SELECT ids.map_id FROM ids WHERE NOT EXISTS (
+        SELECT 1 FROM governance_maphealth h
+        WHERE h.map_id = ids.map_id AND h.computed_generation = h.generation
+    )
+)
+SELECT 0, ids.map_id, NULL, NULL, h.quantitative_business, h.quantitative_customer,
+    h.qualitative_business, h.qualitative_customer, h.generation, h.computed_generation,
+    h.has_content, NULL, NULL
+FROM ids LEFT JOIN governance_maphealth h ON h.map_id = ids.map_id
+UNION ALL
+SELECT 1, k.map_id, k.perspective, k.direction, k.weight, k.baseline, k.target,
+    k.latest_value, NULL, NULL, NULL, k.name, k.id
+FROM stale JOIN maps_kpi k ON k.map_id = stale.map_id
+UNION ALL
+SELECT 2, f.map_id, f.perspective, NULL, NULL, NULL, NULL, NULL, f.rating, NULL, NULL,
+    f.name, f.id
+FROM stale JOIN maps_qualitativefactor f ON f.map_id = stale.map_id
+ORDER BY 1, 2, 12, 13
+"""
+
+_STORE_SQL = (
+    "INSERT INTO governance_maphealth (map_id, {columns}, has_content, generation, "
+    "computed_generation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (map_id) DO UPDATE SET {updates}, has_content = excluded.has_content, "
+    "computed_generation = excluded.computed_generation "
+    # only if no write bumped the generation since it was read
+    "WHERE governance_maphealth.generation = excluded.generation"
+).format(
+    columns=", ".join(_QUADRANT_COLUMNS),
+    updates=", ".join(f"{name} = excluded.{name}" for name in _QUADRANT_COLUMNS),
+)
+
+QuadrantScores = tuple[float | None, float | None, float | None, float | None]
+
+
+def _ids_sql(map_ids: list[int] | QuerySet) -> tuple[str, list]:
+    """SQL selecting the map ids (one column) and its parameters. Above ``MANY_IDS``
+    the ids are one parameter (a JSON array on SQLite, an array on PostgreSQL):
+    preparing and binding thousands of parameters cost more than the query."""
+    if isinstance(map_ids, QuerySet):
+        sql, params = JourneyMap.objects.filter(pk__in=map_ids).values("pk").query.sql_with_params()
+        return sql, list(params)
+    # only ids of maps that exist: a stored row needs its map
+    if len(map_ids) <= MANY_IDS:
+        listed = ", ".join(["%s"] * len(map_ids))
+        params: list = list(map_ids)
+    elif connection.vendor == "postgresql":
+        listed, params = "SELECT unnest(%s::bigint[])", [map_ids]
+    else:
+        listed, params = "SELECT value FROM json_each(%s)", [json.dumps(map_ids)]
+    return f"SELECT id FROM maps_journeymap WHERE id IN ({listed})", params
+
+
+def _quadrant_scores(
+    kpis: Sequence[tuple[str, str, float, float | None, float | None, float | None]],
+    ratings: Sequence[tuple[str, int]],
+) -> QuadrantScores:
+    """One map's four quadrant scores (no weights involved) from its KPIs (perspective,
+    direction, weight, baseline, target, latest value) and ratings (perspective,
+    rating), each in the order of health_by_map (name, pk)."""
+    scores: list[float | None] = []
+    for spec in QUADRANTS:
+        if spec.kind == "quantitative":
+            pairs = []
+            for perspective, direction, weight, baseline, target, value in kpis:
+                if perspective != spec.perspective:
+                    continue
+                attainment = kpi_attainment(
+                    direction=direction, baseline=baseline, target=target, value=value
+                )[0]
+                if attainment is not None:
+                    pairs.append((weight, attainment))
+            if pairs:
+                weighted, total = _weighted(pairs)
+                scores.append(weighted / total * 100)
+            else:
+                scores.append(None)
+        else:
+            rated = [rating for perspective, rating in ratings if perspective == spec.perspective]
+            scores.append(_mean_rating_score(rated) if rated else None)
+    return (scores[0], scores[1], scores[2], scores[3])
+
+
+def _counting(weight_map: dict[str, float]) -> list[tuple[int, float]]:
+    """(index in QUADRANTS, weight) of the quadrants that count towards health: a zero
+    weight is shown on the scorecard, but never counts (QuadrantScore.counts)."""
+    return [
+        (i, weight_map[spec.key]) for i, spec in enumerate(QUADRANTS) if weight_map[spec.key] > 0
+    ]
+
+
+def _health(scores: Sequence[float | None], counting: list[tuple[int, float]]) -> float | None:
+    """The weighted mean of the scored quadrants that count, as score_map computes it."""
+    pairs = [(weight, score) for i, weight in counting if (score := scores[i]) is not None]
+    if not pairs:
+        return None
+    weighted, total = _weighted(pairs)
+    return weighted / total
+
+
+def _store(rows: list[tuple]) -> None:
+    """Write computed quadrant scores back, each only if its row's generation is still
+    the one read before computing (a write racing the computation leaves the row stale,
+    never wrong). Best effort: only outside a transaction (a read inside one must not
+    write), waiting at most STORE_WAIT_MS for the write lock, and a failure is skipped
+    (the next read computes again). Raw SQL: no history, no signals."""
+    if not rows or connection.in_atomic_block:
+        return
+    sqlite = connection.vendor == "sqlite"
+    raw = connection.connection
+    if sqlite:
+        # busy_timeout is the connection's setting, not a query: set on the driver's
+        # connection for the length of this write only
+        (previous,) = raw.execute("PRAGMA busy_timeout").fetchone()
+        raw.execute(f"PRAGMA busy_timeout = {STORE_WAIT_MS}")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if not sqlite:
+                cursor.execute(f"SET LOCAL lock_timeout = '{STORE_WAIT_MS}ms'")
+            cursor.executemany(_STORE_SQL, rows)
+    except DatabaseError:
+        pass  # locked, or the map was deleted meanwhile: computed again next time
+    finally:
+        if sqlite:
+            raw.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
 def health_values(
@@ -623,63 +757,59 @@ def health_values(
     """Only the health of each map in ``map_ids``: the same number ``health_by_map``
     gives, without building explanations, for pages that show or rank by health alone
     (the tree, the portfolio). Given a queryset of map pks instead of ids, only maps
-    with KPIs or ratings are in the result (read the others with ``.get``). Two queries
-    (three without ``weights``): the KPIs with their latest value, the ratings."""
+    with KPIs or ratings are in the result (read the others with ``.get``).
+
+    Reads each map's stored quadrant scores (``MapHealth``); the maps whose row is
+    missing or stale (a KPI, measurement or rating changed since) are computed from
+    their KPIs and ratings, in the same query, and written back (``_store``). One query
+    (two without ``weights``), plus the write-back when anything was recomputed."""
     if weights is None:
         weights = current_weights()
     weight_map = weights.as_dict() if isinstance(weights, ScorecardWeights) else dict(weights)
     ids: list[int] | QuerySet = map_ids if isinstance(map_ids, QuerySet) else _ids(map_ids)
     if not isinstance(ids, QuerySet) and not ids:
         return {}
-    in_ids = _in_ids(ids)
-    kpi_rows = (
-        # latest_value: the KPI's latest measurement, kept by the database's triggers
-        KPI.objects.filter(map_id__in=in_ids)
-        # the order of health_by_map: the weighted sums add up in the same order
-        .order_by("map_id", "name", "pk")
-        .values_list(
-            "map_id", "perspective", "direction", "weight", "baseline", "target", "latest_value"
-        )
-    )
-    attained: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
-    seen: set[int] = set()
-    for map_id, perspective, direction, weight, baseline, target, value in kpi_rows:
-        seen.add(map_id)
-        attainment = kpi_attainment(
-            direction=direction, baseline=baseline, target=target, value=value
-        )[0]
-        if attainment is not None:
-            attained[map_id, perspective].append((weight, attainment))
-    ratings: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for map_id, perspective, rating in (
-        QualitativeFactor.objects.filter(map_id__in=in_ids)
-        .order_by("map_id", "name", "pk")
-        .values_list("map_id", "perspective", "rating")
-    ):
-        seen.add(map_id)
-        ratings[map_id, perspective].append(rating)
-    result: dict[int, float | None] = dict.fromkeys(ids) if not isinstance(ids, QuerySet) else {}
-    for map_id in seen:
-        counting: list[tuple[float, float]] = []
-        for spec in QUADRANTS:
-            weight = weight_map[spec.key]
-            if weight <= 0:  # shown on the scorecard, but never counts (QuadrantScore.counts)
-                continue
-            if spec.kind == "quantitative":
-                pairs = attained.get((map_id, spec.perspective))
-                if pairs:
-                    weighted, total = _weighted(pairs)
-                    counting.append((weight, weighted / total * 100))
-            else:
-                rated = ratings.get((map_id, spec.perspective))
-                if rated:
-                    counting.append((weight, _mean_rating_score(rated)))
-        if counting:
-            weighted, total = _weighted(counting)
-            result[map_id] = weighted / total
-        else:
-            result[map_id] = None
+    result, store = _read_health(ids, _counting(weight_map))
+    _store(store)
     return result
+
+
+def _read_health(
+    ids: list[int] | QuerySet, counting: list[tuple[int, float]]
+) -> tuple[dict[int, float | None], list[tuple]]:
+    """(the health of each map, the rows to write back for the maps computed): one
+    query, no writes."""
+    ids_sql, params = _ids_sql(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_HEALTH_SQL.replace("{ids}", ids_sql), params)
+        rows = cursor.fetchall()
+
+    result: dict[int, float | None] = dict.fromkeys(ids) if not isinstance(ids, QuerySet) else {}
+    stale: dict[int, int] = {}  # map id -> the generation read (0: no row yet)
+    kpis: dict[int, list] = defaultdict(list)
+    ratings: dict[int, list] = defaultdict(list)
+    # columns: kind (0 stored row, 1 KPI, 2 rating), map id, perspective, direction,
+    # 4 numbers (quadrant scores | weight, baseline, target, latest value), generation |
+    # rating, computed generation, has content, name, pk
+    for row in rows:
+        kind, map_id = row[0], row[1]
+        if kind == 1:
+            kpis[map_id].append(row[2:8])
+        elif kind == 2:
+            ratings[map_id].append((row[2], row[8]))
+        elif row[9] is not None and row[9] == row[8]:  # current: computed at its generation
+            if row[10]:
+                result[map_id] = _health(row[4:8], counting)
+        else:
+            stale[map_id] = row[8] or 0
+    store = []
+    for map_id, generation in stale.items():
+        has_content = map_id in kpis or map_id in ratings
+        scores = _quadrant_scores(kpis.get(map_id, ()), ratings.get(map_id, ()))
+        if has_content:
+            result[map_id] = _health(scores, counting)
+        store.append((map_id, *scores, has_content, generation, generation))
+    return result, store
 
 
 def map_scorecard(
