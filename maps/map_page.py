@@ -141,6 +141,8 @@ def _url_patterns(slug: str, editor: bool, relative: bool, *_key: Any) -> dict[s
         "evidence": {kind: url_prefix("maps:evidence", slug, kind) for kind in ("step", *kinds)},
         "events": reverse("maps:events", args=[slug]),
         "project": url_prefix("project_detail"),
+        # leadership zooms into any map's steps, editor or not
+        "create_submap": reverse("maps:new"),
     }
     if editor:
         urls |= {
@@ -151,7 +153,6 @@ def _url_patterns(slug: str, editor: bool, relative: bool, *_key: Any) -> dict[s
                 kind: reverse("maps:reorder", args=[slug, kind])[cut:] for kind in ("stage", "step")
             },
             "measurements": pair("maps:kpi-measurements", slug),
-            "create_submap": reverse("maps:new"),
             "measurements_import": reverse("maps:measurements-import", args=[slug]),
             "project_new": reverse("project_new"),
         }
@@ -495,9 +496,7 @@ def step_heads(data: Mapping[str, Any]) -> str:
     last_stage = stages[-1].pk if stages else None
     zoom_href = ""
     if can_zoom:
-        zoom_href = (
-            f"{escape(urls.get('create_submap', ''))}?parent={escape(data['map'].slug)}&amp;step="
-        )
+        zoom_href = f"{escape(urls['create_submap'])}?parent={escape(data['map'].slug)}&amp;step="
     steps = grid.steps
     out: list[str] = []
     for i, step in enumerate(steps):

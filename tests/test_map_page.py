@@ -214,6 +214,17 @@ class TestStepAndCardControls:
         page = olivia.get(team_map.get_absolute_url()).text
         assert page.count("⊕ Sub-map</a>") == 2  # visible, not only an aria-label
 
+    def test_leaderships_zoom_link_opens_the_new_map_form_on_a_map_it_does_not_edit(
+        self, client, team_map, leader
+    ):
+        steps = build_map_content(team_map, steps=2, items_per_step=0)
+        client.force_login(leader)
+        page = client.get(team_map.get_absolute_url()).text
+        new = f"{reverse('maps:new')}?parent={team_map.slug}&amp;step={steps[0].pk}"
+        assert f'<a class="zoom-link" href="{new}">Zoom into this step +</a>' in page
+        form = client.get(unescape(new))  # it was "?parent=…" on the map page itself
+        assert form.status_code == 200 and f'value="{steps[0].name}"' in form.text
+
     def test_stage_headers_name_their_stage_for_the_drop(self, olivia, team_map):
         build_map_content(team_map, steps=4, items_per_step=0)
         page = olivia.get(team_map.get_absolute_url()).text
