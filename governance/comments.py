@@ -329,10 +329,20 @@ class CommentCounts(dict):
     threads (``link(item)``: usable from Django and Jinja2 templates alike, one URL
     reversal per page)."""
 
-    def __init__(self, journey_map: JourneyMap, counts: dict, *, relative: bool = False) -> None:
+    def __init__(
+        self,
+        journey_map: JourneyMap,
+        counts: dict,
+        *,
+        relative: bool = False,
+        open_threads: int | None = None,
+    ) -> None:
         super().__init__(counts)
         self.map = journey_map
         self.relative = relative  # links relative to the map page (where its grid is shown)
+        # the map's open threads (removed first comments included), read with the counts:
+        # the discussion panel reads no thread when there is none (None: not counted)
+        self.open_threads = open_threads
         self._prefix: str | None = None
 
     def url(self, kind: str, target_id: int) -> str:
@@ -368,16 +378,25 @@ class CommentCounts(dict):
 
 def comment_counts_for_map(journey_map: JourneyMap, *, relative: bool = False) -> CommentCounts:
     """``{(kind, id): comments}`` of a map's items and the map itself (removed ones left
-    out), for the counts on the grid's cards: one query. ``relative``: links relative to
-    the map page, for its grid."""
+    out), for the counts on the grid's cards, and how many open threads the map has
+    (``open_threads``, as ``open_thread_count``): one query. ``relative``: links relative
+    to the map page, for its grid."""
     rows = (
-        Comment.objects.filter(map=journey_map, removed_at__isnull=True)
+        Comment.objects.filter(map=journey_map)
         .order_by()
         .values_list("target_kind", "target_id")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk", filter=Q(removed_at__isnull=True)),
+            open_threads=Count("pk", filter=Q(parent__isnull=True, resolved_at__isnull=True)),
+        )
     )
-    counts = {(kind, target_id): n for kind, target_id, n in rows}
-    return CommentCounts(journey_map, counts, relative=relative)
+    counts: dict[tuple[str, int | None], int] = {}
+    open_threads = 0
+    for kind, target_id, n, opened in rows:
+        if n:
+            counts[(kind, target_id)] = n
+        open_threads += opened
+    return CommentCounts(journey_map, counts, relative=relative, open_threads=open_threads)
 
 
 def _mention_link(user, base: str) -> str:

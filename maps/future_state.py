@@ -25,6 +25,7 @@ from governance import permissions
 
 from .compare import PainSide, ProjectRef, Side, StepSide
 from .models import CXProject, JourneyMap, PainPoint, Step
+from .precompiled import Precompiled
 
 State = JourneyMap.State
 VARIANT_STATES = (State.FUTURE, State.SCENARIO)
@@ -104,6 +105,16 @@ def map_draft_variant(
 
 # --- reads: the map page ------------------------------------------------------------------
 
+_RELATED_ORDER = ("state", "scenario_label", "title", "pk")
+_VARIANTS_OF = Precompiled(
+    lambda pk: (
+        JourneyMap.objects.select_related("owner").filter(state_of_id=pk).order_by(*_RELATED_ORDER)
+    )
+)
+_MAP_BY_PK = Precompiled(
+    lambda pk: JourneyMap.objects.select_related("owner").filter(pk=pk).order_by(*_RELATED_ORDER)
+)
+
 
 @dataclass
 class MapStates:
@@ -130,27 +141,40 @@ class MapStates:
         )
 
 
-def map_states(user, journey_map: JourneyMap) -> MapStates:
+def map_states(
+    user, journey_map: JourneyMap, *, ancestors: list[JourneyMap] | None = None
+) -> MapStates:
     """The map's current-state map, its future states and scenarios and the vision it
     serves, as ``user`` may see them: its ancestors (one query, with whether the reader
     sees each; none at the top level), its drafts or its current state (one), and
-    whether the reader may draft beside it (a grant query at most)."""
+    whether the reader may draft beside it (a grant query at most). ``ancestors``: the
+    caller's, top first, each marked ``shown`` (the map page reads them once for this
+    and its breadcrumbs)."""
     visible = permissions.visible_maps(user)
     found = MapStates(journey_map=journey_map)
-    ancestors: list[JourneyMap] = []
-    if journey_map.parent_id:
-        ancestors = list(
-            journey_map.get_ancestors().annotate(shown=Exists(visible.filter(pk=OuterRef("pk"))))
-        )
+    if ancestors is None:
+        ancestors = []
+        if journey_map.parent_id:
+            ancestors = list(
+                journey_map.get_ancestors().annotate(
+                    shown=Exists(visible.filter(pk=OuterRef("pk")))
+                )
+            )
     # its drafts (a current-state map) or the map it belongs to (a draft): one query
     related = Q(state_of=journey_map) if journey_map.state == State.CURRENT else None
     if journey_map.state_of_id:
         related = Q(pk=journey_map.state_of_id)  # a draft has no drafts of its own
-    for other in (
-        (visible.filter(related) if related is not None else JourneyMap.objects.none())
-        .select_related("owner")
-        .order_by("state", "scenario_label", "title", "pk")
-    ):
+    others: list[JourneyMap] = []
+    if related is not None:
+        # read without the reader's filter (compiled once); only when one of them could
+        # be visible through a grant alone is it read again through visible_maps
+        if journey_map.state_of_id:
+            others = _MAP_BY_PK.objects(journey_map.state_of_id)
+        else:
+            others = _VARIANTS_OF.objects(journey_map.pk)
+        if not all(permissions.visible_without_grants(user, other) for other in others):
+            others = list(visible.filter(related).select_related("owner").order_by(*_RELATED_ORDER))
+    for other in others:
         if other.pk == journey_map.state_of_id:
             found.state_of = other
         else:

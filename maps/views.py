@@ -16,10 +16,11 @@ from governance.search import count_content_matches
 
 from .editor import grid_context
 from .filters import RepositoryFilter
+from .future_state import map_states
 from .repository_rows import whole_number
 from .selectors import (
     map_crumbs,
-    map_for_display,
+    map_for_page,
     persona_names_by_map,
     repository_tree,
     search_results,
@@ -113,13 +114,23 @@ def _without_page(request: HttpRequest) -> str:
 @require_GET
 @login_required
 def map_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    journey_map = map_for_display(permissions.visible_maps(request.user), slug)
-    if journey_map is None:
-        raise Http404("No such journey map.")
-    context = grid_context(request, journey_map)
-    # only ancestors the reader may open show by title; "zooms into" needs the parent
-    context["crumbs"] = crumbs = map_crumbs(
-        journey_map, visible=permissions.visible_maps(request.user)
-    )
-    context["parent_visible"] = bool(crumbs) and not crumbs[-1].hidden
-    return render(request, "maps/map_detail.html", context)
+    user = request.user
+    # the page asks whether the reader may see, edit or draft beside the map and its
+    # ancestors from several places: the grants on them are read once, for this page
+    with permissions.grants_memoised(user):
+        # with its ancestors, read once for the breadcrumbs and the map's states
+        found = map_for_page(slug)
+        if found is None:
+            raise Http404("No such journey map.")
+        journey_map, ancestors = found
+        permissions.grants_read_together(user, [*ancestors, journey_map])
+        if not permissions.can_view_map(user, journey_map):
+            raise Http404("No such journey map.")
+        for ancestor in ancestors:
+            ancestor.shown = permissions.can_view_map(user, ancestor)
+        context = grid_context(request, journey_map)
+        # only ancestors the reader may open show by title; "zooms into" needs the parent
+        context["crumbs"] = crumbs = map_crumbs(journey_map, ancestors=ancestors)
+        context["parent_visible"] = bool(crumbs) and not crumbs[-1].hidden
+        context["map_states"] = map_states(user, journey_map, ancestors=ancestors)
+        return render(request, "maps/map_detail.html", context)

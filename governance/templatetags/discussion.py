@@ -23,14 +23,25 @@ def discussion_panel(context) -> dict:
     user = getattr(request, "user", None)
     if journey_map is None or not comments.may_comment(user, journey_map):
         return {"show": False}
-    threads = comments.threads_of_map(journey_map, open_only=True, limit=PANEL_THREADS)
+    # the page's comment counts (read once for the grid's cards) say how many threads
+    # are open: none (most maps) reads no thread at all
+    counts = context.get("comment_counts")
+    open_count = getattr(counts, "open_threads", None)
+    if open_count == 0:
+        threads = []
+    else:
+        threads = comments.threads_of_map(journey_map, open_only=True, limit=PANEL_THREADS)
+        if open_count is None:
+            open_count = (
+                comments.open_thread_count(journey_map)
+                if len(threads) == PANEL_THREADS
+                else len(threads)
+            )
     return {
         "show": True,
         "map": journey_map,
         "threads": threads,
-        "open_count": comments.open_thread_count(journey_map)
-        if len(threads) == PANEL_THREADS
-        else len(threads),
+        "open_count": open_count,
         # the map page loads htmx itself for editors and for maps with evidence
         "load_htmx": not (
             context.get("can_edit") or getattr(context.get("grid"), "has_evidence", False)
