@@ -192,3 +192,27 @@ def test_a_page_of_projects_reads_its_links_in_the_tree_order_the_orm_gives(repo
     }
     assert len(found[mixed.pk]["maps"]) == len(maps) > 1
     assert project_links([]) == {}
+
+
+def test_a_page_of_maps_names_each_maps_personas_as_its_detail_does(repository, owner, viewer):
+    """The list reads the page's persona slugs in one query (serializers.persona_slugs_of),
+    the detail through the prefetched personas: the same slugs in the same order (by
+    name, not by slug), none for a map without personas."""
+    from maps.models import JourneyMap
+    from tests.factories import PersonaFactory
+
+    zed = PersonaFactory(name="Zed", slug="a-zed")
+    amy = PersonaFactory(name="Amy", slug="z-amy")
+    bob = PersonaFactory(name="Bob", slug="m-bob")
+    first = JourneyMap.objects.filter(status="published").order_by("pk").first()
+    first.personas.set([zed, amy, bob])
+    JourneyMap.objects.order_by("pk").last().personas.set([zed])
+    for user in (owner, viewer):
+        client = APIClient()
+        client.force_authenticate(user)
+        rows = client.get("/api/maps/?page_size=500").json()["results"]
+        for row in rows:
+            assert client.get(f"/api/maps/{row['id']}/").json() == row
+        written = {row["id"]: row["personas"] for row in rows}
+        assert written[first.pk] == ["z-amy", "m-bob", "a-zed"]
+        assert [] in written.values()

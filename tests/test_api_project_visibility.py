@@ -11,8 +11,14 @@ from guardian.shortcuts import assign_perm, remove_perm
 from rest_framework.test import APIClient
 
 from governance import permissions
-from maps.models import CXProject
-from tests.factories import CXProjectFactory, GroupFactory, JourneyMapFactory
+from maps.models import CXProject, Tag, TagGroup
+from tests.factories import (
+    CXProjectFactory,
+    GroupFactory,
+    JourneyMapFactory,
+    PainPointFactory,
+    StepFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +88,7 @@ def test_each_role_sees_exactly_the_projects_the_rule_gives(request, repository,
     user = request.getfixturevalue(role)
     expected = by_the_rule(user)
     assert set(permissions.visible_projects(user).values_list("pk", flat=True)) == expected
+    assert set(permissions.visible_projects_sql(user).values_list("pk", flat=True)) == expected
     assert listed(user) == expected
 
 
@@ -106,3 +113,45 @@ def test_a_revoked_grant_hides_the_project_again(repository, viewer):
     viewer = type(viewer).objects.get(pk=viewer.pk)  # a new request: nothing cached
     after = listed(viewer)
     assert before - after == {CXProject.objects.get(title="Under a view grant").pk}
+
+
+@pytest.mark.parametrize(
+    "role", ["owner", "team_member", "other_owner", "viewer", "leader", "admin_user"]
+)
+def test_a_page_of_projects_writes_each_project_as_its_own_detail_does(
+    request, repository, role, team_map, draft_map
+):
+    """The list reads its links (to visible maps only) and tags for the whole page in
+    hand-written SQL (serializers.project_links, tag_names_of); the detail reads them
+    through the related managers and ``visible_map_ids``: the same rows, byte for byte."""
+    hidden = JourneyMapFactory(owner=draft_map.owner, status="draft", title="Also hidden")
+    steps = [StepFactory(map=m) for m in (team_map, draft_map, hidden, team_map)]
+    pains = [PainPointFactory(map=m) for m in (hidden, team_map, draft_map)]
+    group, other = TagGroup.objects.create(name="Theme"), TagGroup.objects.create(name="Area")
+    tags = [
+        Tag.objects.create(name="zeta"),
+        Tag.objects.create(name="fees", group=group),
+        Tag.objects.create(name="Alpha"),
+        Tag.objects.create(name="app", group=other),
+        Tag.objects.create(name="Loyal", kind="group"),
+    ]
+    mixed = CXProjectFactory(
+        title="Mixed", owner=team_map.owner, maps=[hidden, team_map, draft_map]
+    )
+    mixed.steps.set(steps)
+    mixed.pain_points.set(pains)
+    mixed.tags.set(tags)
+    CXProject.objects.get(title="Hidden and shown").tags.set(tags[1:3])
+    user = request.getfixturevalue(role)
+    client = APIClient()
+    client.force_authenticate(user)
+    page = client.get("/api/projects/?page_size=500").json()["results"]
+    assert page, role
+    for row in page:
+        assert client.get(f"/api/projects/{row['id']}/").json() == row, (role, row["title"])
+    written = {row["title"]: row for row in page}
+    if "Mixed" in written:  # tags in their own order: kind, no group first, group, name
+        assert written["Mixed"]["tags"] == ["Loyal", "Alpha", "zeta", "Area: app", "Theme: fees"]
+        shown = {m.pk for m in (hidden, team_map, draft_map) if permissions.can_view_map(user, m)}
+        assert set(written["Mixed"]["maps"]) == shown
+        assert {s.pk for s in steps if s.map_id in shown} == set(written["Mixed"]["steps"])

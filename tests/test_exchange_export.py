@@ -412,3 +412,54 @@ def _touches(project, map_ids: list[int]) -> bool:
         or any(s.map_id in map_ids for s in project.steps.all())
         or any(p.map_id in map_ids for p in project.pain_points.all())
     )
+
+
+def test_content_read_by_sql_compiled_once_equals_the_orms_values_for_every_kind(
+    owner, team, monkeypatch
+):
+    """``export._by_map`` runs the SQL the ORM compiled for the first call of a shape with
+    the next calls' map ids and converts the rows with the ORM's converters: the same
+    dicts as ``.values()`` for every kind of content and research (dates, decimals, JSON,
+    nulls), for one map and several, never the rows of an earlier call."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from maps.exchange import export
+    from maps.models import KPI, ResearchSource, Step
+    from tests.builders import build_map_content
+
+    maps = [JourneyMapFactory(owner=owner, team=team) for _ in range(3)]
+    for journey_map in maps:
+        build_map_content(journey_map, steps=3, items_per_step=2)
+        ResearchSource.objects.create(map=journey_map, title="Survey", kind="survey")
+    KPI.objects.filter(map=maps[1]).update(baseline=12.5)
+
+    def orm(part, lookup, ids, extra):
+        return export._values(part, part.model.objects.filter(**{lookup: ids}), extra)
+
+    shapes = [
+        (part, "map_id__in", "map_id")
+        if part.parent == "map_id"
+        else (part, "from_step__map_id__in", "from_step__map_id")
+        for part in CONTENT_PARTS
+    ] + [(SOURCE_PART, "map_id__in", "map_id")]
+    for ids in ([maps[0].pk], [maps[2].pk], [m.pk for m in maps], [maps[1].pk, maps[0].pk]):
+        for part, lookup, extra in shapes:
+            read = export._by_map(part, lookup, ids, extra)
+            assert read == orm(part, lookup, ids, extra), (part.name, ids)
+            assert {row[extra] for row in read} <= set(ids)
+    assert any(export._by_map(part, lookup, [maps[1].pk], extra) for part, lookup, extra in shapes)
+
+    # compiled once: the next calls of the same shapes compile nothing, and see edits
+    Step.objects.filter(map=maps[0]).update(name="Renamed")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", refuse)
+    steps = next(shape for shape in shapes if shape[0].model is Step)
+    assert {row["name"] for row in export._by_map(*steps[:2], [maps[0].pk], steps[2])} == {
+        "Renamed"
+    }
+    monkeypatch.undo()
+    many = [m.pk for m in maps] * 3  # more maps than are compiled once: the ORM's way
+    assert export._by_map(*steps[:2], many, steps[2]) == orm(*steps[:2], many, steps[2])

@@ -14,6 +14,8 @@ them. Each reader gives what DRF gives:
 * a slug relation reads the related object (loaded by ``select_related``) and its slug;
 * a many-to-many relation reads the rows a ``Prefetch(…, to_attr=fast_attr(name))``
   stored on the instance (no related manager per row; without it, DRF's path);
+* a field with ``fast_stored`` reads the representation a list serializer stored on
+  the row under that name for the whole page (a map's persona slugs), if it is there;
 * anything else, and any row where a reader meets an exception, a callable or a
   mapping, goes through DRF's own code for that field.
 
@@ -140,8 +142,27 @@ def _is(field: fields.Field, cls: type, method: str, owner: type) -> bool:
     return isinstance(field, cls) and getattr(type(field), method) is getattr(owner, method)
 
 
+def _stored_reader(stored: str, otherwise: Reader) -> Reader:
+    def read(instance: Any) -> Any:
+        try:
+            return instance.__dict__[stored]
+        except (KeyError, AttributeError):  # not written for this row: the field's way
+            return otherwise(instance)
+
+    return read
+
+
 def reader_for(field: fields.Field, model: type[models.Model] | None) -> Reader:
-    """How ``field`` is read from a row (module docstring); DRF's path when unsure."""
+    """How ``field`` is read from a row (module docstring); DRF's path when unsure. A
+    field naming ``fast_stored`` is read from that attribute of the row when a list
+    serializer wrote it there (the field's representation, read for the whole page)."""
+    stored = getattr(field, "fast_stored", None)
+    if stored:
+        return _stored_reader(stored, _reader_for(field, model))
+    return _reader_for(field, model)
+
+
+def _reader_for(field: fields.Field, model: type[models.Model] | None) -> Reader:
     if _is(field, relations.ManyRelatedField, "get_attribute", relations.ManyRelatedField):
         if _is(field, relations.ManyRelatedField, "to_representation", relations.ManyRelatedField):
             return _many_reader(field)

@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance import permissions
 from maps.models import (
     KPI,
     CXProject,
@@ -29,7 +30,7 @@ from maps.models import (
     StepLink,
 )
 
-from .fast import FastRepresentation
+from .fast import FastRepresentation, fast_attr
 from .fields import (
     VisibleKPIField,
     VisibleMapField,
@@ -143,6 +144,8 @@ class PersonaSlugsField(serializers.ListField):
     its place in the list (``personas[1]``). A slug given twice counts once."""
 
     child = serializers.CharField(max_length=120)
+    #: where a page of maps stores each map's slugs (``persona_slugs_of``)
+    fast_stored = fast_attr("persona_slugs")
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "Slugs of the personas whose journey this is (any number).")
@@ -162,6 +165,46 @@ class PersonaSlugsField(serializers.ListField):
         if errors:
             raise serializers.ValidationError(errors)
         return list(dict.fromkeys(found[slug] for slug in slugs))
+
+
+def persona_slugs_of(map_ids: list[int]) -> dict[int, list[str]]:
+    """Each map's persona slugs in the personas' order (name, id), one query: what
+    ``prefetch_related("personas")`` gives, without a ``Persona`` per link and the
+    prefetch's own query building."""
+    found: dict[int, list[str]] = {pk: [] for pk in map_ids}
+    if not map_ids:
+        return found
+    q = connection.ops.quote_name
+    field = JourneyMap._meta.get_field("personas")
+    link, own, other = field.m2m_db_table(), field.m2m_column_name(), field.m2m_reverse_name()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.{q(own)}, p.{q('slug')} FROM {q(link)} l "
+            f"INNER JOIN {q(Persona._meta.db_table)} p ON p.{q('id')} = l.{q(other)} "
+            f"WHERE l.{q(own)} IN ({', '.join(['%s'] * len(map_ids))}) "
+            f"ORDER BY p.{q('name')}, p.{q('id')}",
+            map_ids,
+        )
+        for journey_map, slug in cursor.fetchall():
+            found[journey_map].append(slug)
+    return found
+
+
+class _MapListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        # the page's personas in one query (maps whose personas were not prefetched)
+        maps = list(data.all() if hasattr(data, "all") else data)
+        stored = PersonaSlugsField.fast_stored
+        unread = [
+            m
+            for m in maps
+            if "personas" not in getattr(m, "_prefetched_objects_cache", {})
+            and stored not in m.__dict__
+        ]
+        slugs = persona_slugs_of([m.pk for m in unread])
+        for journey_map in unread:
+            journey_map.__dict__[stored] = slugs[journey_map.pk]
+        return super().to_representation(maps)
 
 
 class JourneyMapSerializer(CleanModelSerializer):
@@ -224,6 +267,7 @@ class JourneyMapSerializer(CleanModelSerializer):
         )
         read_only_fields = ("last_reviewed_at", "created_at", "updated_at")
         clean_exclude = ("owner", "slug")
+        list_serializer_class = _MapListSerializer
 
     def to_internal_value(self, data):
         # `persona` (one slug) became `personas` (a list, issue #17): refused rather than
@@ -504,11 +548,13 @@ class PersonaSerializer(CleanModelSerializer):
 ProjectLinks = dict[str, list[tuple[int, int]]]
 
 
-def project_links(project_ids: list[int]) -> dict[int, ProjectLinks]:
-    """The links of a page of projects read from the three link tables as ids, one query
-    each (no map, step or pain point objects are made), in the order of the maps in the
-    tree, then of the steps and pain points on their map. Written as SQL: Django took
-    longer to build the three joined, ordered queries than the database to run them."""
+def project_links(project_ids: list[int], *, user=None) -> dict[int, ProjectLinks]:
+    """The links of a page of projects read from the three link tables as ids in one
+    ``UNION ALL`` (no map, step or pain point objects are made), in the order of the maps
+    in the tree, then of the steps and pain points on their map. With ``user``, only the
+    links to maps ``user`` may see (``permissions.visible_map_sql``, in the same query).
+    Written as SQL: Django took longer to build the joined, ordered queries than the
+    database to run them."""
     found: dict[int, ProjectLinks] = {
         pk: {"maps": [], "steps": [], "pain_points": []} for pk in project_ids
     }
@@ -516,44 +562,82 @@ def project_links(project_ids: list[int]) -> dict[int, ProjectLinks]:
         return found
     q = connection.ops.quote_name
     maps = q(JourneyMap._meta.db_table)
-    tree = f"m.{q('tree_id')}, m.{q('lft')}, m.{q('id')}"  # as JourneyMap is ordered
     marks = ", ".join(["%s"] * len(project_ids))
-    with connection.cursor() as cursor:
-        for name in ("maps", "steps", "pain_points"):
-            m2m = CXProject._meta.get_field(name)
-            link = q(m2m.remote_field.through._meta.db_table)
-            own, other = q(m2m.m2m_column_name()), q(m2m.m2m_reverse_name())
-            if name == "maps":
-                joins, map_id, order = (
-                    f"INNER JOIN {maps} m ON m.{q('id')} = l.{other}",
-                    f"l.{other}",
-                    tree,
-                )
-            else:  # a step or pain point: on its map, by position, then id
-                target = q(m2m.related_model._meta.db_table)
-                joins = (
-                    f"INNER JOIN {target} t ON t.{q('id')} = l.{other} "
-                    f"INNER JOIN {maps} m ON m.{q('id')} = t.{q('map_id')}"
-                )
-                map_id, order = f"t.{q('map_id')}", f"{tree}, t.{q('position')}, l.{other}"
-            cursor.execute(
-                f"SELECT l.{own}, l.{other}, {map_id} FROM {link} l {joins} "
-                f"WHERE l.{own} IN ({marks}) ORDER BY {order}",
-                project_ids,
+    visible = None if user is None else permissions.visible_map_sql(user, "m", connection)
+    names = ("maps", "steps", "pain_points")
+    branches, params = [], []
+    for n, name in enumerate(names):
+        m2m = CXProject._meta.get_field(name)
+        link = q(m2m.remote_field.through._meta.db_table)
+        own, other = q(m2m.m2m_column_name()), q(m2m.m2m_reverse_name())
+        if name == "maps":
+            joins, position = f"INNER JOIN {maps} m ON m.{q('id')} = l.{other}", "0"
+        else:  # a step or pain point: on its map, by position, then id
+            target = q(m2m.related_model._meta.db_table)
+            joins = (
+                f"INNER JOIN {target} t ON t.{q('id')} = l.{other} "
+                f"INNER JOIN {maps} m ON m.{q('id')} = t.{q('map_id')}"
             )
-            for project, pk, on_map in cursor.fetchall():
-                found[project][name].append((pk, on_map))
+            position = f"t.{q('position')}"
+        where = f"l.{own} IN ({marks})"
+        params += project_ids
+        if visible is not None:
+            where += f" AND {visible[0]}"
+            params += visible[1]
+        # the map's tree_id, lft, id: JourneyMap's ordering, which orders the steps too
+        branches.append(
+            f"SELECT {n}, l.{own}, l.{other}, m.{q('id')}, m.{q('tree_id')}, m.{q('lft')}, "
+            f"{position} FROM {link} l {joins} WHERE {where}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches) + " ORDER BY 1, 5, 6, 4, 7, 3", params)
+        for n, project, pk, on_map, *_ in cursor.fetchall():
+            found[project][names[n]].append((pk, on_map))
+    return found
+
+
+def tag_names_of(model: type, ids: list[int]) -> dict[int, list[str]]:
+    """The tags of the rows ``ids`` of ``model`` as ``str(tag)`` writes them, in the tags'
+    own ordering (kind, group without a name first, group, name, id), one query: what
+    a ``Prefetch`` of the tags with their groups gives, without making a ``Tag`` and a
+    ``TagGroup`` per link."""
+    found: dict[int, list[str]] = {pk: [] for pk in ids}
+    if not ids:
+        return found
+    q = connection.ops.quote_name
+    tags = model._meta.get_field("tags")
+    tag_model = tags.related_model
+    group_model = tag_model._meta.get_field("group").related_model
+    link, own, other = tags.m2m_db_table(), tags.m2m_column_name(), tags.m2m_reverse_name()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.{q(own)}, t.{q('name')}, t.{q('group_id')}, g.{q('name')} "
+            f"FROM {q(link)} l INNER JOIN {q(tag_model._meta.db_table)} t "
+            f"ON t.{q('id')} = l.{q(other)} LEFT OUTER JOIN {q(group_model._meta.db_table)} g "
+            f"ON g.{q('id')} = t.{q('group_id')} "
+            f"WHERE l.{q(own)} IN ({', '.join(['%s'] * len(ids))}) "
+            f"ORDER BY t.{q('kind')}, CASE WHEN g.{q('name')} IS NULL THEN 0 ELSE 1 END, "
+            f"g.{q('name')}, t.{q('name')}, t.{q('id')}",
+            ids,
+        )
+        for owner, name, group_id, group in cursor.fetchall():
+            found[owner].append(f"{group}: {name}" if group_id is not None else name)
     return found
 
 
 class _ProjectListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
-        # the links and one visibility query for the whole page
+        # the page's links to maps the reader may see, and its tags: two queries
         projects = list(data.all() if hasattr(data, "all") else data)
-        links = project_links([p.pk for p in projects])
-        self.context["project_links"] = links
-        ids = {m for per in links.values() for pairs in per.values() for _, m in pairs}
-        self.context["visible_map_ids"] = visible_map_ids(self.context.get("request"), ids)
+        request = self.context.get("request")
+        self.context["project_links"] = project_links(
+            [p.pk for p in projects], user=getattr(request, "user", None)
+        )
+        stored = fast_attr("tags")
+        untagged = [p for p in projects if stored not in p.__dict__]
+        names = tag_names_of(CXProject, [p.pk for p in untagged])
+        for project in untagged:
+            project.__dict__[stored] = names[project.pk]
         return super().to_representation(projects)
 
 
@@ -605,17 +689,18 @@ class CXProjectSerializer(CleanModelSerializer):
         out, so a project never lists a hidden draft's ids."""
         data = super().to_representation(instance)
         links = self.context.get("project_links", {}).get(instance.pk)
-        if links is None:  # one project, not a list
-            links = {
-                "maps": [(m.pk, m.pk) for m in instance.maps.all()],
-                "steps": [(step.pk, step.map_id) for step in instance.steps.all()],
-                "pain_points": [(p.pk, p.map_id) for p in instance.pain_points.all()],
-            }
-        visible = self.context.get("visible_map_ids")
-        if visible is None:
-            visible = visible_map_ids(
-                self.context.get("request"), {m for pairs in links.values() for _, m in pairs}
-            )
+        if links is not None:  # read for the page: only those the reader may see
+            for name, pairs in links.items():
+                data[name] = [pk for pk, _ in pairs]
+            return data
+        links = {  # one project, not a list
+            "maps": [(m.pk, m.pk) for m in instance.maps.all()],
+            "steps": [(step.pk, step.map_id) for step in instance.steps.all()],
+            "pain_points": [(p.pk, p.map_id) for p in instance.pain_points.all()],
+        }
+        visible = visible_map_ids(
+            self.context.get("request"), {m for pairs in links.values() for _, m in pairs}
+        )
         for name, pairs in links.items():
             data[name] = [pk for pk, map_id in pairs if map_id in visible]
         return data

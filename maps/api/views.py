@@ -185,11 +185,10 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # the team is written as its id (team_id): no join for it
-        return (
-            permissions.visible_maps(self.request.user)
-            .select_related("owner")
-            .prefetch_related("personas")
-        )
+        maps = permissions.visible_maps(self.request.user).select_related("owner")
+        if self.action == "list":  # a page reads its personas' slugs itself (one query)
+            return maps
+        return maps.prefetch_related("personas")
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """The map; with ``?expand=content`` everything in it as well (maps/api/expand.py)."""
@@ -563,13 +562,17 @@ class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     ordering = ("title", "pk")
 
     def get_queryset(self):
+        if self.action == "list":
+            # the visibility in hand-written SQL; a page reads its links (to visible maps)
+            # and its tags itself (serializers.project_links, tag_names_of)
+            return permissions.visible_projects_sql(self.request.user).select_related(
+                "owner", "team"
+            )
         projects = (
             permissions.visible_projects(self.request.user)
             .select_related("owner", "team")
             .prefetch_related(_TAGS)
         )
-        if self.action == "list":  # a page reads its links as ids (serializers.project_links)
-            return projects
         return projects.prefetch_related(
             Prefetch("maps", queryset=JourneyMap.objects.only(*_MAP_ID_FIELDS)),
             Prefetch("steps", queryset=Step.objects.only("id", "map_id")),
