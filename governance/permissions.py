@@ -26,13 +26,15 @@ permissions; a grant on a map covers its whole subtree, resolved with the tree's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Container
+from collections.abc import Callable, Collection, Container, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -459,12 +461,91 @@ def editable_projects(user, queryset: QuerySet[CXProject] | None = None) -> Quer
 # --- single decisions ------------------------------------------------------
 
 
-def _has_grant(user, journey_map: JourneyMap, codename: str) -> bool:
-    return (
+def _has_grant(user, journey_map: JourneyMap, codename: str | tuple[str, ...]) -> bool:
+    memo = getattr(user, "_journeyhub_grant_memo", None)
+    if memo is not None:
+        key = (journey_map.pk, frozenset((codename,) if isinstance(codename, str) else codename))
+        if key not in memo.answers and journey_map.pk in memo.chain:
+            memo.read_chain(user)
+        if key in memo.answers:
+            return memo.answers[key]
+    found = (
         JourneyMap.objects.filter(pk=journey_map.pk)
         .filter(_granted_subtree_q(user, codename))
         .exists()
     )
+    if memo is not None:
+        memo.answers[key] = found
+    return found
+
+
+class _GrantMemo:
+    """``_has_grant``'s answers for one user object within ``grants_memoised``, and the
+    map chain whose grants are read together when the first of them is asked."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[int, frozenset[str]], bool] = {}
+        self.chain: dict[int, None] = {}  # map pks, top first
+
+    def read_chain(self, user) -> None:
+        """The grants (view or edit, the user's or their groups') on the chain's maps,
+        in one query, as ``_has_grant``'s answers for every map of it: a grant on a map
+        covers its subtree, so those covering a map of the chain are on it or above."""
+        ids, self.chain = list(self.chain), {}
+        group_ids = tuple(sorted(_group_ids(user)))
+        quote = connection.ops.quote_name
+        parts, params = [], []
+        for model, who, who_ids in (
+            (JourneyMapUserObjectPermission, "user_id", (user.pk,)),
+            (JourneyMapGroupObjectPermission, "group_id", group_ids),
+        ):
+            if not who_ids:
+                continue
+            parts.append(
+                f"SELECT jh_grant.{quote('content_object_id')}, jh_perm.{quote('codename')}"
+                f" FROM {quote(model._meta.db_table)} jh_grant"
+                f" INNER JOIN {quote(Permission._meta.db_table)} jh_perm"
+                f" ON (jh_perm.{quote('id')} = jh_grant.{quote('permission_id')})"
+                f" WHERE jh_grant.{quote(who)} IN ({', '.join(['%s'] * len(who_ids))})"
+                f" AND jh_grant.{quote('content_object_id')} IN ({', '.join(['%s'] * len(ids))})"
+                f" AND jh_perm.{quote('codename')} IN (%s, %s)"
+            )
+            params += [*who_ids, *ids, EDIT_CODENAME, VIEW_CODENAME]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            granted: dict[int, set[str]] = {}
+            for map_id, codename in cursor.fetchall():
+                granted.setdefault(map_id, set()).add(codename)
+        covering: set[str] = set()
+        for map_id in ids:
+            covering |= granted.get(map_id, set())
+            for asked in ((EDIT_CODENAME,), (VIEW_CODENAME,), (EDIT_CODENAME, VIEW_CODENAME)):
+                self.answers[(map_id, frozenset(asked))] = not covering.isdisjoint(asked)
+
+
+@contextmanager
+def grants_memoised(user) -> Iterator[None]:
+    """Within the block, the grant answers asked about ``user`` (this user object only)
+    are read once and remembered: one page asks whether the reader may see, edit and
+    draft beside a map and its ancestors from several places. The memo is dropped when
+    the block ends, so no answer outlives the page that read it; a block that changes
+    grants must not use it."""
+    outer = getattr(user, "_journeyhub_grant_memo", None)
+    user._journeyhub_grant_memo = _GrantMemo() if outer is None else outer
+    try:
+        yield
+    finally:
+        if outer is None:
+            del user._journeyhub_grant_memo
+
+
+def grants_read_together(user, chain: list[JourneyMap]) -> None:
+    """Inside ``grants_memoised``: the grants on a map and its ancestors (``chain``) are
+    read in one query when the first of them is asked (none when no answer needs one)."""
+    memo = getattr(user, "_journeyhub_grant_memo", None)
+    if memo is not None:
+        edit = frozenset((EDIT_CODENAME,))
+        memo.chain.update((m.pk, None) for m in chain if (m.pk, edit) not in memo.answers)
 
 
 def can_edit_map(user, journey_map: JourneyMap) -> bool:
@@ -483,6 +564,19 @@ def can_view_map(user, journey_map: JourneyMap) -> bool:
     if journey_map.status == JourneyMap.Status.PUBLISHED or is_leadership(user):
         return True
     return can_edit_map(user, journey_map) or _has_grant(user, journey_map, VIEW_CODENAME)
+
+
+def visible_without_grants(user, journey_map: JourneyMap) -> bool:
+    """``visible_maps`` holds the map for a reason other than a grant (published, the
+    user's, their team's, leadership): no query beyond the user's groups. False only
+    means a grant may still show it."""
+    if not _active(user):
+        return False
+    if journey_map.status == JourneyMap.Status.PUBLISHED or journey_map.owner_id == user.pk:
+        return True
+    if journey_map.team_id is not None and journey_map.team_id in _group_ids(user):
+        return True
+    return is_leadership(user)
 
 
 def can_manage_map(user, journey_map: JourneyMap) -> bool:
