@@ -47,8 +47,8 @@ Stored health
     ``health_values`` (the numbers only: the tree, the portfolio, prioritisation) reads
     each map's four quadrant scores from ``MapHealth``, kept never stale by database
     triggers that bump a generation counter on every KPI, measurement or rating write
-    (governance migration 0012); the stale or missing ones are computed here and
-    written back. Health itself is combined from them with today's weights, so a
+    (governance migrations 0012-0013); the stale or missing ones are computed here and
+    the stale ones written back. Health itself is combined from them with today's weights, so a
     weights change needs nothing. The numbers are bit-identical to ``health_by_map``'s.
 
 Query counts are fixed: ``health_by_map`` runs three queries for any number of maps
@@ -642,17 +642,14 @@ FROM stale JOIN maps_qualitativefactor f ON f.map_id = stale.map_id
 ORDER BY 1, 2, 12, 13
 """
 
+# Only into an existing row, and only if no write bumped its generation since it was
+# read: a write racing the computation leaves the row stale, never wrong. (Rows are
+# created by the triggers, never here: nothing may bring back the row of a map being
+# deleted.)
 _STORE_SQL = (
-    "INSERT INTO governance_maphealth (map_id, {columns}, has_content, generation, "
-    "computed_generation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT (map_id) DO UPDATE SET {updates}, has_content = excluded.has_content, "
-    "computed_generation = excluded.computed_generation "
-    # only if no write bumped the generation since it was read
-    "WHERE governance_maphealth.generation = excluded.generation"
-).format(
-    columns=", ".join(_QUADRANT_COLUMNS),
-    updates=", ".join(f"{name} = excluded.{name}" for name in _QUADRANT_COLUMNS),
-)
+    "UPDATE governance_maphealth SET {updates}, has_content = %s, computed_generation = %s "
+    "WHERE map_id = %s AND generation = %s"
+).format(updates=", ".join(f"{name} = %s" for name in _QUADRANT_COLUMNS))
 
 QuadrantScores = tuple[float | None, float | None, float | None, float | None]
 
@@ -743,7 +740,7 @@ def _store(rows: list[tuple]) -> None:
                 cursor.execute(f"SET LOCAL lock_timeout = '{STORE_WAIT_MS}ms'")
             cursor.executemany(_STORE_SQL, rows)
     except DatabaseError:
-        pass  # locked, or the map was deleted meanwhile: computed again next time
+        pass  # locked: computed again next time
     finally:
         if sqlite:
             raw.execute(f"PRAGMA busy_timeout = {int(previous)}")
@@ -785,7 +782,7 @@ def _read_health(
         rows = cursor.fetchall()
 
     result: dict[int, float | None] = dict.fromkeys(ids) if not isinstance(ids, QuerySet) else {}
-    stale: dict[int, int] = {}  # map id -> the generation read (0: no row yet)
+    stale: dict[int, int | None] = {}  # map id -> the generation read
     kpis: dict[int, list] = defaultdict(list)
     ratings: dict[int, list] = defaultdict(list)
     # columns: kind (0 stored row, 1 KPI, 2 rating), map id, perspective, direction,
@@ -801,14 +798,15 @@ def _read_health(
             if row[10]:
                 result[map_id] = _health(row[4:8], counting)
         else:
-            stale[map_id] = row[8] or 0
+            stale[map_id] = row[8]  # None: no row (a map without KPIs or factors yet)
     store = []
     for map_id, generation in stale.items():
         has_content = map_id in kpis or map_id in ratings
         scores = _quadrant_scores(kpis.get(map_id, ()), ratings.get(map_id, ()))
         if has_content:
             result[map_id] = _health(scores, counting)
-        store.append((map_id, *scores, has_content, generation, generation))
+        if generation is not None:
+            store.append((*scores, has_content, generation, map_id, generation))
     return result, store
 
 
