@@ -8,7 +8,8 @@ serializer how each field is read (a *reader* per field) and then reads every ro
 them. Each reader gives what DRF gives:
 
 * a plain field (``Field.get_attribute`` not overridden) reads its attribute path and
-  calls the field's own ``to_representation``; ``None`` stays ``None``;
+  calls the field's own ``to_representation``; ``None`` stays ``None``; a path that
+  is one loaded column of the model is read from the row's ``__dict__`` directly;
 * a primary-key relation reads the foreign key's column (``map_id``), as DRF's
   ``use_pk_only_optimization`` does, without the ``PKOnlyObject``;
 * a slug relation reads the related object (loaded by ``select_related``) and its slug;
@@ -76,10 +77,36 @@ def _walk(instance: Any, attrs: list[str]) -> Any:
     return instance
 
 
-def _plain_reader(field: fields.Field) -> Reader:
+def _column(model: type[models.Model] | None, attrs: list[str]) -> str | None:
+    """The name under which a row keeps the value of ``attrs`` when that is one concrete
+    column of ``model`` that is not a relation (``instance.__dict__[name]``)."""
+    if model is None or len(attrs) != 1:
+        return None
+    try:
+        model_field = model._meta.get_field(attrs[0])
+    except FieldDoesNotExist:
+        return None
+    if not getattr(model_field, "concrete", False) or model_field.is_relation:
+        return None
+    return attrs[0] if model_field.attname == attrs[0] else None
+
+
+def _plain_reader(field: fields.Field, model: type[models.Model] | None = None) -> Reader:
     attrs, represent = list(field.source_attrs), field.to_representation
     if not attrs:  # source="*": the row itself
         return represent
+    column = _column(model, attrs)
+    if column is not None:
+        # a loaded column: read where the model keeps it, without the attribute walk
+        # (a deferred one, or a row that is not a model instance: DRF's way)
+        def read_column(instance: Any) -> Any:
+            try:
+                value = instance.__dict__[column]
+            except (KeyError, AttributeError):
+                return _drf(field, instance)
+            return None if value is None else represent(value)
+
+        return read_column
 
     def read(instance: Any) -> Any:
         try:
@@ -198,7 +225,7 @@ def _reader_for(field: fields.Field, model: type[models.Model] | None) -> Reader
     elif not isinstance(field, (relations.RelatedField, relations.ManyRelatedField)) and (
         type(field).get_attribute is fields.Field.get_attribute
     ):
-        return _plain_reader(field)
+        return _plain_reader(field, model)
     return functools.partial(_drf, field)
 
 
