@@ -568,7 +568,7 @@ def test_the_portfolio_page_runs_the_same_queries_for_3_or_5000_projects(
     assert response.context["count"] == 5000
     # every row on the page has its delivery, from the same two queries
     assert {d.summary for _, d in response.context["page_rows"]} == {"1 of 1 done"}
-    assert len(small.captured_queries) <= 22  # 24 before the content moved to Jinja2 (#16)
+    assert len(small.captured_queries) <= 22  # was <= 25 before #16
 
 
 def test_the_portfolio_api_runs_the_same_queries_for_3_or_5000_projects(
