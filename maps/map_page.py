@@ -233,20 +233,31 @@ def render_print(context: Mapping[str, Any]) -> SafeString:
 # --- the lanes' rows, built in Python (#16) ---------------------------------------------
 # A typical map's lanes are 300 cards in 400 cells: as Jinja2 macros each card cost some
 # twenty escapes, attribute lookups and Markup objects (70 % of the grid's rendering).
-# Here each card is one f-string of values escaped once; the output is byte for byte
-# what the template's macro wrote (tests/test_map_grid_html.py renders both).
+# Here each card is one f-string of values escaped once (the URLs and labels every card
+# shares: once per render); the output is byte for byte what the template's macros
+# wrote (tests/test_map_grid_fast.py renders both).
+
+try:  # markupsafe's C escaping, without the Markup object its public escape() wraps it in
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # pragma: no cover - markupsafe without its speedups
+
+    def _escape_inner(text: str) -> str:
+        return (
+            text.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
 
 
 def escape(value: Any) -> str:
     """``markupsafe.escape(value)`` as a plain ``str``, for values that are not markup."""
-    return (
-        str(value)
-        .replace("&", "&amp;")
-        .replace(">", "&gt;")
-        .replace("<", "&lt;")
-        .replace("'", "&#39;")
-        .replace('"', "&#34;")
-    )
+    return _escape_inner(str(value))
+
+
+def _escaped(pair: tuple[str, str]) -> tuple[str, str]:
+    return escape(pair[0]), escape(pair[1])
 
 
 def _full_name(user: Any) -> str:
@@ -267,10 +278,31 @@ class _Cards:
         self.reader_ids = data["reader_ids"]
         counts = data["comment_counts"]
         self.comment_link = counts.link if data["has_comments"] else None
-        self.urls = data["urls"]
         self.version = data["version"]
         self.labels = data["labels"]
-        self.evidence_labels = dict(Evidence.choices)
+        urls = data["urls"]
+        # what cards share, escaped once: URLs as (prefix, suffix) of an id, labels
+        self.evidence_urls = {kind: _escaped(pair) for kind, pair in urls["evidence"].items()}
+        self.project_url = _escaped(urls["project"])
+        if self.can_edit:
+            self.edit_urls = {kind: escape(url) for kind, url in urls["edit"].items()}
+            self.measurements_url = _escaped(urls["measurements"])
+        # an evidence value -> (escaped value, escaped label), as the macros wrote them
+        self.evidence = {value: (escape(value), escape(label)) for value, label in Evidence.choices}
+        self._display: dict[tuple[type, str, Any], str] = {}
+
+    def evidence_of(self, value: Any) -> tuple[str, str]:
+        known = self.evidence.get(value)
+        return known if known is not None else (escape(value), "")
+
+    def display(self, obj: Any, field: str) -> str:
+        """``display(obj, field)`` escaped, each label once per render."""
+        value = getattr(obj, field)
+        key = (type(obj), field, value)
+        text = self._display.get(key)
+        if text is None:
+            text = self._display[key] = escape(display(obj, field))
+        return text
 
     def _data_id(self, item: Any) -> str:
         return f' data-id="{item.pk}"' if self.reader_ids else ""
@@ -283,8 +315,8 @@ class _Cards:
         backing = obj.backing
         if not backing:
             return ""
-        head, tail = self.urls["evidence"][kind]
-        url = escape(f"{head}{obj.pk}{tail}")
+        head, tail = self.evidence_urls[kind]
+        url = f"{head}{obj.pk}{tail}"
         return (
             f'<details class="evidence-toggle" hx-get="{url}" hx-trigger="toggle once"'
             ' hx-target="find .evidence-body" hx-swap="innerHTML"><summary'
@@ -309,27 +341,27 @@ class _Cards:
             target = "No target"
         actions = ""
         if self.can_edit:
-            head, tail = self.urls["measurements"]
+            head, tail = self.measurements_url
             actions = (
                 '<div class="card-actions"><div class="card-actions"><a class="icon-button"'
-                f' href="{escape(self.urls["edit"]["kpi"])}{item.pk}/?v={self.version}"'
+                f' href="{self.edit_urls["kpi"]}{item.pk}/?v={self.version}"'
                 f' data-panel aria-label="Edit {name}">✎</a></div><a class="icon-button"'
-                f' href="{escape(head)}{item.pk}{escape(tail)}"'
+                f' href="{head}{item.pk}{tail}"'
                 f' aria-label="Measurements of {name}" title="Measurements">▤</a></div>'
             )
         return (
             f'<article class="card-item kpi-card"{self._data_id(item)}><h3>{name}</h3>'
             f'<p class="kpi-value">{value}</p><p class="kpi-meta">{target} · '
-            f"{escape(display(item, 'perspective'))}</p>\n"
+            f"{self.display(item, 'perspective')}</p>\n"
             f"{actions}{self._comments(item)}</article>\n"
         )
 
     def project(self, item: Any) -> str:
-        head, tail = self.urls["project"]
+        head, tail = self.project_url
         return (
-            f'<article class="card-item project-card"><h3><a href="{escape(head)}{item.pk}'
-            f'{escape(tail)}">{escape(item.title)}</a></h3><p><span class="status status-'
-            f'{escape(item.status)}">{escape(display(item, "status"))}</span></p>'
+            f'<article class="card-item project-card"><h3><a href="{head}{item.pk}'
+            f'{tail}">{escape(item.title)}</a></h3><p><span class="status status-'
+            f'{escape(item.status)}">{self.display(item, "status")}</span></p>'
             f"{self._comments(item)}</article>\n"
         )
 
@@ -344,11 +376,11 @@ class _Cards:
     def item(self, item: Any, kind: str) -> str:
         """A pain point's or a lane item's card (``kind``: its editor kind)."""
         title = escape(item.title)
-        evidence = escape(item.evidence)
+        evidence, label = self.evidence_of(item.evidence)
         parts = [
             f'<article class="card-item evidence-border-{evidence}"{self._data_id(item)}>'
             f'<h3>{title}</h3><p class="card-tags"><span class="evidence evidence-{evidence}">'
-            f"{escape(self.evidence_labels.get(item.evidence, ''))}</span>"
+            f"{label}</span>"
         ]
         severity = getattr(item, "severity", None)
         if severity:
@@ -370,7 +402,7 @@ class _Cards:
         if self.can_edit:
             parts.append(
                 '<div class="card-actions"><a class="icon-button" href="'
-                f'{escape(self.urls["edit"][kind])}{item.pk}/?v={self.version}" data-panel'
+                f'{self.edit_urls[kind]}{item.pk}/?v={self.version}" data-panel'
                 f' aria-label="Edit {title}">✎</a></div>'
             )
         parts.append("</article>\n")
@@ -420,8 +452,11 @@ def lane_rows(data: Mapping[str, Any]) -> str:
     cards = _Cards(data)
     term = data["term"]
     urls, version = data["urls"], data["version"]
+    grid = data["grid"]
+    # the add links end with the step's name: each escaped once, not once per lane
+    step_names = {step.pk: escape(step.name) for step in grid.steps} if cards.can_edit else {}
     out: list[str] = []
-    for lane in data["grid"].lanes:
+    for lane in grid.lanes:
         spec = lane.spec
         key, kind = spec.key, spec.editor_kind
         card = cards.writer(key, kind)
@@ -445,7 +480,7 @@ def lane_rows(data: Mapping[str, Any]) -> str:
             out.append("<td>")
             out.extend(card(item) for item in cell)
             if add:
-                out.append(f'{add}{step.pk}{add_tail}{escape(step.name)}">+</a>')
+                out.append(f'{add}{step.pk}{add_tail}{step_names[step.pk]}">+</a>')
             out.append("</td>\n")
         out.append("</tr>\n")
     return "".join(out)
@@ -502,22 +537,22 @@ def step_heads(data: Mapping[str, Any]) -> str:
     for i, step in enumerate(steps):
         pk, name = step.pk, escape(step.name)
         mot = step.is_moment_of_truth
+        evidence, label = cards.evidence_of(step.evidence)
         out.append(
             f'<th scope="col" id="step-{pk}" data-id="{pk}" class="step-head'
             f'{" is-mot" if mot else ""}">\n<div class="step-name">{drag}'
             f'{mot_flag if mot else ""}{name}</div>\n<div class="step-tags"><span class="evidence'
-            f' evidence-{escape(step.evidence)}">'
-            f"{escape(cards.evidence_labels.get(step.evidence, ''))}</span>"
+            f' evidence-{evidence}">{label}</span>'
         )
         if step.channel:
-            out.append(f' <span class="tag">{escape(display(step, "channel"))}</span>')
+            out.append(f' <span class="tag">{cards.display(step, "channel")}</span>')
         if step.is_recurring:
             out.append(' <span class="tag tag-recurring">↻ Recurring</span>')
         out.append("</div>\n")
         for link in step.outgoing:
             out.append(
                 f'<div class="step-link link-{escape(link.kind)}"><span aria-hidden="true">'
-                f"{_LINK_ICONS.get(link.kind, '↪')}</span> {escape(display(link, 'kind'))}:"
+                f"{_LINK_ICONS.get(link.kind, '↪')}</span> {cards.display(link, 'kind')}:"
                 f' <a href="#step-{link.to_step_id}">{escape(link.to_step.name)}</a>'
             )
             if link.label:

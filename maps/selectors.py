@@ -643,6 +643,16 @@ def _grid_instances(model: type[Model], statement: Prepared, map_id: int, **kwar
     return loaded(statement.rows(map_id), model, attnames, **kwargs)
 
 
+# the lanes of pain points and lane items: (editor kind, item kind) -> lane key
+_LANE_OF_KIND = {(spec.editor_kind, spec.preset): spec.key for spec in LANES if spec.preset}
+_PAIN_POINT_LANES = {
+    kind: key for (editor, kind), key in _LANE_OF_KIND.items() if editor == "painpoint"
+}
+_LANE_ITEM_LANES = {
+    kind: key for (editor, kind), key in _LANE_OF_KIND.items() if editor == "laneitem"
+}
+
+
 def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapGrid:
     """A map laid out with steps as columns and lanes as rows (about ten queries, fixed;
     their SQL compiled once per process)."""
@@ -678,9 +688,10 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         LaneItem, _lane_item_rows, map_id, related=[("owner", user_model, _OWNER_FIELDS)]
     )
     links = _map_links(map_id)
+    evidence = links.evidence
     for field, objs in (("steps", steps), ("pain_points", pain_points), ("lane_items", lane_items)):
         for obj in objs:
-            obj.backing = links.evidence.get((field, obj.pk), NONE)
+            obj.backing = evidence.get((field, obj.id), NONE) if evidence else NONE
     # tags cost one query, and only when some card has tags
     tags = (
         _grid_instances(Tag, _tag_rows, map_id, related=[("group", TagGroup, _TAG_GROUP_FIELDS)])
@@ -717,17 +728,15 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         step.outgoing = links_out.get(step.pk, [])
         step.zoom_maps = [m for m in sub_maps if m.parent_step_id == step.pk]
 
-    def pinned(objs):
-        return [(obj, [obj.step_id] if obj.step_id else []) for obj in objs]
-
-    items_of_lane = {
-        "customer_pain_points": pinned(p for p in pain_points if p.kind == PainPoint.Kind.CUSTOMER),
-        "employee_pain_points": pinned(p for p in pain_points if p.kind == PainPoint.Kind.EMPLOYEE),
-        "insights": pinned(i for i in lane_items if i.kind == LaneItem.Kind.INSIGHT),
-        "opportunities": pinned(i for i in lane_items if i.kind == LaneItem.Kind.OPPORTUNITY),
-        "research": pinned(i for i in lane_items if i.kind == LaneItem.Kind.RESEARCH),
-        "ideas": pinned(i for i in lane_items if i.kind == LaneItem.Kind.IDEA),
-        "kpis": pinned(kpis),
+    # each pain point and lane item to the lane of its kind, in one pass
+    items_of_lane: dict[str, list] = {key: [] for key in _LANE_OF_KIND.values()}
+    for lane_of, objs in ((_PAIN_POINT_LANES, pain_points), (_LANE_ITEM_LANES, lane_items)):
+        for obj in objs:
+            items = items_of_lane.get(lane_of.get(obj.kind, ""))
+            if items is not None:
+                items.append((obj, [obj.step_id] if obj.step_id else []))
+    items_of_lane |= {
+        "kpis": [(k, [k.step_id] if k.step_id else []) for k in kpis],
         "projects": [(p, project_steps.get(p.pk, [])) for p in projects],
         "sub_maps": [(m, [m.parent_step_id]) for m in sub_maps],
     }

@@ -96,7 +96,7 @@ def fill(journey: JourneyMap, *, people, names=HOSTILE) -> list[Step]:
         item.tags.set(tags[: i % 4])
         items.append(item)
     kpis = [
-        KPIFactory(map=journey, name=f"Completion {names[0]}", unit=f"€ {names[1]}",
+        KPIFactory(map=journey, name=f"Completion {names[0]}", unit="€ <u>&'\"",
                    direction="lower", target=12.5, perspective="business"),
         KPIFactory(map=journey, name="Time", unit="days", target=None),
     ]  # fmt: skip
