@@ -95,6 +95,8 @@ class Prepared:
             rows = cursor.fetchall()
         if not compiled.converters or not rows:
             return rows
+        # the converters are the backend's and the fields' value functions (booleans,
+        # JSON, dates): pure, given this thread's connection as the ORM gives its own
         converted = []
         for row in rows:
             row = list(row)
