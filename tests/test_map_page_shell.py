@@ -5,6 +5,8 @@ without the reader's filter. Each fast path gives what the slow one gave."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,10 +14,19 @@ from guardian.shortcuts import assign_perm
 
 from governance import comments, permissions
 from governance.models import ExternalMap
+from governance.scoring import health_by_map
 from maps.future_state import map_states
 from maps.models import JourneyMap
 from maps.selectors import map_for_display, map_for_page
-from tests.factories import GroupFactory, JourneyMapFactory, PersonaFactory, StepFactory
+from tests.factories import (
+    GroupFactory,
+    JourneyMapFactory,
+    KPIFactory,
+    MeasurementFactory,
+    PersonaFactory,
+    QualitativeFactorFactory,
+    StepFactory,
+)
 
 pytestmark = pytest.mark.django_db
 Status = JourneyMap.Status
@@ -196,3 +207,33 @@ def test_drafts_beside_a_map_read_fast_are_those_the_reader_may_see(
         draft_view = map_states(user, JourneyMap.objects.get(pk=future.pk))
         assert draft_view.state_of == current
     assert [m.pk for m in map_states(viewer, current).variants] == [shared.pk]
+
+
+def test_the_headers_health_is_the_scorecards_after_every_change(client, team_map, owner):
+    """The header's link shows health_values' number, which must be health_by_map's:
+    with nothing scored, a KPI, a rating, a new measurement, a deleted KPI."""
+
+    def header() -> str:
+        page = client.get(team_map.get_absolute_url()).text
+        return page[page.index('<a class="health') :].split("</a>")[0]
+
+    def expected() -> str:
+        card = health_by_map([team_map.pk])[team_map.pk]
+        text = "Scorecard"
+        if card.health is not None:
+            text = f"Health {round(card.health)} · {card.status_label}"
+        return (
+            f'<a class="health health-{card.status}" href="/maps/{team_map.slug}/scorecard/">{text}'
+        )
+
+    client.force_login(owner)
+    assert header() == expected() and "Scorecard" in header()
+    kpi = KPIFactory(map=team_map, baseline=0, target=100)
+    MeasurementFactory(kpi=kpi, value=35)
+    assert header() == expected() and "Health 35 · Critical" in header()
+    QualitativeFactorFactory(map=team_map, rating=5, perspective="customer")
+    assert header() == expected()
+    MeasurementFactory(kpi=kpi, value=90, date=dt.date(2030, 1, 1))
+    assert header() == expected() and "Health 9" in header()
+    kpi.delete()
+    assert header() == expected()
