@@ -28,7 +28,7 @@ from maps.selectors import map_crumbs
 from maps.services import VersionConflict
 from maps.vocabulary import vocabulary_labels
 
-from . import permissions, scoring
+from . import permissions, scorecard_reads, scoring
 from .forms import FactorRatingForm, ScorecardWeightsForm
 from .models import ScorecardWeights
 from .permissions import Action
@@ -188,7 +188,7 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("governance:scorecard", slug=journey_map.slug)
     can_edit = permissions.can_edit_map(request.user, journey_map)
     visible = permissions.visible_maps(request.user)
-    report = scoring.scorecard_report(journey_map, maps=visible)
+    report = scorecard_reads.scorecard_report(journey_map, maps=visible)
     factor_rows = []
     failed_placed = False
     for factor in report.scorecard.factors:
