@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.forms.renderers import Jinja2 as Jinja2Renderer
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -28,6 +29,10 @@ from .selectors import (
 )
 
 RESULTS_PER_PAGE = 50
+# the filter bar's widgets through Django's Jinja2 form templates (as the scorecard's
+# rating widgets): the same HTML but for blank lines, ~1 ms less than Django's templates
+# (a template render per select option)
+_FILTER_RENDERER = Jinja2Renderer()
 
 
 @require_GET
@@ -55,6 +60,7 @@ def repository(request: HttpRequest) -> HttpResponse:
         context = {"tree": tree, "lines": _with_row_bits(tree.lines)}
         return render(request, "maps/repository.html#tree-lines", _row_context(context))
     filterset = RepositoryFilter(request.GET or None, queryset=visible, user=request.user)
+    filterset.form.renderer = _FILTER_RENDERER
     context = {
         "filter": filterset,
         "can_create": permissions.can_create_top_level_map(request.user),

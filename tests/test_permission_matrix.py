@@ -1621,6 +1621,9 @@ ADMIN_EXCEPTIONS = {
     # comments are posted on the map pages and the API (so their mentions notify)
     "admin:governance_comment_add": (403, 302, 302),
     "admin:governance_commentmention_add": (403, 302, 302),
+    # each map's pain point counts are kept by database triggers: shown, never written
+    "admin:maps_mappainpointcounts_add": (403, 302, 302),
+    "admin:maps_mappainpointcounts_delete": (403, 302, 302),
 }
 
 
@@ -1672,6 +1675,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.exchangeimport": w["exchange_import"],
         "maps.eventactivitymapping": w["activity_mapping"],
         "maps.deliverystatus": w["delivery_status"],
+        "maps.mappainpointcounts": w["pain"].map.pain_point_counts,
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],

@@ -234,3 +234,140 @@ def test_the_owner_filter_offers_each_owner_of_a_map_once_in_id_order(
     select = page[page.index('name="owner"') : page.index("</select>", page.index('name="owner"'))]
     offered = re.findall(r'<option value="(\d+)"', select)
     assert offered == sorted({str(owner.pk), str(other_owner.pk)}, key=int)
+
+
+# --- the rows written in Python equal the Jinja2 macros they replaced (#16) ---------------
+
+
+def reference_macros(context: dict):
+    """The macros of tests/fixtures/repository_rows_reference.html (the rows before they
+    were written in Python), with the module values the page gave them."""
+    from pathlib import Path
+
+    from maps.map_page import environment
+    from maps.models.vocabulary import DEFAULT_TERMS
+    from maps.repository_rows import _day
+
+    source = (Path(__file__).parent / "fixtures" / "repository_rows_reference.html").read_text()
+    vocab = context.get("vocab") or DEFAULT_TERMS
+    return environment.from_string(source).make_module(
+        {
+            "vocab": vocab,
+            "terms": {k: vocab.get(k, k.capitalize()) for k in ("owner", "team", "persona")},
+            "repository_url": context.get("repository_url", ""),
+            "day": _day,
+        }
+    )
+
+
+@pytest.fixture
+def varied_tree(owner, other_owner, team):
+    """Maps with every kind of row: nested and lazy, health or none, due or not, a team
+    or none, personas or none, one or several steps and pain points, and characters
+    that must be escaped in titles, slugs, team, persona and owner names."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import (
+        GroupFactory,
+        PainPointFactory,
+        PersonaFactory,
+        QualitativeFactorFactory,
+        StepFactory,
+    )
+
+    odd_team = GroupFactory(name='R&D <"lab">')
+    other_owner.first_name = "O'Hara & <Sons>"
+    other_owner.save()
+    persona = PersonaFactory(name='Ann "the <buyer>"')
+    root = JourneyMapFactory(title="Lifecycle <&> 'one'", owner=owner, team=team)
+    child = JourneyMapFactory(
+        title='Onboard "fast"', owner=other_owner, team=odd_team, parent=root, personas=[persona]
+    )
+    grandchild = JourneyMapFactory(title="Verify", owner=owner, parent=child, status="draft")
+    JourneyMapFactory(title="Deeper", owner=owner, parent=grandchild)
+    JourneyMapFactory(title="Archived & due", owner=owner, status="archived")
+    due = JourneyMapFactory(title="Due one", owner=other_owner, review_every_days=1)
+    due.last_reviewed_at = timezone.now() - dt.timedelta(days=40)
+    due.save()
+    StepFactory(map=root)
+    StepFactory(map=child)
+    StepFactory(map=child)
+    PainPointFactory(map=root)
+    PainPointFactory(map=child)
+    PainPointFactory(map=child)
+    for perspective in ("business", "customer"):
+        QualitativeFactorFactory(map=root, perspective=perspective, rating=4)
+    for i in range(4):
+        JourneyMapFactory(title=f"Root {i}", owner=other_owner)
+    return root
+
+
+@pytest.mark.parametrize("budget", [150, 4, 2])  # whole levels, lazy nodes, a paged top
+@pytest.mark.parametrize("who", ["owner", "team_member", "viewer", "leader", "admin_user"])
+def test_the_python_rows_equal_the_jinja_macros_they_replaced(
+    request, monkeypatch, varied_tree, who, budget
+):
+    from governance import permissions
+    from maps import repository_rows, selectors, views
+
+    monkeypatch.setattr("maps.selectors.TREE_ROW_BUDGET", budget)
+    user = request.getfixturevalue(who)
+    visible = permissions.visible_maps_resolved(user)
+    vocabularies = [{}, {"owner": "Lead & co", "team": "<Squad>", "persona": "'Who'"}]
+    for under in (None, JourneyMap.objects.get(pk=varied_tree.pk)):  # its range as stored
+        tree = selectors.repository_tree(visible, under=under)
+        lines = views._with_row_bits(tree.lines)
+        assert lines
+        for vocab in vocabularies:
+            context = {"lines": lines, "tree": tree, "repository_url": "/maps/", "vocab": vocab}
+            expected = str(reference_macros(context).tree_lines(lines, tree))
+            assert str(repository_rows.tree_lines(context)) == expected
+    found = views._with_row_bits(selectors.with_paths(selectors.search_results(visible), visible))
+    context = {"results": found, "repository_url": "/maps/"}
+    expected = str(reference_macros(context).results(found))
+    assert str(repository_rows.results(context)) == expected
+
+
+def test_the_escaping_is_markupsafes():
+    from markupsafe import Markup, escape
+
+    from maps.repository_rows import _e
+
+    for value in ["a<b>&\"c'", "plain", 3, None, 2.5, Markup("<b>kept</b>"), "é·‹›"]:
+        assert _e(value) == str(escape(value))
+
+
+def test_the_tree_nodes_equal_the_orms_maps(varied_tree, owner, django_assert_num_queries):
+    """selectors._tree_nodes builds the maps from the columns the rows show: the same
+    values as the ORM's instances, owners and teams cached as select_related caches
+    them, and any other field read from the database when asked for."""
+    from django.db.models import OuterRef
+
+    from governance import permissions
+    from maps import selectors
+
+    visible = permissions.visible_maps_resolved(owner)
+    annotated = selectors._annotated_for_tree(visible).annotate(
+        visible_children=selectors._subquery_count(visible.filter(parent=OuterRef("pk")))
+    )
+    orm = list(annotated.order_by("tree_id", "lft"))
+    fast = selectors._tree_nodes(annotated.order_by("tree_id", "lft"))
+    assert [m.pk for m in fast] == [m.pk for m in orm]
+    names = (*selectors._TREE_FIELDS, *selectors._TREE_COUNTS)
+    with django_assert_num_queries(0):
+        for a, b in zip(fast, orm, strict=True):
+            assert type(a) is type(b)
+            assert {n: getattr(a, n) for n in names} == {n: getattr(b, n) for n in names}
+            assert (a.owner.pk, a.owner.get_full_name(), a.owner.username) == (
+                b.owner.pk,
+                b.owner.get_full_name(),
+                b.owner.username,
+            )
+            assert (a.team and (a.team.pk, a.team.name)) == (b.team and (b.team.pk, b.team.name))
+            assert a.is_review_due == b.is_review_due
+            assert a.reviewed_or_created_at == b.reviewed_or_created_at
+    assert fast[0].summary == orm[0].summary  # deferred: read when asked for
+    root = next(m for m in fast if m.pk == varied_tree.pk)
+    assert root.pain_point_count == varied_tree.pain_points.count() == 1
