@@ -483,9 +483,9 @@ def test_the_home_mentions_are_one_query_whatever_their_number(owner, team_membe
     with CaptureQueriesContext(connection) as many:
         rows = comments.mentions_for_home(tess)
     assert len(rows) == 10
-    # leadership? the user's groups (both cached for the request), then the mentions
-    # with their comments, maps and authors
-    assert len(many.captured_queries) == len(few.captured_queries) == 3
+    # the user's groups and leadership (one query, cached for the request), then the
+    # mentions with their comments, maps and authors
+    assert len(many.captured_queries) == len(few.captured_queries) == 2
 
 
 def test_comment_counts_for_a_map_are_one_query_at_ten_times_the_data(
