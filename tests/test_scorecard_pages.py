@@ -231,13 +231,14 @@ class TestScorecardPage:
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url(small)).status_code == 200
         small_count = len(ctx.captured_queries)
-        # session, user, map (visible), user's groups, leadership check, weights, KPIs with
-        # latest values, ratings, maps below, their KPIs, their ratings, trend, last month,
-        # KPI trends, ancestors, vocabulary — the same for any amount of data
+        # session, user, map (the owner's: no visibility query), user's groups and
+        # leadership, weights, KPIs with latest values, ratings, maps below, their KPIs,
+        # their ratings, trend with last month (one query), KPI trends, ancestors,
+        # vocabulary — the same for any amount of data
         with django_assert_max_num_queries(small_count):
             response = client.get(url(large))
         assert response.text.count("data-kpi-chart=") == 40
-        assert small_count <= 18
+        assert small_count <= 16
 
 
 class TestScorecardRendering:
