@@ -15,9 +15,12 @@ The triggers, on SQLite and PostgreSQL alike:
 it waited for); ``addressed`` is a recount, because on PostgreSQL row triggers run after
 the whole statement, when "was this the pain point's first link?" can no longer be told
 apart; the recount first locks the map's row, so it sees every transaction that wrote
-that row before it. Beware: on SQLite a migration that rebuilds maps_painpoint or
-maps_cxproject_pain_points (most AlterField/RemoveField) drops their triggers; recreate
-them after it (tests/test_pain_point_counts.py checks they exist).
+that row before it. Beware, on SQLite: a migration that rebuilds maps_painpoint or
+maps_cxproject_pain_points (most AlterField/RemoveField) drops that table's triggers
+(recreate them after it: tests/test_pain_point_counts.py checks they exist), and a
+rebuild of maps_painpoint fails (IntegrityError from the foreign key check) while the
+link table's triggers name it: drop maps_painpoint_link_counts_* before such a migration
+and recreate them after.
 """
 
 import django.db.models.deletion
