@@ -7,6 +7,7 @@ from .models import (
     Comment,
     CommentMention,
     ExternalMap,
+    MapHealth,
     MapSnapshot,
     PrioritisationWeights,
     ReminderLog,
@@ -220,4 +221,24 @@ class CommentMentionAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(MapHealth)
+class MapHealthAdmin(admin.ModelAdmin):
+    """Derived rows (governance migration 0013): each map's quadrant scores, kept current by
+    triggers and ``scoring.health_values``; shown, never written here."""
+
+    list_display = ("map", "generation", "computed_generation", "has_content")
+    list_select_related = ("map",)
+    search_fields = ("map__title",)
+    ordering = ("pk",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -32,6 +32,7 @@ from governance.comments import comment_create
 from governance.map_snapshots import snapshot_take
 from governance.models import (
     ExternalMap,
+    MapHealth,
     PrioritisationWeights,
     ReminderLog,
     Review,
@@ -1624,6 +1625,9 @@ ADMIN_EXCEPTIONS = {
     # each map's pain point counts are kept by database triggers: shown, never written
     "admin:maps_mappainpointcounts_add": (403, 302, 302),
     "admin:maps_mappainpointcounts_delete": (403, 302, 302),
+    # each map's stored health is kept by triggers and health reads: shown, never written
+    "admin:governance_maphealth_add": (403, 302, 302),
+    "admin:governance_maphealth_delete": (403, 302, 302),
 }
 
 
@@ -1676,6 +1680,7 @@ def admin_cases(w) -> dict[str, list[Case]]:
         "maps.eventactivitymapping": w["activity_mapping"],
         "maps.deliverystatus": w["delivery_status"],
         "maps.mappainpointcounts": w["pain"].map.pain_point_counts,
+        "governance.maphealth": MapHealth.objects.get_or_create(map=w["team_map"])[0],
         "auth.user": users["viewer"],
         "auth.group": users["team"],
         "authtoken.tokenproxy": w["token"],
