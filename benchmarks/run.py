@@ -1430,6 +1430,11 @@ def main(argv: list[str] | None = None) -> int:
     args, size = parse_args(argv)
     url = setup_django(args.db, fresh=not args.reuse)
     print(f"database: {url}", file=sys.stderr)
+    # measure the pages as a serving process runs them (wsgi.py/asgi.py): views imported,
+    # start-up objects frozen out of the garbage collector, its first threshold raised
+    from journeyhub.serving import prepare_process
+
+    prepare_process()
     return run(args, size)
 
 
