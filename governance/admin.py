@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from maps.admin import DerivedPerMapAdmin
+
 from .comments import comment_remove
 from .models import (
     Comment,
@@ -225,20 +227,8 @@ class CommentMentionAdmin(admin.ModelAdmin):
 
 
 @admin.register(MapHealth)
-class MapHealthAdmin(admin.ModelAdmin):
-    """Derived rows (governance migration 0013): each map's quadrant scores, kept current by
-    triggers and ``scoring.health_values``; shown, never written here."""
+class MapHealthAdmin(DerivedPerMapAdmin):
+    """Each map's stored quadrant scores (governance migration 0013), kept current by
+    triggers and ``scoring.health_values``."""
 
     list_display = ("map", "generation", "computed_generation", "has_content")
-    list_select_related = ("map",)
-    search_fields = ("map__title",)
-    ordering = ("pk",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -758,12 +758,10 @@ class DeliveryStatusAdmin(admin.ModelAdmin):
     readonly_fields = ("imported_at", "imported_by")
 
 
-@admin.register(MapPainPointCounts)
-class MapPainPointCountsAdmin(admin.ModelAdmin):
-    """Derived rows kept by the database's triggers (maps migration 0026): shown, never
-    written here."""
+class DerivedPerMapAdmin(admin.ModelAdmin):
+    """Rows derived from a map's content and kept by the database's triggers: shown,
+    searchable by map, never written here."""
 
-    list_display = ("map", "total", "addressed")
     list_select_related = ("map",)
     search_fields = ("map__title",)
     ordering = ("pk",)
@@ -776,3 +774,10 @@ class MapPainPointCountsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(MapPainPointCounts)
+class MapPainPointCountsAdmin(DerivedPerMapAdmin):
+    """Each map's pain point counts (maps migration 0026)."""
+
+    list_display = ("map", "total", "addressed")
