@@ -101,3 +101,16 @@ def build_repository(*, owner, team, other_owner, copies: int = 1) -> list[Journ
     VocabularyTerm.objects.get_or_create(key="pain_point", defaults={"label": "Friction"})
     scorecard_snapshot_all()  # today's scorecards, as the nightly task stores them
     return roots
+
+
+def trigger_names() -> set[str]:
+    """The names of the database's triggers (SQLite's, or PostgreSQL's user triggers):
+    the derived-data tests check theirs survive every migration."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        return {row[0] for row in cursor.fetchall()}

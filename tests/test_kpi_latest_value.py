@@ -17,6 +17,7 @@ from governance import scoring
 from governance.models import ScorecardWeights
 from governance.scoring import health_by_map, health_values
 from maps.models import KPI, Measurement
+from tests.builders import trigger_names
 from tests.factories import (
     JourneyMapFactory,
     KPIFactory,
@@ -172,12 +173,7 @@ class TestTriggersKeepTheLatestMeasurement:
 def test_the_triggers_exist_after_every_migration():
     # On SQLite a migration that rebuilds maps_kpi or maps_measurement drops their
     # triggers: this fails until it recreates them.
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        names = {row[0] for row in cursor.fetchall()}
+    names = trigger_names()
     expected = (
         {
             "maps_kpi_latest_on_update",

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from governance import scoring
 from governance.models import MapHealth, ScorecardWeights
 from maps.models import KPI, JourneyMap, Measurement, QualitativeFactor
+from tests.builders import trigger_names
 from tests.factories import (
     JourneyMapFactory,
     KPIFactory,
@@ -426,14 +427,9 @@ class TestWriteBackOutsideATransaction:
 
 
 def test_the_triggers_exist_after_every_migration():
-    # On SQLite a migration that rebuilds maps_kpi, maps_qualitativefactor or
-    # maps_journeymap drops their triggers: this fails until it recreates them.
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        names = {row[0] for row in cursor.fetchall()}
+    # On SQLite a migration that rebuilds maps_kpi or maps_qualitativefactor drops
+    # their triggers: this fails until it recreates them.
+    names = trigger_names()
     expected = (
         {
             f"{table}_health_on_{op}"

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef
 
 from governance import reviews
 from maps.models import CXProject, JourneyMap, MapPainPointCounts, PainPoint
+from tests.builders import trigger_names
 from tests.factories import CXProjectFactory, JourneyMapFactory, PainPointFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,12 +183,7 @@ class TestTheHomeCount:
 def test_the_triggers_exist_after_every_migration():
     # On SQLite a migration that rebuilds maps_painpoint or maps_cxproject_pain_points
     # drops their triggers: this fails until it recreates them.
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        names = {row[0] for row in cursor.fetchall()}
+    names = trigger_names()
     expected = (
         {
             "maps_painpoint_counts_on_insert",
