@@ -16,11 +16,13 @@ from django.db import transaction
 from django.db.models import (
     Count,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Window,
+    Value,
 )
 from django.utils import timezone
 
@@ -119,20 +121,36 @@ def kpis_missing(maps: QuerySet[JourneyMap], *, limit: int, now=None) -> tuple[l
     one query, from each KPI's stored latest date (``KPI.latest_date``, kept exact by
     triggers on the measurements): "missing" is no date or one before the period's
     start, the same as no measurement since then, without a seek per KPI into the
-    measurements (50,000 seeks, 38 ms, for leadership at 10,000 maps); the count is a
-    window over the missing ones."""
+    measurements (50,000 seeks, 38 ms, for leadership at 10,000 maps).
+
+    The two kinds are read apart, each a range of an index in the list's order (never
+    measured, by id; then measured before the period, by date and id): the first
+    ``limit`` of each, of which the list keeps the first ``limit``, and each counted from
+    the index. One condition "no date or an old one" was read as a whole (every KPI
+    tested, or every missing one sorted with its map: 12 ms for leadership when none is
+    missing, 100 ms when all 50,000 are)."""
     today = (now or timezone.now()).date()
     since = today - timedelta(days=KPI_PERIOD_DAYS)
     kpis = KPI.objects.all()
     if maps.query.has_filters():  # CX leadership: every map, no need to ask which
         kpis = kpis.filter(map__in=maps.values("pk"))
+    never = kpis.filter(latest_date__isnull=True)
+    before = kpis.filter(latest_date__lt=since)
+    first = never.order_by("pk").values("pk")[:limit]
+    then = before.order_by("latest_date", "pk").values("pk")[:limit]
     rows = list(
-        kpis.filter(Q(latest_date__isnull=True) | Q(latest_date__lt=since))
-        .annotate(last_measured=F("latest_date"), missing_count=Window(Count("pk")))
+        KPI.objects.filter(Q(pk__in=first) | Q(pk__in=then))
+        .annotate(last_measured=F("latest_date"), missing_count=_count(never) + _count(before))
         .select_related("map")
         .order_by(F("latest_date").asc(nulls_first=True), "pk")[:limit]
     )
     return rows, (rows[0].missing_count if rows else 0)
+
+
+def _count(rows: QuerySet) -> Subquery:
+    """``SELECT COUNT(*)`` of ``rows`` as a value (a plain aggregate, no GROUP BY)."""
+    count = Func(Value(1), function="COUNT", output_field=IntegerField())  # not an aggregate
+    return Subquery(rows.order_by().values(n=count), output_field=IntegerField())
 
 
 def maps_handed_to(user, *, days: int = 30, now=None):

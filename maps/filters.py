@@ -23,7 +23,11 @@ class RepositoryFilter(filters.FilterSet):
         label="Owner",
     )
     team = filters.ModelChoiceFilter(
-        queryset=Group.objects.filter(team_maps__isnull=False).distinct()
+        # EXISTS per group (team index), as for owners, rather than DISTINCT over the
+        # groups joined to every team map; in id order, the order that join gave
+        queryset=Group.objects.filter(
+            Exists(JourneyMap.objects.filter(team=OuterRef("pk")))
+        ).order_by("pk")
     )
     status = filters.ChoiceFilter(choices=JourneyMap.Status.choices)
     # current state, future state, scenario (#17): index journeymap_state_status_idx

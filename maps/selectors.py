@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import (
-    Count,
     Exists,
     F,
     Func,
@@ -163,9 +162,7 @@ def repository_tree(
         scoped = maps.filter(tree_id=under.tree_id, lft__gt=under.lft, rght__lt=under.rght)
     elif after is not None:
         scoped = maps.filter(tree_id__gt=after)
-    per_level = dict(
-        scoped.order_by().values_list("level").annotate(n=Count("pk")).values_list("level", "n")
-    )
+    per_level = _level_counts(scoped, top)
     bottom, rows = top, per_level.get(top, 0)
     paged = under is None and rows > TREE_ROW_BUDGET
     # each node's visible children, counted in the nodes' query (one probe of the parent
@@ -189,6 +186,39 @@ def repository_tree(
             roots, more_after=nodes[-1].tree_id, more_count=per_level[top] - len(nodes)
         )
     return RepositoryTree(roots)
+
+
+def _level_counts(scoped: QuerySet[JourneyMap], top: int) -> dict[int, int]:
+    """How many of ``scoped`` each level from ``top`` down holds, as far as
+    ``repository_tree`` needs to know (one query): the ``top`` level exactly (a paged top
+    level says how many maps follow), the levels below from their first
+    ``TREE_ROW_BUDGET + 1`` maps in level order. That is exact for every level the tree
+    could load whole; a level cut short is the one that no longer fits either way (the
+    rows above it and its own counted ones already exceed the budget). Both read the
+    (level, tree_id) index and test only those maps' visibility, not every map's
+    (grouping all 10,000 maps by level: ~4 ms for an owner)."""
+    count = Func(Value(1), function="COUNT", output_field=IntegerField())  # not an aggregate
+    top_sql, top_params = _sql(scoped.filter(level=top).order_by().values(n=count))
+    below = scoped.filter(level__gt=top).order_by("level").values_list("level")
+    below_sql, below_params = _sql(below[: TREE_ROW_BUDGET + 1])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({top_sql}), NULL UNION ALL SELECT NULL, below.* FROM ({below_sql}) below",
+            [*top_params, *below_params],
+        )
+        rows = cursor.fetchall()
+    per_level: dict[int, int] = {}
+    for n, level in rows:
+        if level is None:  # the top level's count
+            if n:
+                per_level[top] = n
+        else:
+            per_level[level] = per_level.get(level, 0) + 1
+    return per_level
+
+
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    return queryset.query.get_compiler(connection=connection).as_sql()
 
 
 def _cached_trees(nodes: list[JourneyMap]) -> list[JourneyMap]:

@@ -371,3 +371,39 @@ def test_the_tree_nodes_equal_the_orms_maps(varied_tree, owner, django_assert_nu
     assert fast[0].summary == orm[0].summary  # deferred: read when asked for
     root = next(m for m in fast if m.pk == varied_tree.pk)
     assert root.pain_point_count == varied_tree.pain_points.count() == 1
+
+
+@pytest.mark.parametrize("who", ["owner", "team_member", "viewer", "leader"])
+def test_the_bounded_level_counts_load_the_same_tree_as_counting_every_level(
+    request, monkeypatch, mixed_repository, who
+):
+    """repository_tree counts the levels below the top only up to the row budget
+    (selectors._level_counts); for every budget, page and subtree it loads the same maps,
+    opened the same way, as the exact count of every level's visible maps would."""
+    from django.db.models import Count
+
+    from governance import permissions
+    from maps import selectors
+
+    for child in mixed_repository[:6]:  # a fourth level, and more maps on the third
+        JourneyMapFactory(title=f"{child.title} deeper", owner=child.owner, parent=child)
+    user = request.getfixturevalue(who)
+
+    def exact(scoped, top):
+        levels = scoped.order_by().values_list("level").annotate(n=Count("pk"))
+        return dict(levels.values_list("level", "n"))
+
+    def shape(tree):
+        lines = [(m.pk, m.tree_open, m.more_children) for m in tree.lines]
+        return lines, tree.more_after, tree.more_count
+
+    roots = list(JourneyMap.objects.filter(level=0).order_by("tree_id"))
+    for budget in range(len(mixed_repository) + 8):
+        monkeypatch.setattr(selectors, "TREE_ROW_BUDGET", budget)
+        visible = permissions.visible_maps_resolved(user)
+        calls = [{}, {"after": roots[2].tree_id}, *({"under": m} for m in roots[:4])]
+        for kwargs in calls:
+            bounded = shape(selectors.repository_tree(visible, **kwargs))
+            with monkeypatch.context() as patched:
+                patched.setattr(selectors, "_level_counts", exact)
+                assert shape(selectors.repository_tree(visible, **kwargs)) == bounded

@@ -202,6 +202,9 @@ class JourneyMap(MPTTModel):
             models.Index(fields=["state", "status"], name="journeymap_state_status_idx"),
             # staleness: maps whose next review has fallen due
             models.Index(fields=["review_due_at"], name="journeymap_review_due_idx"),
+            # the /maps/ tree: a level's visible maps counted, its first rows read and a
+            # long top level paged by tree id, without testing every map's visibility
+            models.Index(fields=["level", "tree_id"], name="journeymap_level_tree_idx"),
         ]
 
     def __str__(self) -> str:

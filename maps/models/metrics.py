@@ -147,6 +147,11 @@ class KPI(TimeStamped):
         indexes = [
             # scorecard quadrants: a map's KPIs by perspective
             models.Index(fields=["map", "perspective"], name="kpi_map_perspective_idx"),
+            # home's "KPIs missing data": those never measured and those measured before
+            # the period, each a range of the stored latest date in list order (all of
+            # them for leadership, an owner's maps' by the second)
+            models.Index(fields=["latest_date", "id"], name="kpi_latest_date_idx"),
+            models.Index(fields=["map", "latest_date"], name="kpi_map_latest_date_idx"),
         ]
 
     def __str__(self) -> str:
