@@ -6,11 +6,16 @@ correlated subqueries cost ~3 ms of the page, the database ~0.1 ms. ``health_his
 gives the same two answers from one hand-written query of at most ``months + 2`` rows,
 each an index seek on the snapshots' unique ``(map, date)``. ``map_kpi_trends`` is
 ``scoring.kpi_trends`` for all of one map's KPIs, compiled once per process;
-``scorecard_report`` is ``scoring.scorecard_report`` with both.
+``map_scorecard`` is ``scoring.health_by_map`` for one map, its weights, KPIs and
+ratings read by queries compiled once per process (the ORM's building and compiling of
+those three small reads cost ~1 ms of the page, #16); ``scorecard_report`` is
+``scoring.scorecard_report`` with all three, and no roll-up work for a map with nothing
+below it.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from django.db import connection
@@ -18,11 +23,11 @@ from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from maps.models import JourneyMap, Measurement
+from maps.models import KPI, JourneyMap, Measurement, QualitativeFactor
 from maps.sql import prepared
 
 from . import scoring
-from .models import ScorecardSnapshot
+from .models import ScorecardSnapshot, ScorecardWeights
 from .scoring import KPI_TREND_POINTS, TREND_MONTHS, HealthChange, TrendPoint
 
 
@@ -42,6 +47,13 @@ def _latest_in(part: int) -> str:
         f" WHERE {q('map_id')} = %s AND {q('date')} >= %s AND {q('date')} <= %s"
         f" ORDER BY {q('date')} DESC LIMIT 1) {q(f'part{part}')}"
     )
+
+
+@functools.cache
+def _history_sql(parts: int, vendor: str) -> str:
+    """``parts`` of ``_latest_in`` (the same text for every map: built once per process
+    and vendor, whose quoting it uses)."""
+    return " UNION ALL ".join(_latest_in(part) for part in range(parts))
 
 
 def _as_date(value: date | str) -> date:
@@ -68,7 +80,7 @@ def health_history(
     params: list = []
     for start, end in ranges:
         params += [map_id, adapt(start), adapt(end)]
-    sql = " UNION ALL ".join(_latest_in(part) for part in range(len(ranges)))
+    sql = _history_sql(len(ranges), connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = {part: (_as_date(day), health) for part, day, health in cursor.fetchall()}
@@ -106,19 +118,104 @@ def map_kpi_trends(map_id: int, kpi_ids: list[int]) -> dict[int, list[tuple[date
     return trends
 
 
+# --- one map's scorecard: scoring.health_by_map's reads, compiled once -------------
+
+_KPI_COLUMNS = (
+    "pk", "map_id", "name", "unit", "perspective", "direction", "weight", "baseline",
+    "target", "latest_value", "latest_date",
+)  # fmt: skip
+_FACTOR_COLUMNS = (
+    "pk", "map_id", "name", "perspective", "rating", "note", "rated_at",
+    "rated_by__username", "rated_by__first_name", "rated_by__last_name",
+)  # fmt: skip
+
+
+@functools.cache
+def _weights_sql(vendor: str) -> tuple[str, tuple]:
+    # scoring.current_weights' row (weights.singleton_get), the four weights only: the
+    # same statement on every request (the pk is the constant SINGLETON_PK), compiled
+    # once per vendor; floats need no converters
+    query = ScorecardWeights.objects.filter(pk=ScorecardWeights.SINGLETON_PK)
+    sql, params = query.values_list(*ScorecardWeights.FIELDS).query.sql_with_params()
+    return sql, tuple(params)
+
+
+@prepared()
+def _kpi_rows(map_id: int) -> QuerySet:
+    # scoring.health_by_map's KPI query (today's values) for one map
+    return (
+        KPI.objects.filter(map_id=map_id)
+        .order_by("map_id", "name", "pk")
+        .values_list(*_KPI_COLUMNS)
+    )
+
+
+@prepared()
+def _factor_rows(map_id: int) -> QuerySet:
+    # scoring.health_by_map's ratings query for one map
+    return (
+        QualitativeFactor.objects.filter(map_id=map_id)
+        .order_by("map_id", "name", "pk")
+        .values_list(*_FACTOR_COLUMNS)
+    )
+
+
+def current_weights() -> dict[str, float]:
+    """``scoring.current_weights().as_dict()``: the saved weights, else the defaults."""
+    sql, params = _weights_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return ScorecardWeights().as_dict()
+    return dict(zip(ScorecardWeights.FIELDS, rows[0], strict=True))
+
+
+def map_scorecard(map_id: int, *, weights: dict[str, float]) -> scoring.MapScorecard:
+    """``scoring.health_by_map([map_id], weights=weights)[map_id]`` in two prepared
+    queries: the same rows, scored by scoring's own functions."""
+    kpis = [
+        scoring._kpi_score(dict(zip(_KPI_COLUMNS, row, strict=True)))
+        for row in _kpi_rows.rows(map_id)
+    ]
+    factors = []
+    for row in _factor_rows.rows(map_id):
+        pk, _, name, perspective, rating, note, rated_at, username, first, last = row
+        # as health_by_map: a factor whose rater was deleted has no names at all
+        full_name = " ".join(part for part in (first, last) if part)
+        factors.append(
+            scoring.FactorScore(
+                factor_id=pk,
+                name=name,
+                perspective=perspective,
+                rating=rating,
+                note=note,
+                rated_by=full_name or username or "",
+                rated_at=rated_at,
+            )
+        )
+    return scoring.score_map(map_id=map_id, kpis=kpis, factors=factors, weights=weights)
+
+
 def scorecard_report(
     journey_map: JourneyMap, *, maps: QuerySet[JourneyMap], today: date | None = None
 ) -> scoring.ScorecardReport:
     """``scoring.scorecard_report`` (the same report) with its single-map reads done here:
-    the snapshots in one query instead of two, the KPI trends prepared once."""
-    weights = scoring.current_weights()
-    scorecard = scoring.health_by_map([journey_map.pk], weights=weights)[journey_map.pk]
+    the weights, KPIs and ratings prepared once, the snapshots in one query instead of
+    two, the KPI trends prepared once; a map with nothing below it (its own ``lft`` and
+    ``rght``, as mptt's ``get_descendants`` decides) has no roll-up, without building and
+    compiling the empty descendants query."""
+    weights = current_weights()
+    scorecard = map_scorecard(journey_map.pk, weights=weights)
     trend, change = health_history(journey_map.pk, today=today)
     kpi_ids = [kpi.kpi_id for kpi in scorecard.kpis]
+    rollup = None
+    if not journey_map.is_leaf_node():
+        rollup = scoring.subtree_rollup(journey_map, maps=maps, weights=weights)
     return scoring.ScorecardReport(
         journey_map=journey_map,
         scorecard=scorecard,
-        rollup=scoring.subtree_rollup(journey_map, maps=maps, weights=weights),
+        rollup=rollup,
         trend=trend,
         change=change,
         kpi_trends=map_kpi_trends(journey_map.pk, kpi_ids) if kpi_ids else {},

@@ -4,10 +4,12 @@ rules come from ``governance.scoring``; these views only load, authorise and ren
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +17,7 @@ from django.forms.renderers import Jinja2 as Jinja2Renderer
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
@@ -126,15 +128,28 @@ def _chart_data(report: scoring.ScorecardReport) -> dict:
 
 
 def _scorecard_urls(journey_map: JourneyMap) -> dict[str, Any]:
-    """The page's links, reversed once: a scorecard URL is ``prefix + slug + suffix``
-    (slugs are ASCII letters, digits, ``-`` and ``_``: nothing to quote), so a roll-up
-    of hundreds of maps costs no reversal per row."""
-    head, _, tail = reverse("governance:scorecard", args=[_SLUG_SENTINEL]).partition(_SLUG_SENTINEL)
+    """The page's links: a scorecard's or a map's URL is ``prefix + slug + suffix`` (slugs
+    are ASCII letters, digits, ``-`` and ``_``: nothing to quote), so a roll-up of
+    hundreds of maps costs no reversal per row, and the page none (``_url_parts``)."""
+    parts = _url_parts(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    head, tail = parts["map"]
+    return {**parts, "map": f"{head}{journey_map.slug}{tail}"}
+
+
+@functools.lru_cache(maxsize=8)
+def _url_parts(*_key: Any) -> dict[str, Any]:
+    """The reversals, once per process and URLconf (the key: what ``reverse`` depends
+    on, as tests override it)."""
+
+    def pair(name: str) -> tuple[str, str]:
+        head, _, tail = reverse(name, args=[_SLUG_SENTINEL]).partition(_SLUG_SENTINEL)
+        return head, tail
+
     return {
         "repository": reverse("maps:repository"),
-        "map": journey_map.get_absolute_url(),
+        "map": pair("maps:detail"),
         "weights": reverse("governance:scorecard_weights"),
-        "scorecard": (head, tail),
+        "scorecard": pair("governance:scorecard"),
     }
 
 

@@ -191,3 +191,85 @@ def test_a_users_groups_and_leadership_are_read_in_one_query(leader, owner, team
             assert len(permissions._group_ids(fresh)) == groups
         assert len(queries) == 1
     assert permissions._group_ids(type(owner).objects.get(pk=owner.pk)) == {team.pk}
+
+
+# --- one map's scorecard (weights, KPIs, ratings prepared once) ---------------------
+
+
+def test_one_maps_scorecard_is_health_by_maps_for_every_kind_of_kpi_and_rating(
+    team_map, owner, leader
+):
+    """KPIs beyond the target, worse than the baseline, lower-is-better, without a
+    target or a measurement; ratings by a named rater, one with a first name only, one
+    whose rater was deleted; the weights the defaults (no row), then saved with a zero."""
+    from maps.models import KPI
+
+    def kpi(name, value, **fields):
+        made = KPIFactory(map=team_map, name=name, **fields)
+        if value is not None:
+            MeasurementFactory(kpi=made, date=date(2026, 1, 1), value=value)
+
+    kpi("Beyond", 95, perspective=Perspective.BUSINESS)
+    kpi("Worse", 10, perspective=Perspective.BUSINESS, weight=2.5)
+    kpi("Waiting", 3.25, perspective=Perspective.CUSTOMER, direction=KPI.Direction.LOWER,
+        baseline=5, target=2)  # fmt: skip
+    kpi("No target", 60, perspective=Perspective.CUSTOMER, target=None)
+    kpi("Unmeasured", None, perspective=Perspective.CUSTOMER)
+    kpi("Also beyond", 70, perspective=Perspective.BUSINESS)
+    first_only = UserFactory(first_name="Ana", last_name="")
+    gone = UserFactory(username="gone")
+    QualitativeFactorFactory(map=team_map, rating=5, rated_by=owner, note="Fast")
+    QualitativeFactorFactory(map=team_map, rating=2, rated_by=first_only,
+                             perspective=Perspective.BUSINESS)  # fmt: skip
+    QualitativeFactorFactory(map=team_map, rating=4, rated_by=gone)
+    gone.delete()
+    KPIFactory(name="Elsewhere")  # another map's rows stay out
+    QualitativeFactorFactory(rating=1)
+
+    def general():
+        return scoring.health_by_map([team_map.pk])[team_map.pk]
+
+    weights = scorecard_reads.current_weights()
+    assert weights == scoring.current_weights().as_dict()
+    assert scorecard_reads.map_scorecard(team_map.pk, weights=weights) == general()
+    scoring.scorecard_weights_update(
+        by=leader,
+        expected_version=scoring.current_weights().version,
+        values={"quantitative_business": 3, "quantitative_customer": 0,
+                "qualitative_business": 0.5, "qualitative_customer": 1},
+    )  # fmt: skip
+    weights = scorecard_reads.current_weights()  # read again: never a stale copy
+    assert weights["quantitative_business"] == 3 and weights["quantitative_customer"] == 0
+    fast = scorecard_reads.map_scorecard(team_map.pk, weights=weights)
+    assert fast == general()
+    assert sorted(f.rated_by for f in fast.factors) == sorted(["", "Ana", owner.get_full_name()])
+
+
+def test_a_map_without_kpis_or_ratings_has_the_general_empty_scorecard(team_map):
+    weights = scorecard_reads.current_weights()
+    fast = scorecard_reads.map_scorecard(team_map.pk, weights=weights)
+    assert fast == scoring.health_by_map([team_map.pk])[team_map.pk]
+    assert fast.health is None and fast.kpis == [] and fast.factors == []
+
+
+def test_the_report_of_a_map_with_nothing_visible_below_it_has_no_rollup_as_the_general_one(
+    team_map, owner, viewer, other_owner
+):
+    QualitativeFactorFactory(map=team_map, rating=4)
+    leaf = JourneyMapFactory(owner=owner, parent=team_map, status=JourneyMap.Status.PUBLISHED)
+    JourneyMapFactory(owner=other_owner, parent=leaf, status=JourneyMap.Status.DRAFT)
+    hidden_below = JourneyMapFactory(owner=owner, status=JourneyMap.Status.PUBLISHED)
+    JourneyMapFactory(owner=other_owner, parent=hidden_below, status=JourneyMap.Status.DRAFT)
+    lonely = JourneyMapFactory(owner=owner)
+    for user in (owner, viewer):
+        visible = permissions.visible_maps(user)
+        for journey_map in JourneyMap.objects.filter(
+            pk__in=[team_map.pk, leaf.pk, hidden_below.pk, lonely.pk]
+        ):
+            fast = scorecard_reads.scorecard_report(journey_map, maps=visible)
+            assert fast == scoring.scorecard_report(journey_map, maps=visible)
+    lonely = JourneyMap.objects.get(pk=lonely.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert scorecard_reads.scorecard_report(lonely, maps=visible).rollup is None
+    # weights, KPIs, ratings, history (no KPI trends: no KPIs; nothing for the roll-up)
+    assert len(queries) == 4
