@@ -32,8 +32,9 @@ from django.middleware.csrf import get_token
 from django.template.defaultfilters import capfirst, floatformat, truncatechars
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.dateformat import format as date_format
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import localtime, template_localtime
 
 from .content import BY_EDITOR
 from .models import Evidence
@@ -617,3 +618,263 @@ def emotion_dots(grid: Any) -> SafeString:
             for x, y, step in grid.emotion_points
         )
     )
+
+
+# --- the page around the grid (#16) --------------------------------------------------------
+# maps/map_detail.html's breadcrumbs, header and legend: as Django template text they cost
+# 1.5-2.3 ms a page (twenty ``{% url %}`` reversals, ``{% term %}`` tags, filters, an
+# include), as much as the grid itself. Built here from URLs reversed once per process
+# (the map's slug and pk put in), each value escaped as Django's ``{{ }}`` escapes it; the
+# bytes are the template's (tests/test_map_page_shell.py compares them with it). The
+# map's states and the inventory entries it replaced stay Django includes.
+
+_HEAD_SLUG_ROUTES = (
+    "governance:scorecard",
+    "governance:history",
+    "governance:snapshots",
+    "maps:research",
+    "maps:print",
+    "maps:settings",
+    "maps:export",
+    "maps:export-xlsx",
+    "maps:mermaid",
+    "maps:spreadsheet-import",
+    "maps:theydo-imports",
+    "governance:share",
+    "governance:transfer",
+    "governance:review",
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _head_patterns(*_key: Any) -> dict[str, Any]:
+    """The header's URLs with ``_SLUG`` for the map's slug (``_key``: the request's URL
+    configuration, as ``_url_patterns``)."""
+    urls: dict[str, Any] = {name: reverse(name, args=[_SLUG]) for name in _HEAD_SLUG_ROUTES}
+    urls |= {
+        "repository": reverse("maps:repository"),
+        "import": reverse("maps:import"),
+        "theydo_export": url_prefix("api:map-theydo-export"),
+        "persona": reverse("personas:detail", args=[_SLUG]),
+    }
+    return urls
+
+
+def _head_urls() -> dict[str, Any]:
+    return _head_patterns(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+
+
+def _with(pattern: str, slug: str, name: str, *args: Any) -> str:
+    """``pattern`` with ``slug`` in place of ``_SLUG``; a slug ``reverse`` would quote is
+    reversed instead."""
+    if _PLAIN_SLUG.fullmatch(slug):
+        return pattern.replace(_SLUG, slug)
+    return reverse(name, args=[*args, slug])
+
+
+def _day(value: Any) -> str:
+    """``{{ value|date:"j M Y" }}`` (in the current time zone; empty for none)."""
+    if value in (None, ""):
+        return ""
+    return date_format(template_localtime(value), "j M Y")
+
+
+def render_page_head(context: Any) -> SafeString:
+    """maps/map_detail.html's content up to the grid, from the page's Django ``context``
+    (``map``, ``crumbs``, ``scorecard``, ``can_edit``, ``can_manage``, ``can_review``,
+    ``parent_visible``, ``vocab``, ``request``, ``csrf_token``)."""
+    e = conditional_escape
+    journey_map = context["map"]
+    labels = context.get("vocab")
+    term = _term(labels)
+    request = context["request"]
+    can_edit = context.get("can_edit")
+    slug = journey_map.slug
+    urls = _head_urls()
+
+    def url(name: str) -> str:
+        return e(_with(urls[name], slug, name))
+
+    title = e(journey_map.title)
+    crumbs = "".join(
+        '<li class="crumb-hidden"><span title="Maps you cannot open">…</span></li>'
+        if crumb.hidden
+        else f'<li><a href="{e(crumb.url)}">{e(crumb.title)}</a></li>'
+        for crumb in context.get("crumbs") or ()
+    )
+    due = journey_map.is_review_due
+    scorecard = context.get("scorecard")
+    health = getattr(scorecard, "health", None)
+    if health is not None:
+        health_text = f"Health {e(floatformat(health, 0))} · {e(scorecard.status_label)}"
+    else:
+        health_text = "Scorecard"
+    version = e(journey_map.version)
+    out = [
+        "\n",
+        '<nav class="breadcrumbs" aria-label="Breadcrumb">\n  <ol>\n',
+        f'    <li><a href="{e(urls["repository"])}">{e(term("maps"))}</a></li>\n',
+        f"    {crumbs}\n\n",
+        f'    <li aria-current="page">{title}</li>\n  </ol>\n</nav>\n\n',
+        '<header class="map-header">\n  <div class="map-title-row">\n',
+        f"    <h1>{title}</h1>\n",
+        f'    <span class="level-tag">{e(level_name(labels or DEFAULT_TERMS, journey_map.level))}'
+        "</span>\n",
+        f'    <span class="status status-{e(journey_map.status)}">'
+        f"{e(journey_map.get_status_display())}</span>\n",
+        "    ",
+        f'<span class="badge badge-warn">Review due since {e(_day(journey_map.review_due_at))}'
+        "</span>"
+        if due
+        else "",
+        "\n",
+        f'    <a class="health health-{e(getattr(scorecard, "status", ""))}" '
+        f'href="{url("governance:scorecard")}">{health_text}</a>\n',
+        '    <div class="map-actions">\n',
+        f'      <a class="button button-small" href="{url("governance:history")}">History</a>\n',
+        f'      <a class="button button-small" href="{url("governance:snapshots")}">'
+        "Snapshots</a>\n",
+        f'      <a class="button button-small" href="{url("maps:research")}">Research</a>\n',
+        f'      <a class="button button-small" href="{url("maps:print")}">Print</a>\n',
+        "      ",
+    ]
+    if can_edit:
+        settings_url = f"{url('maps:settings')}?v={version}"
+        out.append(
+            f'<a class="button button-small" href="{settings_url}" hx-get="{settings_url}" '
+            'hx-target="#editor-panel">Map settings</a>'
+        )
+    export = url("maps:export")
+    theydo = e(f"{urls['theydo_export'][0]}{journey_map.pk}{urls['theydo_export'][1]}")
+    out += [
+        "\n",
+        '      <details class="menu-details">\n',
+        '        <summary class="button button-small">Export</summary>\n',
+        '        <ul class="menu-list" aria-label="Export the map">\n',
+        f'          <li><a href="{export}" download>With its sub-maps (journeyhub/1)</a></li>\n',
+        f'          <li><a href="{export}?subtree=0" download>This map only (journeyhub/1)'
+        "</a></li>\n",
+        f'          <li><a href="{url("maps:export-xlsx")}" download>Spreadsheet (XLSX)</a></li>\n',
+        f'          <li><a href="{url("maps:mermaid")}">Mermaid journey, for wikis</a></li>\n',
+        f'          <li><a href="{theydo}?kind=metrics" download>TheyDo: KPIs (THEYDO_METRICS_V1)'
+        "</a></li>\n",
+        f'          <li><a href="{theydo}?kind=insights" download>TheyDo: insights '
+        "(THEYDO_INSIGHTS_V1)</a></li>\n",
+        f'          <li><a href="{theydo}?kind=opportunities" download>TheyDo: opportunities '
+        "(THEYDO_OPPORTUNITIES_V1)</a></li>\n",
+        f'          <li><a href="{theydo}?kind=solutions" download>TheyDo: CX projects '
+        "(THEYDO_SOLUTIONS_V1)</a></li>\n",
+        '          <li class="muted small">TheyDo surveys and feedback: on each source\'s page '
+        "under Research.</li>\n",
+        "        </ul>\n      </details>\n      ",
+    ]
+    if can_edit:
+        out += [
+            "\n",
+            '      <details class="menu-details">\n',
+            '        <summary class="button button-small">Import</summary>\n',
+            '        <ul class="menu-list" aria-label="Import into the map">\n',
+            f'          <li><a href="{e(urls["import"])}?under={e(slug)}">Maps under this one '
+            "(journeyhub/1)</a></li>\n",
+            f'          <li><a href="{url("maps:spreadsheet-import")}">From a spreadsheet '
+            "(CSV, XLSX)</a></li>\n",
+            f'          <li><a href="{url("maps:theydo-imports")}">From TheyDo</a></li>\n',
+            "        </ul>\n      </details>\n      ",
+        ]
+    out.append("\n      ")
+    if context.get("can_manage"):
+        out += [
+            "\n",
+            f'      <a class="button button-small" href="{url("governance:share")}">Share</a>\n',
+            f'      <a class="button button-small" href="{url("governance:transfer")}">'
+            "Transfer ownership</a>\n      ",
+        ]
+    out.append("\n    </div>\n  </div>\n  ")
+    if journey_map.summary:
+        out.append(f'<p class="map-summary">{e(journey_map.summary)}</p>')
+    owner = journey_map.owner
+    team = journey_map.team
+    personas = list(journey_map.personas.all())
+    persona_links = ", ".join(
+        f'<a href="{e(_with(urls["persona"], p.slug, "personas:detail"))}">{e(p.name)}</a>'
+        for p in personas
+    )
+    out += [
+        '\n  <dl class="map-facts">\n',
+        f"    <div><dt>{e(term('owner'))}</dt><dd>"
+        f"{e(owner.get_full_name() or owner.username)}</dd></div>\n",
+        f"    <div><dt>{e(term('team'))}</dt><dd>"
+        f"{e((team.name if team is not None else '') or '—')}</dd></div>\n",
+        f"    <div><dt>{e(term('persona'))}{'' if len(personas) == 1 else 's'}</dt>"
+        f'<dd class="map-personas">{persona_links or "—"}</dd></div>\n',
+        f"    <div><dt>Last reviewed</dt><dd>{e(_day(journey_map.last_reviewed_at) or 'never')} "
+        f'<span class="muted">(every {e(journey_map.review_every_days)} days)</span></dd></div>\n',
+        "    ",
+    ]
+    if context.get("can_review"):
+        primary = " button-primary" if due else ""
+        out += [
+            "\n",
+            '    <div class="review-box">\n',
+            '      <dt class="visually-hidden">Review</dt>\n',
+            "      <dd>\n",
+            f"        <details{' open' if due else ''}>\n",
+            f'          <summary class="button button-small{primary}">Mark as reviewed</summary>\n',
+            f'          <form method="post" action="{url("governance:review")}" '
+            'class="review-form">\n',
+            f"            {_csrf_input(context)}\n",
+            '            <label for="review-note">What did you check? '
+            '<span class="muted">(optional)</span></label>\n',
+            '            <input type="text" id="review-note" name="note" maxlength="2000" '
+            'placeholder="e.g. walked through it with the contact centre">\n',
+            '            <button type="submit" class="button button-primary button-small">'
+            "Confirm it is current</button>\n",
+            "          </form>\n        </details>\n      </dd>\n    </div>\n    ",
+        ]
+    out.append("\n    ")
+    if journey_map.parent_step_id and context.get("parent_visible"):
+        parent = journey_map.parent
+        out += [
+            "\n",
+            f'    <div><dt>Zooms into</dt><dd><a href="{e(parent.get_absolute_url())}'
+            f'#step-{e(journey_map.parent_step_id)}">{e(journey_map.parent_step.name)}</a> '
+            f'<span class="muted">of {e(parent.title)}</span></dd></div>\n    ',
+        ]
+    engine = context.template.engine
+    out += [
+        "\n    ",
+        engine.get_template("governance/inventory_migrated_from.html").render(context),
+        "\n  </dl>\n  ",
+        engine.get_template("maps/partials/map_states.html").render(context),
+        "\n",
+        '  <p class="print-only" hidden>On paper the grid shows only the columns that fit; '
+        f"the Print view puts every {e(term('step').lower())} on paper: "
+        f"{e(request.scheme)}://{e(request.get_host())}{url('maps:print')}</p>\n",
+        "</header>\n\n",
+        '<section aria-labelledby="legend-title" class="legend">\n',
+        '  <h2 id="legend-title" class="visually-hidden">Legend</h2>\n',
+        '  <span class="legend-label">Evidence:</span>\n',
+        '  <span class="evidence evidence-assumption">Assumption</span>\n',
+        '  <span class="evidence evidence-anecdotal">Anecdotal</span>\n',
+        '  <span class="evidence evidence-researched">Researched</span>\n',
+        '  <span class="evidence evidence-measured">Measured</span>\n',
+        '  <span class="legend-sep" aria-hidden="true"></span>\n',
+        f'  <span class="mot-flag">★ {e(term("moment_of_truth"))}</span>\n',
+        "  ",
+        '<span class="legend-sep" aria-hidden="true"></span>'
+        '<span class="muted">You can edit this map.</span>'
+        if can_edit
+        else "",
+        "\n</section>\n\n",
+        '<div id="editor-status" class="editor-status" role="status" aria-live="polite"></div>\n',
+        '<div id="editor-panel" class="editor-panel-slot"></div>\n\n',
+    ]
+    return mark_safe("".join(out))
+
+
+def _csrf_input(context: Any) -> str:
+    """``{% csrf_token %}``'s hidden field."""
+    token = context.get("csrf_token")
+    if not token or token == "NOTPROVIDED":
+        return ""
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{conditional_escape(token)}">'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from maps import repository_rows
-from maps.map_page import EMOTION_LABELS, render_grid, render_print
+from maps.map_page import EMOTION_LABELS, render_grid, render_page_head, render_print
 from maps.models.vocabulary import DEFAULT_TERMS
 from maps.vocabulary import level_name as _level_name
 
@@ -49,6 +49,12 @@ def repository_results(context) -> str:
 def map_grid(context) -> str:
     """The map grid (Jinja2, ``maps/map_page.py``) from this page's context."""
     return render_grid(context.flatten())
+
+
+@register.simple_tag(takes_context=True)
+def map_page_head(context) -> str:
+    """The map page's breadcrumbs, header and legend (``maps/map_page.py``)."""
+    return render_page_head(context)
 
 
 @register.simple_tag(takes_context=True)
