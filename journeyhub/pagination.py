@@ -18,6 +18,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -195,6 +196,24 @@ class Cursor:
     inclusive: bool = False
 
 
+def page_queryset(
+    queryset: QuerySet, keys: list[Key], cursor: Cursor | None, size: int
+) -> QuerySet:
+    """The rows of the page after (or before) ``cursor`` and one more (is there a next
+    page?), in the cursor's direction: ``queryset`` ordered by ``keys``."""
+    reverse = cursor is not None and cursor.reverse
+    queryset = queryset.order_by(*(key.order_by(reverse) for key in keys))
+    if cursor is not None:
+        queryset = queryset.filter(
+            after_condition(keys, cursor.values, reverse=reverse, inclusive=cursor.inclusive)
+        )
+    return queryset[: size + 1]
+
+
+def page_rows(queryset: QuerySet, keys: list[Key], cursor: Cursor | None, size: int) -> list:
+    return list(page_queryset(queryset, keys, cursor, size))
+
+
 class KeysetPagination(BasePagination):
     """Keyset ("cursor") pages over the list's own ordering; ``?page=`` falls back to
     page numbers (module docstring)."""
@@ -224,17 +243,25 @@ class KeysetPagination(BasePagination):
             if self.cursor_query_param in request.query_params:
                 raise self._refused("This list cannot be read with a cursor; use ?page=.") from None
             return self._legacy(queryset, request, view)
+        return self._page(
+            request, lambda cursor, size: page_rows(queryset, self.keys, cursor, size)
+        )
+
+    def paginate_prepared(
+        self, request, keys: list[Key], fetch: Callable[[Cursor | None, int], list]
+    ) -> list:
+        """A page of a list whose query the caller runs itself (compiled once, e.g.
+        ``maps.api.pages``): ``fetch(cursor, size)`` gives what ``page_rows`` would give
+        for the list's queryset ordered by ``keys``; cursors and links as for a queryset."""
+        self.request = request
+        self.keys = keys
+        return self._page(request, fetch)
+
+    def _page(self, request, fetch: Callable[[Cursor | None, int], list]) -> list:
         size = _page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
         cursor = self._decode(request.query_params.get(self.cursor_query_param))
         reverse = cursor is not None and cursor.reverse
-        queryset = queryset.order_by(*(key.order_by(reverse) for key in self.keys))
-        if cursor is not None:
-            queryset = queryset.filter(
-                after_condition(
-                    self.keys, cursor.values, reverse=reverse, inclusive=cursor.inclusive
-                )
-            )
-        rows = list(queryset[: size + 1])  # one more than the page: is there a next one?
+        rows = fetch(cursor, size)
         more = len(rows) > size
         rows = rows[:size]
         if reverse:

@@ -6,7 +6,7 @@ version, a stale one getting 409 Conflict with the current state."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -28,6 +28,7 @@ from governance.permissions import Action
 from governance.reviews import map_mark_reviewed
 from governance.services import map_transfer_ownership
 from journeyhub.api.permissions import PolicyPermission
+from journeyhub.pagination import Cursor, KeysetPagination, page_rows
 from maps import services
 from maps.models import (
     KPI,
@@ -48,6 +49,7 @@ from . import filters
 from . import serializers as s
 from .expand import EXPANDABLE, JourneyMapWithContentSerializer
 from .fast import fast_attr
+from .pages import PrecompiledPages
 from .serializers import drf_errors
 
 
@@ -128,6 +130,39 @@ class ObjectPolicyMixin:
         return super().handle_exception(exc)
 
 
+class PrecompiledListMixin:
+    """Plain list pages (no filter, search or ordering parameter) read with their query
+    compiled once (``maps.api.pages``); any other list request takes DRF's path. The
+    viewset's ``list_queryset(user)`` is what ``get_queryset`` gives a list."""
+
+    def list_queryset(self, user) -> QuerySet:
+        raise NotImplementedError
+
+    @classmethod
+    def precompiled_pages(cls) -> PrecompiledPages:
+        pages = cls.__dict__.get("_precompiled_pages")
+        if pages is None:
+            pages = PrecompiledPages(cls().list_queryset, tuple(cls.ordering))
+            cls._precompiled_pages = pages
+        return pages
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        pages = self.precompiled_pages()
+        paginator = self.paginator
+        if not isinstance(paginator, KeysetPagination) or not pages.usable(request):
+            return super().list(request, *args, **kwargs)
+        keys = pages.keys
+
+        def fetch(cursor: Cursor | None, size: int) -> list:
+            rows = pages.rows(request.user, cursor, size)
+            if rows is None:  # a shape that cannot be precompiled: the ORM's way
+                rows = page_rows(self.filter_queryset(self.get_queryset()), keys, cursor, size)
+            return rows
+
+        page = paginator.paginate_prepared(request, keys, fetch)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
 # --- maps -------------------------------------------------------------------------
 
 
@@ -165,7 +200,7 @@ EXPAND_PARAMETER = OpenApiParameter(
         parameters=[VERSION_PARAMETER], responses={204: None, 409: CONFLICT_RESPONSE}
     ),
 )
-class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
+class JourneyMapViewSet(PrecompiledListMixin, ObjectPolicyMixin, viewsets.ModelViewSet):
     """Journey maps. Drafts of others are invisible (404); the owner is set on create and
     changed only through ``transfer``."""
 
@@ -183,10 +218,14 @@ class JourneyMapViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     ordering_fields = ("title", "updated_at", "created_at", "last_reviewed_at", "level")
     ordering = ("tree_id", "lft")
 
+    def list_queryset(self, user) -> QuerySet:
+        # the team is written as its id (team_id): no join for it; a page reads its
+        # personas' slugs itself (one query)
+        return permissions.visible_maps(user).select_related("owner")
+
     def get_queryset(self):
-        # the team is written as its id (team_id): no join for it
-        maps = permissions.visible_maps(self.request.user).select_related("owner")
-        if self.action == "list":  # a page reads its personas' slugs itself (one query)
+        maps = self.list_queryset(self.request.user)
+        if self.action == "list":
             return maps
         return maps.prefetch_related("personas")
 
@@ -305,7 +344,7 @@ _TAGS = Prefetch("tags", queryset=Tag.objects.select_related("group"), to_attr=f
 _MAP_ID_FIELDS = ("id", "parent_id", "title")
 
 
-class MapContentViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
+class MapContentViewSet(PrecompiledListMixin, ObjectPolicyMixin, viewsets.ModelViewSet):
     """Stages, steps, links and lane items: visible with their map, editable by the
     map's editors, every write carrying ``map_version``."""
 
@@ -314,10 +353,11 @@ class MapContentViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     def base_queryset(self):
         return self.serializer_class.Meta.model.objects.all()
 
+    def list_queryset(self, user) -> QuerySet:
+        return permissions.visible_content(user, self.base_queryset(), map_path=self.map_path)
+
     def get_queryset(self):
-        return permissions.visible_content(
-            self.request.user, self.base_queryset(), map_path=self.map_path
-        )
+        return self.list_queryset(self.request.user)
 
     def _authorize(self, instance) -> None:
         if not permissions.can(self.request.user, Action.EDIT, instance):

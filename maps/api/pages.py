@@ -1,0 +1,167 @@
+"""API list pages whose query is compiled once per process and shape (#16).
+
+A plain list request (no filter, search or ordering parameter: only ``cursor`` and
+``page_size``) runs one query: the rows the user may see, in the list's default
+ordering, after the cursor, ``LIMIT page_size + 1``. Building that queryset (the
+visibility condition, the cursor's condition, the ordering, ``select_related``) and
+compiling it to SQL cost the ORM about a third of ``/api/maps/``, several times the
+database's own time. ``PrecompiledPages`` builds it once per *shape* with stand-ins
+for the values that vary (the user's id and group ids, the cursor's values), through
+the same policy (``governance.permissions``) and pagination (``page_queryset``) code as
+the ORM path, compiles it with ``maps.precompiled.Precompiled`` and then only runs the
+SQL with the request's values: the same SQL, parameters and model instances.
+
+A shape is what changes the SQL's text: whether the user sees everything (CX
+leadership, admins) or how many groups they are in; whether there is a cursor and its
+direction; the page size (``LIMIT`` is written into the SQL). Lists whose ordering has
+a term that is not an integer or text column, or is nullable (``NULL`` changes the
+cursor condition's text), keep the ORM path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import models
+from django.db.models import QuerySet, prefetch_related_objects
+
+from governance import permissions
+from journeyhub.pagination import Cursor, Key, ordering_keys, page_queryset
+from maps.precompiled import Precompiled
+
+#: the query parameters a plain list request may carry (anything else: the ORM path)
+PLAIN_PARAMETERS = frozenset({"cursor", "page_size"})
+
+#: shapes kept per list (beyond: compiled for the request, as the ORM would)
+MAX_SHAPES = 64
+
+_INTEGERS = (models.IntegerField, models.AutoField, models.BigAutoField, models.SmallAutoField)
+_TEXTS = (models.CharField, models.TextField)
+
+
+def _stand_in(kind: type, index: int) -> Any:
+    """A value unique per index, of the type of the column it replaces, never used as a
+    value: it only marks where the request's value goes in the parameters. Integers are
+    inside every integer column's range: the ORM drops a comparison with a value outside
+    it (``tree_id >= -1`` is always true) instead of writing it."""
+    if kind is int:
+        return 2_147_480_001 + index
+    return f"\x00journeyhub-page-{index}\x00"
+
+
+def _kind(key: Key) -> type | None:
+    field = key.field.target_field if key.field.is_relation else key.field
+    if key.nullable:
+        return None
+    if isinstance(field, _INTEGERS):
+        return int
+    if isinstance(field, _TEXTS):
+        return str
+    return None
+
+
+class _Shaped(Precompiled):
+    """``Precompiled`` with as many stand-ins as one shape needs (its own tuple)."""
+
+    def __init__(self, build: Callable[..., QuerySet], stand_ins: tuple[Any, ...]) -> None:
+        super().__init__(build, args=())
+        self.sentinels = stand_ins
+
+
+class PrecompiledPages:
+    """The plain pages of one list: ``build(user)`` returns the list's queryset for
+    ``user`` before filtering (``get_queryset``), ``ordering`` is the list's default
+    ordering. ``keys`` is ``None`` when the ordering cannot be precompiled."""
+
+    def __init__(self, build: Callable[[Any], QuerySet], ordering: tuple[str, ...]) -> None:
+        self.build = build
+        self.ordering = ordering
+        self._shapes: dict[tuple, _Shaped | None] = {}
+        self._keys: list[Key] | bool | None = False  # False: not read yet
+        self._lookups: tuple = ()
+
+    @property
+    def keys(self) -> list[Key] | None:
+        if self._keys is False:
+            queryset = self.build(None).order_by(*self.ordering)
+            self._lookups = tuple(queryset._prefetch_related_lookups)
+            keys = ordering_keys(queryset)
+            self._keys = keys if all(_kind(key) is not None for key in keys) else None
+        return self._keys  # type: ignore[return-value]
+
+    def usable(self, request) -> bool:
+        """Whether this request is a plain page of the list (module docstring)."""
+        return (
+            self.keys is not None
+            and set(request.query_params) <= PLAIN_PARAMETERS
+            and permissions._active(request.user)
+        )
+
+    def rows(self, user, cursor: Cursor | None, size: int) -> list[models.Model] | None:
+        """What ``page_rows`` gives for ``build(user)`` in the default ordering (None: a
+        shape this list cannot precompile; the caller takes the ORM's path)."""
+        keys = self.keys
+        assert keys is not None
+        sees_all = permissions.is_leadership(user)
+        group_ids = () if sees_all else tuple(sorted(permissions._group_ids(user)))
+        shape = (
+            sees_all,
+            len(group_ids),
+            None if cursor is None else (cursor.reverse, cursor.inclusive),
+            size,
+        )
+        if shape in self._shapes:
+            compiled = self._shapes[shape]
+        else:
+            compiled = self._shaped(shape, keys)
+            if len(self._shapes) < MAX_SHAPES:  # page sizes vary: keep the cache bounded
+                self._shapes[shape] = compiled
+        if compiled is None:
+            return None
+        args: list[Any] = [] if sees_all else [user.pk, *group_ids]
+        if cursor is not None:
+            args += cursor.values
+        found = compiled.objects(*args)
+        if self._lookups and found:  # as the queryset's prefetch_related would
+            prefetch_related_objects(found, *self._lookups)
+        return found
+
+    def _shaped(self, shape: tuple, keys: list[Key]) -> _Shaped:
+        sees_all, groups, direction, size = shape
+        stand_ins: list[Any] = []
+        if not sees_all:
+            stand_ins += [_stand_in(int, i) for i in range(1 + groups)]
+        if direction is not None:
+            stand_ins += [_stand_in(_kind(key), len(stand_ins) + i) for i, key in enumerate(keys)]
+
+        def build(*values: Any) -> QuerySet:
+            user = _stand_in_user(sees_all, values[: 1 + groups] if not sees_all else ())
+            rest = values[0 if sees_all else 1 + groups :]
+            cursor = None
+            if direction is not None:
+                cursor = Cursor(list(rest), reverse=direction[0], inclusive=direction[1])
+            queryset = self.build(user).order_by(*self.ordering).prefetch_related(None)
+            return page_queryset(queryset, keys, cursor, size)
+
+        build.__name__ = f"page of {self.build.__qualname__}"
+        shaped = _Shaped(build, tuple(stand_ins))
+        try:  # every stand-in must reach the parameters unchanged (Precompiled checks)
+            shaped._compile()
+        except (ValueError, EmptyResultSet, FullResultSet):
+            return None
+        return shaped
+
+
+def _stand_in_user(sees_all: bool, ids: tuple[Any, ...]):
+    """A user the policy reads as the request's: ``ids`` are the stand-ins of its id and
+    group ids (``governance.permissions`` caches the groups on the user object)."""
+    user = get_user_model()(is_active=True, is_superuser=sees_all)
+    if not sees_all:
+        user.pk = ids[0]
+        user._state.adding = False
+        user._journeyhub_group_ids = frozenset(ids[1:])
+        user._journeyhub_is_leadership = False
+    return user
