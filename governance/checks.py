@@ -28,3 +28,28 @@ def base_url_is_public(app_configs=None, **kwargs) -> list[CheckMessage]:
             id="governance.W001",
         )
     ]
+
+
+@register(Tags.database)
+def derived_data_triggers_installed(
+    app_configs=None, databases=None, **kwargs
+) -> list[CheckMessage]:
+    """The derived data kept by database triggers (``maps.derived``) goes stale without an
+    error when a trigger is missing (a restore without them, a table rebuilt by hand).
+    Database checks run with ``check --database default`` and before ``migrate``."""
+    from maps import derived
+
+    messages: list[CheckMessage] = []
+    for alias in databases or ():
+        problems = derived.differences(alias)
+        if problems:
+            messages.append(
+                Warning(
+                    f"Derived-data triggers of database {alias!r} differ from their "
+                    f"declaration ({'; '.join(problems)}): KPI latest values, pain point "
+                    "counts or stored health may be stale.",
+                    hint="Run manage.py migrate, or manage.py rebuild_derived_data.",
+                    id="governance.W002",
+                )
+            )
+    return messages

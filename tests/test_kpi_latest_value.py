@@ -1,5 +1,5 @@
 """KPI.latest_value / latest_date: each KPI's latest measurement stored on the KPI row by
-database triggers (maps migration 0025) and read by health.
+database triggers (maps.derived.kpi_latest) and read by health.
 
 Every test compares the stored columns with the subquery health used to run (date
 desc, then pk desc), after each kind of write that can change the answer. The file
@@ -171,8 +171,8 @@ class TestTriggersKeepTheLatestMeasurement:
 
 
 def test_the_triggers_exist_after_every_migration():
-    # On SQLite a migration that rebuilds maps_kpi or maps_measurement drops their
-    # triggers: this fails until it recreates them.
+    # maps.derived installs them after every migrate, whatever it rebuilt
+    # (tests/test_derived_triggers.py runs such migrations)
     names = trigger_names()
     expected = (
         {

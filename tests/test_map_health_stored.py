@@ -1,4 +1,4 @@
-"""Each map's quadrant scores stored in governance.MapHealth (migration 0012), never
+"""Each map's quadrant scores stored in governance.MapHealth (governance 0012), never
 stale: database triggers bump the row's generation on every write of the map's KPIs,
 measurements (through KPI.latest_value) and qualitative factors, and health_values uses
 a stored row only while it was computed at its current generation.
@@ -427,8 +427,8 @@ class TestWriteBackOutsideATransaction:
 
 
 def test_the_triggers_exist_after_every_migration():
-    # On SQLite a migration that rebuilds maps_kpi or maps_qualitativefactor drops
-    # their triggers: this fails until it recreates them.
+    # maps.derived installs them (governance.derived_health) after every migrate,
+    # whatever it rebuilt (tests/test_derived_triggers.py runs such migrations)
     names = trigger_names()
     expected = (
         {

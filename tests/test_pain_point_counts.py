@@ -1,5 +1,5 @@
 """MapPainPointCounts: each map's pain points and how many a CX project addresses, kept by
-database triggers (maps migration 0026) and summed by the home page.
+database triggers (maps.derived.pain_point_counts) and summed by the home page.
 
 Every test compares the stored rows with the live count (the pain points and their links
 counted by the ORM) after each kind of write that can change it. The file runs on SQLite
@@ -181,8 +181,8 @@ class TestTheHomeCount:
 
 
 def test_the_triggers_exist_after_every_migration():
-    # On SQLite a migration that rebuilds maps_painpoint or maps_cxproject_pain_points
-    # drops their triggers: this fails until it recreates them.
+    # maps.derived installs them after every migrate, whatever it rebuilt
+    # (tests/test_derived_triggers.py runs such migrations)
     names = trigger_names()
     expected = (
         {

@@ -3,144 +3,43 @@ counter that database triggers bump on every write of the map's KPIs and qualita
 factors, so a stored score is used only while nothing it depends on has changed
 (issue #16; ``governance.scoring.health_values`` reads and refreshes the rows).
 
-The triggers, on SQLite and PostgreSQL alike:
-
-* any INSERT, UPDATE or DELETE on maps_kpi or maps_qualitativefactor adds 1 to the
-  generation of the map it touches (both maps when a row moves to another map),
-  inserting the row when missing (``INSERT ... ON CONFLICT DO UPDATE``), so a reader
-  that computed a missing row before the write cannot store it as current afterwards;
-  measurement writes reach maps_kpi through 0025's latest-value triggers;
-* a row is only inserted for a map that still exists, and deleting a map deletes its
-  row: Django's cascade deletes the KPIs (which bump the row again) before the map.
-
-No backfill: a missing row is computed on its first read (all 10,000 maps of the full
-benchmark in one read, about the cost of a read before this table) and written back.
-Beware: on SQLite a migration that rebuilds maps_kpi, maps_qualitativefactor or
-maps_journeymap drops these triggers; recreate them after it
-(tests/test_map_health_stored.py checks they exist).
+The triggers are not this migration's: ``governance.derived_health`` declares them and
+``maps.derived`` installs them after every ``migrate`` and drops them before one with
+work to do (a SQLite table rebuild by a later migration would drop them or fail on
+them). This migration first created a version of them that named maps_journeymap;
+``maps.derived`` drops those wherever they remain.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Bump the generation of map ``{map}``, inserting its row (never computed) if missing.
-_BUMP = (
-    "INSERT INTO governance_maphealth (map_id, generation, has_content) "
-    "SELECT {map}, 1, {false} "
-    "WHERE EXISTS (SELECT 1 FROM maps_journeymap WHERE id = {map}){extra} "
-    "ON CONFLICT (map_id) DO UPDATE "
-    "SET generation = governance_maphealth.generation + 1"
-)
-TABLES = ("maps_kpi", "maps_qualitativefactor")
-
-
-def _sqlite_bump(map_ref: str, extra: str = "") -> str:
-    return _BUMP.format(map=map_ref, false="0", extra=extra)
-
-
-SQLITE_CREATE = [
-    *(
-        sql
-        for table in TABLES
-        for sql in (
-            f"""
-            CREATE TRIGGER {table}_health_on_insert AFTER INSERT ON {table}
-            BEGIN {_sqlite_bump("NEW.map_id")}; END
-            """,
-            f"""
-            CREATE TRIGGER {table}_health_on_update AFTER UPDATE ON {table}
-            BEGIN
-                {_sqlite_bump("NEW.map_id")};
-                {_sqlite_bump("OLD.map_id", " AND OLD.map_id IS NOT NEW.map_id")};
-            END
-            """,
-            f"""
-            CREATE TRIGGER {table}_health_on_delete AFTER DELETE ON {table}
-            BEGIN {_sqlite_bump("OLD.map_id")}; END
-            """,
-        )
-    ),
-    """
-    CREATE TRIGGER maps_journeymap_health_on_delete AFTER DELETE ON maps_journeymap
-    BEGIN DELETE FROM governance_maphealth WHERE map_id = OLD.id; END
-    """,
-]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS maps_journeymap_health_on_delete",
-    *(
-        f"DROP TRIGGER IF EXISTS {table}_health_on_{op}"
-        for table in TABLES
-        for op in ("insert", "update", "delete")
-    ),
-]
-
-POSTGRES_CREATE = [
-    f"""
-    CREATE FUNCTION governance_maphealth_bump() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP <> 'DELETE' THEN
-            {_BUMP.format(map="NEW.map_id", false="false", extra="")};
-        END IF;
-        IF TG_OP = 'DELETE' THEN
-            {_BUMP.format(map="OLD.map_id", false="false", extra="")};
-        ELSIF TG_OP = 'UPDATE' THEN
-            IF NEW.map_id IS DISTINCT FROM OLD.map_id THEN
-                {_BUMP.format(map="OLD.map_id", false="false", extra="")};
-            END IF;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    *(
-        f"""
-        CREATE TRIGGER {table}_health AFTER INSERT OR UPDATE OR DELETE ON {table}
-        FOR EACH ROW EXECUTE FUNCTION governance_maphealth_bump()
-        """
-        for table in TABLES
-    ),
-    """
-    CREATE FUNCTION governance_maphealth_forget() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        DELETE FROM governance_maphealth WHERE map_id = OLD.id;
-        RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER maps_journeymap_health AFTER DELETE ON maps_journeymap
-    FOR EACH ROW EXECUTE FUNCTION governance_maphealth_forget()
-    """,
-]
-POSTGRES_DROP = [
-    "DROP TRIGGER IF EXISTS maps_journeymap_health ON maps_journeymap",
-    "DROP FUNCTION IF EXISTS governance_maphealth_forget()",
-    *(f"DROP TRIGGER IF EXISTS {table}_health ON {table}" for table in TABLES),
-    "DROP FUNCTION IF EXISTS governance_maphealth_bump()",
-]
-
-STATEMENTS = {
-    "sqlite": (SQLITE_CREATE, SQLITE_DROP),
-    "postgresql": (POSTGRES_CREATE, POSTGRES_DROP),
+# Only backwards: a run of the migration executor without the migrate command (which
+# drops every derived-data trigger first, maps.derived) must not leave triggers naming
+# what the reverse of this migration removes. Forwards the triggers are installed after
+# the run, never here.
+DROP = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS maps_journeymap_health_on_delete",
+        "DROP TRIGGER IF EXISTS maps_kpi_health_on_insert",
+        "DROP TRIGGER IF EXISTS maps_kpi_health_on_update",
+        "DROP TRIGGER IF EXISTS maps_kpi_health_on_delete",
+        "DROP TRIGGER IF EXISTS maps_qualitativefactor_health_on_insert",
+        "DROP TRIGGER IF EXISTS maps_qualitativefactor_health_on_update",
+        "DROP TRIGGER IF EXISTS maps_qualitativefactor_health_on_delete",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS maps_journeymap_health ON maps_journeymap",
+        "DROP FUNCTION IF EXISTS governance_maphealth_forget()",
+        "DROP TRIGGER IF EXISTS maps_kpi_health ON maps_kpi",
+        "DROP TRIGGER IF EXISTS maps_qualitativefactor_health ON maps_qualitativefactor",
+        "DROP FUNCTION IF EXISTS governance_maphealth_bump()",
+    ],
 }
 
 
-def _run(schema_editor, index: int) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor not in STATEMENTS:
-        raise RuntimeError(
-            f"Map health triggers are written for SQLite and PostgreSQL, not {vendor}"
-        )
-    for sql in STATEMENTS[vendor][index]:
-        schema_editor.execute(sql, params=None)
-
-
-def create_triggers(apps, schema_editor) -> None:
-    _run(schema_editor, 0)
-
-
 def drop_triggers(apps, schema_editor) -> None:
-    _run(schema_editor, 1)
+    for sql in DROP.get(schema_editor.connection.vendor, []):
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):
@@ -176,5 +75,5 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "stored map health",
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        migrations.RunPython(migrations.RunPython.noop, drop_triggers),
     ]

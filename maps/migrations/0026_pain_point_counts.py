@@ -2,234 +2,42 @@
 kept by database triggers so the home page sums one row per map instead of counting every
 pain point and looking up every link (issue #16).
 
-The triggers, on SQLite and PostgreSQL alike:
-
-* any INSERT or DELETE on maps_painpoint adds or takes one from its map's ``total``, and
-  an UPDATE that moves a pain point to another map (or renumbers it) moves it; the rows
-  are made on a map's first pain point (a map without any may have none: read as zero);
-* ``addressed`` (pain points with at least one link to a project) is recounted for a map
-  whenever a link to one of its pain points is inserted, deleted or repointed, and when
-  a pain point that has links is inserted, deleted or moved.
-
-``total`` moves by deltas (exact under concurrent writers: each UPDATE re-reads the row
-it waited for); ``addressed`` is a recount, because on PostgreSQL row triggers run after
-the whole statement, when "was this the pain point's first link?" can no longer be told
-apart; the recount first locks the map's row, so it sees every transaction that wrote
-that row before it. Beware, on SQLite: a migration that rebuilds maps_painpoint or
-maps_cxproject_pain_points (most AlterField/RemoveField) drops that table's triggers
-(recreate them after it: tests/test_pain_point_counts.py checks they exist), and a
-rebuild of maps_painpoint fails (IntegrityError from the foreign key check) while the
-link table's triggers name it: drop maps_painpoint_link_counts_* before such a migration
-and recreate them after.
+The triggers and the backfill are not this migration's: ``maps.derived.pain_point_counts``
+declares them and ``maps.derived`` installs them after every ``migrate`` (counting the
+rows from the pain points and links), and drops them before one with work to do, because
+a SQLite table rebuild by a later migration would drop them or fail on them. (This
+migration first created them itself; the end state is the same.)
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-COUNTS = "maps_mappainpointcounts"
-LINKS = "maps_cxproject_pain_points"
-
-# How many of the pain points of the map ``{map}`` have a link to a project: one probe
-# into the links' pain point index per pain point of the map.
-_ADDRESSED = (
-    "SELECT COUNT(*) FROM maps_painpoint p WHERE p.map_id = {map} AND EXISTS "
-    f"(SELECT 1 FROM {LINKS} l WHERE l.painpoint_id = p.id)"
-)
-
-SQLITE_CREATE = [
-    f"""
-    CREATE TRIGGER maps_painpoint_counts_on_insert
-    AFTER INSERT ON maps_painpoint
-    BEGIN
-        INSERT INTO {COUNTS} (map_id, total, addressed) VALUES (NEW.map_id, 1, 0)
-        ON CONFLICT (map_id) DO UPDATE SET total = total + 1;
-        -- links before their pain point: only with deferred foreign keys
-        UPDATE {COUNTS} SET addressed = ({_ADDRESSED.format(map="NEW.map_id")})
-        WHERE map_id = NEW.map_id
-            AND EXISTS (SELECT 1 FROM {LINKS} WHERE painpoint_id = NEW.id);
-    END
-    """,
-    f"""
-    CREATE TRIGGER maps_painpoint_counts_on_delete
-    AFTER DELETE ON maps_painpoint
-    BEGIN
-        UPDATE {COUNTS} SET total = total - 1 WHERE map_id = OLD.map_id;
-        -- Django deletes the links first (their trigger recounts); raw SQL may not
-        UPDATE {COUNTS} SET addressed = ({_ADDRESSED.format(map="OLD.map_id")})
-        WHERE map_id = OLD.map_id
-            AND EXISTS (SELECT 1 FROM {LINKS} WHERE painpoint_id = OLD.id);
-    END
-    """,
-    f"""
-    CREATE TRIGGER maps_painpoint_counts_on_move
-    AFTER UPDATE OF id, map_id ON maps_painpoint
-    WHEN OLD.map_id IS NOT NEW.map_id OR OLD.id IS NOT NEW.id
-    BEGIN
-        UPDATE {COUNTS} SET total = total - 1 WHERE map_id = OLD.map_id;
-        INSERT INTO {COUNTS} (map_id, total, addressed) VALUES (NEW.map_id, 1, 0)
-        ON CONFLICT (map_id) DO UPDATE SET total = total + 1;
-        UPDATE {COUNTS} SET addressed = ({_ADDRESSED.format(map=f"{COUNTS}.map_id")})
-        WHERE map_id IN (OLD.map_id, NEW.map_id);
-    END
-    """,
-    # SQLite runs row triggers row by row: only a pain point's first link, or its last
-    # link's removal, changes what is addressed
-    f"""
-    CREATE TRIGGER maps_painpoint_link_counts_on_insert
-    AFTER INSERT ON {LINKS}
-    WHEN (SELECT COUNT(*) FROM {LINKS} WHERE painpoint_id = NEW.painpoint_id) = 1
-    BEGIN
-        UPDATE {COUNTS} SET addressed = ({_ADDRESSED.format(map=f"{COUNTS}.map_id")})
-        WHERE map_id = (SELECT map_id FROM maps_painpoint WHERE id = NEW.painpoint_id);
-    END
-    """,
-    f"""
-    CREATE TRIGGER maps_painpoint_link_counts_on_delete
-    AFTER DELETE ON {LINKS}
-    WHEN NOT EXISTS (SELECT 1 FROM {LINKS} WHERE painpoint_id = OLD.painpoint_id)
-    BEGIN
-        UPDATE {COUNTS} SET addressed = ({_ADDRESSED.format(map=f"{COUNTS}.map_id")})
-        WHERE map_id = (SELECT map_id FROM maps_painpoint WHERE id = OLD.painpoint_id);
-    END
-    """,
-    f"""
-    CREATE TRIGGER maps_painpoint_link_counts_on_update
-    AFTER UPDATE OF painpoint_id ON {LINKS}
-    WHEN OLD.painpoint_id IS NOT NEW.painpoint_id
-    BEGIN
-        UPDATE {COUNTS} SET addressed = ({_ADDRESSED.format(map=f"{COUNTS}.map_id")})
-        WHERE map_id IN (
-            SELECT map_id FROM maps_painpoint WHERE id IN (OLD.painpoint_id, NEW.painpoint_id)
-        );
-    END
-    """,
-]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS maps_painpoint_link_counts_on_update",
-    "DROP TRIGGER IF EXISTS maps_painpoint_link_counts_on_delete",
-    "DROP TRIGGER IF EXISTS maps_painpoint_link_counts_on_insert",
-    "DROP TRIGGER IF EXISTS maps_painpoint_counts_on_move",
-    "DROP TRIGGER IF EXISTS maps_painpoint_counts_on_delete",
-    "DROP TRIGGER IF EXISTS maps_painpoint_counts_on_insert",
-]
-
-POSTGRES_CREATE = [
-    # Locking the row first: in READ COMMITTED each statement of a function takes a new
-    # snapshot, so the recount, run once the lock is ours, sees the links of every
-    # transaction that recounted this map before us (a concurrent link is not lost).
-    f"""
-    CREATE FUNCTION maps_painpoint_counts_recount(m bigint) RETURNS void
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM 1 FROM {COUNTS} WHERE map_id = m FOR UPDATE;
-        UPDATE {COUNTS} SET addressed = ({_ADDRESSED.format(map="m")}) WHERE map_id = m;
-    END
-    $$
-    """,
-    f"""
-    CREATE FUNCTION maps_painpoint_counts() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'UPDATE' AND NEW.map_id = OLD.map_id AND NEW.id = OLD.id THEN
-            RETURN NULL;
-        END IF;
-        IF TG_OP <> 'INSERT' THEN
-            UPDATE {COUNTS} SET total = total - 1 WHERE map_id = OLD.map_id;
-            IF TG_OP = 'UPDATE'
-                OR EXISTS (SELECT 1 FROM {LINKS} WHERE painpoint_id = OLD.id) THEN
-                PERFORM maps_painpoint_counts_recount(OLD.map_id);
-            END IF;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            INSERT INTO {COUNTS} AS c (map_id, total, addressed) VALUES (NEW.map_id, 1, 0)
-            ON CONFLICT (map_id) DO UPDATE SET total = c.total + 1;
-            IF TG_OP = 'UPDATE'
-                OR EXISTS (SELECT 1 FROM {LINKS} WHERE painpoint_id = NEW.id) THEN
-                PERFORM maps_painpoint_counts_recount(NEW.map_id);
-            END IF;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER maps_painpoint_counts
-    AFTER INSERT OR DELETE OR UPDATE OF id, map_id ON maps_painpoint
-    FOR EACH ROW EXECUTE FUNCTION maps_painpoint_counts()
-    """,
-    # PostgreSQL runs row triggers after the whole statement: every link recounts its map
-    """
-    CREATE FUNCTION maps_painpoint_link_counts() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-        m bigint;
-    BEGIN
-        IF TG_OP = 'UPDATE' AND NEW.painpoint_id = OLD.painpoint_id THEN
-            RETURN NULL;
-        END IF;
-        IF TG_OP <> 'INSERT' THEN
-            SELECT map_id INTO m FROM maps_painpoint WHERE id = OLD.painpoint_id;
-            IF m IS NOT NULL THEN
-                PERFORM maps_painpoint_counts_recount(m);
-            END IF;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            SELECT map_id INTO m FROM maps_painpoint WHERE id = NEW.painpoint_id;
-            IF m IS NOT NULL THEN
-                PERFORM maps_painpoint_counts_recount(m);
-            END IF;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    f"""
-    CREATE TRIGGER maps_painpoint_link_counts
-    AFTER INSERT OR DELETE OR UPDATE OF painpoint_id ON {LINKS}
-    FOR EACH ROW EXECUTE FUNCTION maps_painpoint_link_counts()
-    """,
-]
-POSTGRES_DROP = [
-    f"DROP TRIGGER IF EXISTS maps_painpoint_link_counts ON {LINKS}",
-    "DROP FUNCTION IF EXISTS maps_painpoint_link_counts()",
-    "DROP TRIGGER IF EXISTS maps_painpoint_counts ON maps_painpoint",
-    "DROP FUNCTION IF EXISTS maps_painpoint_counts()",
-    "DROP FUNCTION IF EXISTS maps_painpoint_counts_recount(bigint)",
-]
-
-# the backfill, after the triggers (in the migration's transaction: no writer in between)
-BACKFILL = f"""
-    INSERT INTO {COUNTS} (map_id, total, addressed)
-    SELECT p.map_id, COUNT(*),
-        SUM(CASE WHEN EXISTS (SELECT 1 FROM {LINKS} l WHERE l.painpoint_id = p.id)
-            THEN 1 ELSE 0 END)
-    FROM maps_painpoint p GROUP BY p.map_id
-"""
-
-STATEMENTS = {
-    "sqlite": (SQLITE_CREATE, SQLITE_DROP),
-    "postgresql": (POSTGRES_CREATE, POSTGRES_DROP),
+# Only backwards: a run of the migration executor without the migrate command (which
+# drops every derived-data trigger first, maps.derived) must not leave triggers naming
+# what the reverse of this migration removes. Forwards the triggers are installed after
+# the run, never here.
+DROP = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS maps_painpoint_link_counts_on_update",
+        "DROP TRIGGER IF EXISTS maps_painpoint_link_counts_on_delete",
+        "DROP TRIGGER IF EXISTS maps_painpoint_link_counts_on_insert",
+        "DROP TRIGGER IF EXISTS maps_painpoint_counts_on_move",
+        "DROP TRIGGER IF EXISTS maps_painpoint_counts_on_delete",
+        "DROP TRIGGER IF EXISTS maps_painpoint_counts_on_insert",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS maps_painpoint_link_counts ON maps_cxproject_pain_points",
+        "DROP FUNCTION IF EXISTS maps_painpoint_link_counts()",
+        "DROP TRIGGER IF EXISTS maps_painpoint_counts ON maps_painpoint",
+        "DROP FUNCTION IF EXISTS maps_painpoint_counts()",
+        "DROP FUNCTION IF EXISTS maps_painpoint_counts_recount(bigint)",
+    ],
 }
 
 
-def _run(schema_editor, statements: list[str]) -> None:
-    for sql in statements:
-        schema_editor.execute(sql, params=None)
-
-
-def _statements(schema_editor) -> tuple[list[str], list[str]]:
-    vendor = schema_editor.connection.vendor
-    if vendor not in STATEMENTS:
-        raise RuntimeError(
-            f"Pain point count triggers are written for SQLite and PostgreSQL, not {vendor}"
-        )
-    return STATEMENTS[vendor]
-
-
-def create_triggers(apps, schema_editor) -> None:
-    _run(schema_editor, [*_statements(schema_editor)[0], BACKFILL])
-
-
 def drop_triggers(apps, schema_editor) -> None:
-    _run(schema_editor, _statements(schema_editor)[1])
+    for sql in DROP.get(schema_editor.connection.vendor, []):
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):
@@ -259,5 +67,5 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "map pain point counts",
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        migrations.RunPython(migrations.RunPython.noop, drop_triggers),
     ]
