@@ -127,6 +127,8 @@ class Page:
     note: str = ""
     # the response must contain this text, else the page is skipped (a feature not there)
     requires: str = ""
+    # the chosen map it opens ("typical", "biggest"), whose shape the probe compares
+    subject: str = ""
 
 
 @dataclass
@@ -141,6 +143,9 @@ class Subject:
     biggest_id: int
     biggest_steps: int
     biggest_items: int
+    # map_shape of each: the probe's typical map has the real run's (choose_subject)
+    typical_shape: list[str] = field(default_factory=list)
+    biggest_shape: list[str] = field(default_factory=list)
 
 
 def p95_goal_ms(page: Page) -> float:
@@ -165,6 +170,7 @@ def pages(subject: Subject, maps: int, *, admin: bool) -> list[Page]:
             15,
             "map",
             floor_args={"map_id": t.typical_id},
+            subject="typical",
         ),
         Page(
             "map page, typical map, editor",
@@ -174,6 +180,7 @@ def pages(subject: Subject, maps: int, *, admin: bool) -> list[Page]:
             "map",
             max_kb=EDITOR_PAGE_MAX_KB,
             floor_args={"map_id": t.typical_id},
+            subject="typical",
         ),
         Page(
             "map page, biggest map, editor",
@@ -182,6 +189,7 @@ def pages(subject: Subject, maps: int, *, admin: bool) -> list[Page]:
             60,
             "map",
             floor_args={"map_id": b.biggest_id},
+            subject="biggest",
         ),
         Page("repository /maps/", "/maps/", EVERYONE, 50, "repository"),
         Page("home", "/", EVERYONE, 50, "home"),
@@ -192,6 +200,7 @@ def pages(subject: Subject, maps: int, *, admin: bool) -> list[Page]:
             20,
             "scorecard",
             floor_args={"map_id": t.typical_id},
+            subject="typical",
         ),
         # a superuser is leadership here: the same projects and pain points
         Page(
@@ -210,6 +219,7 @@ def pages(subject: Subject, maps: int, *, admin: bool) -> list[Page]:
             group="api",
             floor_args={"map_id": t.typical_id},
             requires='"steps"',
+            subject="typical",
         ),
     ]
     if admin:
@@ -671,9 +681,51 @@ def floor_connection() -> sqlite3.Connection | None:
 # ------------------------------------------------------------------------ the subjects
 
 
-def choose_subject(owner) -> Subject:
+def _shape_lookups() -> list[str]:
+    """The lookups from a map to every kind of row a page may read about it: its own
+    relations (content, KPIs, factors, personas, linked projects, grants, sub-maps...)
+    and those of the rows under it (e.g. a pain point's linked projects), found from
+    the models, so a relation added later counts too."""
+    from maps.models import JourneyMap
+
+    def relations(model) -> list:
+        # reverse foreign keys and one-to-ones, many-to-many both ways (hidden "+" ones
+        # and forward foreign keys, a single row that is there or not, left out)
+        return [
+            f
+            for f in model._meta.get_fields()
+            if f.is_relation
+            and (f.one_to_many or f.many_to_many or (f.one_to_one and f.auto_created))
+        ]
+
+    found = []
+    for first in relations(JourneyMap):
+        found.append(first.name)
+        if first.related_model is not JourneyMap:  # a sub-map's own rows: its own shape
+            found += [f"{first.name}__{second.name}" for second in relations(first.related_model)]
+    return sorted(found)
+
+
+def map_shape(map_id: int) -> list[str]:
+    """The kinds of rows a map has (``_shape_lookups`` that find any): a page reads each
+    kind with one query whatever the number of rows, but the ORM skips a prefetch under
+    a relation without rows, so two maps of different shapes can differ by a query for
+    the same code. The probe compares like with like: its typical map has this shape."""
+    from maps.models import JourneyMap
+
+    mine = JourneyMap.objects.filter(pk=map_id)
+    return [
+        lookup
+        for lookup in _shape_lookups()
+        if mine.filter(**{f"{lookup}__isnull": False}).exists()
+    ]
+
+
+def choose_subject(owner, typical_shape: list[str] | None = None) -> Subject:
     """The typical map: the owner's published map closest to the mean steps and items;
-    the biggest: the map with the most steps + pain points + lane items (the owner's)."""
+    the biggest: the map with the most steps + pain points + lane items (the owner's).
+    Given ``typical_shape`` (the probe, with the real run's), the typical map is the
+    closest of those with that ``map_shape``, else of those nearest it."""
     from django.db.models import Count, OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
@@ -712,7 +764,17 @@ def choose_subject(owner) -> Subject:
             mean_items, 1
         )
 
-    typical = min(published or [biggest], key=lambda r: (distance(r), r[0]))
+    candidates = sorted(published or [biggest], key=lambda r: (distance(r), r[0]))
+    typical, shape = candidates[0], map_shape(candidates[0][0])
+    if typical_shape is not None:
+        wanted = set(typical_shape)
+        best = len(wanted ^ set(shape))
+        for row in candidates[1:]:
+            if best == 0:
+                break
+            other = map_shape(row[0])
+            if len(wanted ^ set(other)) < best:
+                typical, shape, best = row, other, len(wanted ^ set(other))
     return Subject(
         typical_slug=typical[1],
         typical_id=typical[0],
@@ -722,6 +784,8 @@ def choose_subject(owner) -> Subject:
         biggest_id=biggest[0],
         biggest_steps=biggest[3],
         biggest_items=biggest[4],
+        typical_shape=shape,
+        biggest_shape=map_shape(biggest[0]),
     )
 
 
@@ -944,14 +1008,19 @@ def probe_size(size: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_probe(size: dict[str, Any], seed: int, admin: bool) -> dict[str, Any] | None:
-    """This script on a small repository, in a subprocess with its own SQLite file."""
+def run_probe(
+    size: dict[str, Any], seed: int, admin: bool, typical_shape: list[str] | None = None
+) -> dict[str, Any] | None:
+    """This script on a small repository, in a subprocess with its own SQLite file; its
+    typical map of ``typical_shape`` (this run's), so its counts compare like with like."""
     out = PROJECT_DIR / "var" / "bench-probe.json"
     out.unlink(missing_ok=True)
     args = [sys.executable, str(Path(__file__).resolve()), "--no-probe", "--no-profile"]
     args += ["--runs", "1", "--deep-hops", "2", "--scale", "custom"]
     args += ["--db", str(PROJECT_DIR / "var" / "bench-probe.sqlite3"), "--output", str(out)]
     args += ["--seed", str(seed)] + (["--admin"] if admin else [])
+    if typical_shape is not None:
+        args += ["--typical-shape", json.dumps(typical_shape)]
     for key, value in probe_size(size).items():
         if key != "seed":
             args += [f"--{key.replace('_', '-')}", str(value)]
@@ -964,17 +1033,35 @@ def run_probe(size: dict[str, Any], seed: int, admin: bool) -> dict[str, Any] | 
     return json.loads(out.read_text())
 
 
-def apply_probe(results: list[Result], probe: dict[str, Any]) -> None:
+def apply_probe(
+    results: list[Result],
+    probe: dict[str, Any],
+    subject: Subject | None = None,
+    todo: list[Page] | None = None,
+) -> None:
+    """A count above the probe's fails: the queries grow with the data. For a page on
+    a chosen map (``todo``'s ``Page.subject``) whose shape on the probe is not this
+    run's (``subject``), the failure says which kinds of rows differ: then the
+    comparison is not like with like, and a growth may be the data's shape."""
     counts = {(r["page"], r["user"]): r["queries"] for r in probe["pages"] if not r["skipped"]}
+    on_map = {page.name: page.subject for page in todo or () if page.subject}
     for result in results:
         small = counts.get((result.page, result.user))
         if result.skipped or small is None:
             continue
         result.probe_queries = small
         if result.queries > small:
-            result.failures.append(
-                f"queries grow with the data: {small} on the probe, {result.queries} here"
-            )
+            failure = f"queries grow with the data: {small} on the probe, {result.queries} here"
+            which = on_map.get(result.page)
+            if which and subject is not None:
+                here = set(getattr(subject, f"{which}_shape"))
+                there = set(probe.get("subject", {}).get(f"{which}_shape", ()))
+                if here != there:
+                    failure += (
+                        f" (the probe's {which} map differs in shape: only here "
+                        f"{sorted(here - there) or '-'}, only there {sorted(there - here) or '-'})"
+                    )
+            result.failures.append(failure)
 
 
 # ------------------------------------------------------------------------------- report
@@ -1215,7 +1302,7 @@ def run(args: argparse.Namespace, size: dict[str, Any], *, prepare: bool = True)
         # a page that fails answers 500 and is recorded as failing, not the end of the run
         clients[role] = Client(raise_request_exception=False)
         clients[role].force_login(user)
-    subject = choose_subject(users["owner"])
+    subject = choose_subject(users["owner"], args.typical_shape)
     print(f"measuring, {args.runs} runs per page; {subject}", file=sys.stderr)
 
     todo = pages(subject, size["maps"], admin=args.admin)
@@ -1264,9 +1351,9 @@ def run(args: argparse.Namespace, size: dict[str, Any], *, prepare: bool = True)
 
     probe = None
     if not args.no_probe:
-        probe = run_probe(size, args.seed, args.admin)
+        probe = run_probe(size, args.seed, args.admin, subject.typical_shape)
         if probe is not None:
-            apply_probe(results, probe)
+            apply_probe(results, probe, subject, todo)
 
     load_end = load_average()
     print()
@@ -1308,6 +1395,7 @@ def run(args: argparse.Namespace, size: dict[str, Any], *, prepare: bool = True)
         if probe is None
         else {
             "size": probe["size"],
+            "subject": probe.get("subject"),
             "pages": [
                 {k: p[k] for k in ("page", "user", "queries", "p50_ms")} for p in probe["pages"]
             ],
@@ -1389,6 +1477,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict[
         help="keep the database and its data from the previous run (same scale!)",
     )
     parser.add_argument("--no-probe", action="store_true", help="skip the query-growth probe")
+    # the probe's: its typical map of this shape (map_shape, a JSON list), as the real run's
+    parser.add_argument("--typical-shape", type=json.loads, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-profile", action="store_true", help="skip the profile")
     parser.add_argument("--admin", action="store_true", help="also time the admin changelists")
     parser.add_argument(

@@ -11,9 +11,13 @@ import json
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from benchmarks import run as bench
 from benchmarks.generate import row_counts
+from tests.builders import build_map_content
+from tests.factories import JourneyMapFactory
 
 
 @pytest.mark.django_db(transaction=True)  # committed rows: the floor reads through sqlite3
@@ -100,3 +104,119 @@ def test_the_floor_builds_exactly_the_bytes_of_the_page_from_the_rows_read():
 def test_p95_is_the_nearest_rank_percentile():
     assert bench.percentile([float(n) for n in range(1, 21)], 95) == 19.0
     assert bench.percentile([5.0], 95) == 5.0
+
+
+# --- the probe compares like with like -------------------------------------------------
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def _expanded(client, journey_map) -> int:
+    return _count(client, f"/api/maps/{journey_map.pk}/?expand=content")
+
+
+@pytest.fixture
+def shaped_maps(owner):
+    """Two published maps of the same shape, one ten times the other (both with a linked
+    project, KPIs, ratings, a review...), and one about as small, without a linked project."""
+    from maps.models import CXProject, JourneyMap
+
+    made = {}
+    for name, steps in (("small", 3), ("large", 30), ("unlinked", 4)):
+        journey_map = JourneyMapFactory(owner=owner, slug=name, status=JourneyMap.Status.PUBLISHED)
+        build_map_content(journey_map, steps=steps, items_per_step=2)
+        made[name] = journey_map
+    CXProject.objects.filter(maps=made["unlinked"]).delete()
+    return made
+
+
+@pytest.mark.django_db
+def test_a_map_of_the_same_shape_gives_the_same_count_and_the_probe_picks_that_shape(
+    owner, shaped_maps
+):
+    small, large, unlinked = shaped_maps["small"], shaped_maps["large"], shaped_maps["unlinked"]
+    shape = bench.map_shape(large.pk)
+    assert "projects" in shape and "kpis" in shape and "qualitative_factors" in shape
+    assert bench.map_shape(small.pk) == shape
+    assert "projects" not in bench.map_shape(unlinked.pk)
+
+    client = APIClient()
+    client.force_authenticate(owner)
+    _expanded(client, small)  # the warm-up, as the harness's: per-process caches filled
+    # like with like: the same count at a tenth of the size
+    assert _expanded(client, small) == _expanded(client, large)
+    # the data-shape difference the probe used to report as growth: no linked project,
+    # one query fewer
+    assert _expanded(client, unlinked) < _expanded(client, large)
+
+    # the probe's typical map: the one of the real run's shape, even when another map is
+    # closer to the mean size
+    assert bench.choose_subject(owner).typical_slug == "unlinked"
+    chosen = bench.choose_subject(owner, typical_shape=shape)
+    assert chosen.typical_slug == "small" and chosen.typical_shape == shape
+
+
+@pytest.mark.django_db
+def test_a_real_growth_still_flags_and_a_shape_difference_is_named(owner, shaped_maps):
+    from maps.models import Step
+
+    small, large = shaped_maps["small"], shaped_maps["large"]
+    shape = bench.map_shape(large.pk)
+
+    def page_with_an_n_plus_one(journey_map) -> int:
+        # a test double of a page that reads each step's stage on its own
+        with CaptureQueriesContext(connection) as queries:
+            [step.stage.name for step in Step.objects.filter(map=journey_map)]
+        return len(queries)
+
+    def page_without(journey_map) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            [s.stage.name for s in Step.objects.filter(map=journey_map).select_related("stage")]
+        return len(queries)
+
+    todo = [
+        bench.Page(name, "/x/", ("owner",), 20, "map", subject="typical")
+        for name in ("n+1", "flat")
+    ]
+    here = bench.Subject("large", large.pk, 30, 0, "large", large.pk, 30, 0, shape, shape)
+    results = [
+        bench.Result(
+            "n+1", "/x/", "owner", "pages", 200, 20, queries=page_with_an_n_plus_one(large)
+        ),
+        bench.Result("flat", "/x/", "owner", "pages", 200, 20, queries=page_without(large)),
+    ]
+    probe = {
+        "subject": {"typical_shape": bench.map_shape(small.pk)},
+        "pages": [
+            {
+                "page": "n+1",
+                "user": "owner",
+                "queries": page_with_an_n_plus_one(small),
+                "skipped": "",
+            },
+            {"page": "flat", "user": "owner", "queries": page_without(small), "skipped": ""},
+        ],
+    }
+    bench.apply_probe(results, probe, here, todo)
+    grown, flat = results
+    assert grown.failures == [
+        f"queries grow with the data: {grown.probe_queries} on the probe, {grown.queries} here"
+    ]
+    assert grown.queries - grown.probe_queries == 27  # one per step more: 30 against 3
+    assert flat.passed and flat.probe_queries == flat.queries
+
+    # the probe's map of another shape: the growth still fails, saying why it may not be
+    results[0].failures.clear()
+    probe["subject"]["typical_shape"] = [name for name in shape if name != "projects"]
+    bench.apply_probe(results, probe, here, todo)
+    assert (
+        results[0]
+        .failures[0]
+        .endswith(
+            "(the probe's typical map differs in shape: only here ['projects'], only there -)"
+        )
+    )
