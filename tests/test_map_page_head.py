@@ -14,7 +14,9 @@ import pytest
 from django.template import engines
 from django.utils import timezone
 
+from governance import comments
 from governance.models import ExternalMap
+from governance.templatetags.discussion import PANEL_TEMPLATE, panel_context
 from maps import views
 from maps.future_state import State
 from maps.models import JourneyMap
@@ -258,3 +260,26 @@ def test_a_maps_sub_maps_lane_shows_the_readers_visible_sub_maps_and_a_leaf_none
     assert leaf.is_leaf_node()
     page = client.get(leaf.get_absolute_url()).text
     assert "Shown zoom" not in page and "Open an account" in page
+
+
+def test_the_discussion_panel_built_without_the_template_is_the_templates(
+    client, maps_, owner, viewer, page_context
+):
+    """No open thread: the panel's bytes built in Python (with htmx for a reader, without
+    for an editor, whose page loads it); with threads the template renders them."""
+    journey = maps_[0]
+    django = engines["django"]
+    panel = django.from_string("{% load discussion %}{% discussion_panel %}")
+    reference = django.get_template(PANEL_TEMPLATE)
+    for user, htmx in ((viewer, True), (owner, False)):
+        _both(client, user, journey, page_context)
+        context, request = page_context["context"], page_context["request"]
+        fast = panel.render(context, request)
+        assert fast == reference.render(panel_context({**context, "request": request}))
+        assert "No open threads." in fast and ("htmx.min.js" in fast) is htmx
+    comments.comment_create(journey_map=journey, author=owner, body="Is <this> & that right?")
+    _both(client, viewer, journey, page_context)
+    context, request = page_context["context"], page_context["request"]
+    shown = panel.render(context, request)
+    assert shown == reference.render(panel_context({**context, "request": request}))
+    assert "1 open" in shown and "Is &lt;this&gt; &amp; that right?" in shown
