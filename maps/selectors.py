@@ -197,14 +197,15 @@ def _level_counts(scoped: QuerySet[JourneyMap], top: int) -> dict[int, int]:
     rows above it and its own counted ones already exceed the budget). Both read the
     (level, tree_id) index and test only those maps' visibility, not every map's
     (grouping all 10,000 maps by level: ~4 ms for an owner)."""
-    count = Func(Value(1), function="COUNT", output_field=IntegerField())  # not an aggregate
-    top_sql, top_params = _sql(scoped.filter(level=top).order_by().values(n=count))
-    below = scoped.filter(level__gt=top).order_by("level").values_list("level")
-    below_sql, below_params = _sql(below[: TREE_ROW_BUDGET + 1])
+    # one compiled statement of the scope's levels, read twice: its top level counted,
+    # the first rows below it (the database folds each use into an index search)
+    levels, params = _sql(scoped.filter(level__gte=top).order_by().values_list("level"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT ({top_sql}), NULL UNION ALL SELECT NULL, below.* FROM ({below_sql}) below",
-            [*top_params, *below_params],
+            f'SELECT COUNT(*), NULL FROM ({levels}) AS a WHERE "level" = %s UNION ALL '
+            f'SELECT NULL, "level" FROM (SELECT "level" FROM ({levels}) AS b '
+            f'WHERE "level" > %s ORDER BY "level" LIMIT %s) AS c',
+            [*params, top, *params, top, TREE_ROW_BUDGET + 1],
         )
         rows = cursor.fetchall()
     per_level: dict[int, int] = {}

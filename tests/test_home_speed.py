@@ -191,3 +191,29 @@ def test_an_owners_own_maps_are_the_maps_she_sees_and_owns(owner, other_owner, t
     owner.is_active = False
     visible = permissions.visible_maps(owner)
     assert list(home._own_maps(owner, visible)) == []
+
+
+def test_the_missing_kpis_list_joins_the_never_measured_and_the_stale_at_every_limit(
+    owner, other_owner
+):
+    """kpis_missing reads the never measured and the stale KPIs apart, the first
+    ``limit`` of each: for every limit the list and count equal the plain queryset's,
+    whichever kind runs out first, for leadership and for one owner's maps."""
+    now = timezone.now()
+    today = now.date()
+    mine, theirs = JourneyMapFactory(owner=owner), JourneyMapFactory(owner=other_owner)
+    for i in range(12):
+        kpi = KPIFactory(map=(mine, theirs)[i % 3 == 0], name=f"K{i:02}")
+        if i % 4:  # 0, 4, 8 never measured; the others 35 .. 365 days ago or fresh
+            days = (5, 35, 400, 60, 35, 3, 90, 200, 35, 1, 120, 45)[i]
+            MeasurementFactory(kpi=kpi, date=today - dt.timedelta(days=days))
+    for maps in (JourneyMap.objects.all(), JourneyMap.objects.filter(owner=owner)):
+        expected = list(reviews.kpis_missing_measurements(maps, now=now))
+        assert any(k.last_measured is None for k in expected)
+        assert any(k.last_measured is not None for k in expected)
+        for limit in range(1, len(expected) + 2):
+            rows, count = reviews.kpis_missing(maps, limit=limit, now=now)
+            assert [(k.pk, k.last_measured) for k in rows] == [
+                (k.pk, k.last_measured) for k in expected[:limit]
+            ]
+            assert count == len(expected)
