@@ -216,3 +216,31 @@ def test_a_page_of_maps_names_each_maps_personas_as_its_detail_does(repository, 
         written = {row["id"]: row["personas"] for row in rows}
         assert written[first.pk] == ["z-amy", "m-bob", "a-zed"]
         assert [] in written.values()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns"])
+def test_datetimes_are_written_as_drf_writes_them_in_any_time_zone(zone):
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from maps.api.fast import _datetime_representation
+
+    values = [
+        dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC),  # the night Berlin's clocks move
+        dt.datetime(2026, 7, 1, 12, 0, 0, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 5, 9, 15, tzinfo=zoneinfo.ZoneInfo("Asia/Kolkata")),
+        dt.datetime(2026, 1, 5, 9, 15),  # naive: made aware in the field's zone
+        "2026-01-05T09:15:00Z",  # a string: as it is
+    ]
+    with timezone.override(zone):
+        plain = serializers.DateTimeField()
+        fast = _datetime_representation(serializers.DateTimeField())
+        assert fast is not None
+        assert [fast(value) for value in values] == [plain.to_representation(v) for v in values]
+        berlin = serializers.DateTimeField(default_timezone=zoneinfo.ZoneInfo("Europe/Berlin"))
+        fast_berlin = _datetime_representation(berlin)
+        assert [fast_berlin(v) for v in values] == [berlin.to_representation(v) for v in values]
+    # another output format than ISO 8601: left to DRF
+    assert _datetime_representation(serializers.DateTimeField(format="%Y")) is None

@@ -25,12 +25,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import models
+from django.db import connection, models
 from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models.query import get_related_populators
 
 from governance import permissions
 from journeyhub.pagination import Cursor, Key, ordering_keys, page_queryset
-from maps.precompiled import Precompiled
+from maps.precompiled import Precompiled, _Compiled
 
 #: the query parameters a plain list request may carry (anything else: the ORM path)
 PLAIN_PARAMETERS = frozenset({"cursor", "page_size"})
@@ -63,12 +64,56 @@ def _kind(key: Key) -> type | None:
     return None
 
 
+def _in_range(key: Key, value: Any) -> bool:
+    """Whether ``value`` is inside the integer range of the key's column (or no integer)."""
+    if not isinstance(value, int):
+        return True
+    field = key.field.target_field if key.field.is_relation else key.field
+    bounds = connection.ops.integer_field_ranges.get(field.get_internal_type())
+    return bounds is None or bounds[0] <= value <= bounds[1]
+
+
 class _Shaped(Precompiled):
-    """``Precompiled`` with as many stand-ins as one shape needs (its own tuple)."""
+    """``Precompiled`` with as many stand-ins as one shape needs (its own tuple), which
+    also finds a stand-in the database adapter wrapped: on PostgreSQL the ORM passes an
+    integer compared with an integer column as ``Int4(value)`` (psycopg's type), which
+    ``Precompiled`` (plain ``int`` and ``str`` only) does not take for an argument.
+    ``arguments`` wraps the request's values the same way."""
 
     def __init__(self, build: Callable[..., QuerySet], stand_ins: tuple[Any, ...]) -> None:
         super().__init__(build, args=())
         self.sentinels = stand_ins
+        self.wrappers: dict[int, type] = {}
+
+    def _compile(self) -> _Compiled:
+        # Precompiled._compile, with the stand-ins also found inside the adapter's wrappers
+        queryset = self.build(*self.sentinels)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        slots = []
+        for i, value in enumerate(params):
+            if isinstance(value, (int, str)) and value in self.sentinels:
+                slots.append((i, self.sentinels.index(value)))
+                if type(value) not in (int, str):
+                    self.wrappers[slots[-1][1]] = type(value)
+        if {arg for _, arg in slots} != set(range(len(self.sentinels))):
+            raise ValueError(f"{self.build.__name__}: every argument must be a parameter")
+        select, klass_info = compiler.select, compiler.klass_info
+        select_fields = klass_info["select_fields"]
+        start, end = select_fields[0], select_fields[-1] + 1
+        return _Compiled(
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(slots),
+            compiler=compiler,
+            init_list=tuple(f[0].target.attname for f in select[start:end]),
+            fields=(start, end),
+            populators=tuple(get_related_populators(klass_info, select, queryset.db)),
+            annotations=tuple((compiler.annotation_col_map or {}).items()),
+        )
+
+    def arguments(self, values: list[Any]) -> list[Any]:
+        return [self.wrappers[i](v) if i in self.wrappers else v for i, v in enumerate(values)]
 
 
 class PrecompiledPages:
@@ -105,6 +150,8 @@ class PrecompiledPages:
         shape this list cannot precompile; the caller takes the ORM's path)."""
         keys = self.keys
         assert keys is not None
+        if cursor is not None and not all(map(_in_range, keys, cursor.values)):
+            return None  # the ORM drops such a comparison (always true or false): its way
         sees_all = permissions.is_leadership(user)
         group_ids = () if sees_all else tuple(sorted(permissions._group_ids(user)))
         shape = (
@@ -124,7 +171,7 @@ class PrecompiledPages:
         args: list[Any] = [] if sees_all else [user.pk, *group_ids]
         if cursor is not None:
             args += cursor.values
-        found = compiled.objects(*args)
+        found = compiled.objects(*compiled.arguments(args))
         if self._lookups and found:  # as the queryset's prefetch_related would
             prefetch_related_objects(found, *self._lookups)
         return found

@@ -590,7 +590,7 @@ class MeasurementViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
 # --- projects and personas --------------------------------------------------------
 
 
-class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
+class CXProjectViewSet(PrecompiledListMixin, ObjectPolicyMixin, viewsets.ModelViewSet):
     """CX projects. Visible when they touch a visible map (or none), or are yours or
     your team's; editable by owner, team and CX leadership."""
 
@@ -601,13 +601,14 @@ class CXProjectViewSet(ObjectPolicyMixin, viewsets.ModelViewSet):
     ordering_fields = ("title", "status", "start_date", "end_date", "reach", "impact", "effort")
     ordering = ("title", "pk")
 
+    def list_queryset(self, user) -> QuerySet:
+        # the visibility in hand-written SQL; a page reads its links (to visible maps)
+        # and its tags itself (serializers.project_links, tag_names_of)
+        return permissions.visible_projects_sql(user).select_related("owner", "team")
+
     def get_queryset(self):
         if self.action == "list":
-            # the visibility in hand-written SQL; a page reads its links (to visible maps)
-            # and its tags itself (serializers.project_links, tag_names_of)
-            return permissions.visible_projects_sql(self.request.user).select_related(
-                "owner", "team"
-            )
+            return self.list_queryset(self.request.user)
         projects = (
             permissions.visible_projects(self.request.user)
             .select_related("owner", "team")
