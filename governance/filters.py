@@ -13,8 +13,12 @@ from maps.api.filters import VisibleChoicesFilterSet
 from maps.models import CXProject, JourneyMap, JourneyMapUserObjectPermission
 
 from . import permissions
+from .forms import PortfolioFilterForm
 
-SUBTREE_CHOICE_MAX_LEVEL = 1  # the map select lists lifecycles and journeys; ?map= takes any
+SUBTREE_CHOICE_MAX_LEVEL = 1  # the map picker offers lifecycles and journeys; ?map= takes any
+PICKER_LIMIT = 20  # maps the picker lists at once, unless asked for fewer or more
+PICKER_LIMIT_MAX = 50
+PICKER_QUERY_MAX = 200  # characters of what was typed (a map's title is at most 200)
 
 
 class PortfolioFilter(BoundedFilterSet):
@@ -22,7 +26,7 @@ class PortfolioFilter(BoundedFilterSet):
     map = filters.CharFilter(
         method="in_subtree",
         label="Journey (with everything below it)",
-        widget=forms.Select,
+        widget=forms.HiddenInput,
     )
     team = filters.ModelChoiceFilter(
         queryset=Group.objects.filter(projects__isnull=False).distinct().order_by("name")
@@ -43,6 +47,7 @@ class PortfolioFilter(BoundedFilterSet):
     class Meta:
         model = CXProject
         fields = ("q", "map", "team", "status", "owner")
+        form = PortfolioFilterForm
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,26 +55,8 @@ class PortfolioFilter(BoundedFilterSet):
         self.form.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
         self.form.fields["team"].empty_label = "Any team"
         self.form.fields["owner"].empty_label = "Anyone"
-        self._map_choices = None
-
-    def map_choices(self) -> list[tuple[str, str]]:
-        """Lifecycles and journeys the user may see, indented by level (one query)."""
-        if self._map_choices is None:
-            rows = (
-                permissions.visible_maps(self.user)
-                .filter(level__lte=SUBTREE_CHOICE_MAX_LEVEL)
-                .order_by("tree_id", "lft")
-                .values_list("slug", "title", "level")
-            )
-            self._map_choices = [("", "All journeys")] + [
-                (slug, "\u2003" * level + title) for slug, title, level in rows
-            ]
-        return self._map_choices
-
-    def prepare_form(self):
-        """The form of the page, its map select filled (the API never renders it)."""
-        self.form.fields["map"].widget.choices = self.map_choices()
-        return self.form
+        # the page's picker sends the typed text as ``map_name``: resolved by the form
+        self.form.user = user
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -91,7 +78,7 @@ class PortfolioFilter(BoundedFilterSet):
         root = (
             permissions.visible_maps(self.user)
             .filter(slug=value)
-            .values("tree_id", "lft", "rght")
+            .values("tree_id", "lft", "rght", "title")
             .first()
         )
         if root is None:
@@ -121,6 +108,75 @@ class PortfolioFilter(BoundedFilterSet):
     @property
     def is_active(self) -> bool:
         return self.is_bound and self.form.is_valid() and any(self.form.cleaned_data.values())
+
+
+def picker_maps(user, text: str, *, limit: int = PICKER_LIMIT) -> tuple[list[dict], bool]:
+    """The lifecycles and journeys the user may see whose title holds ``text`` (any case;
+    all of them for an empty text), in the tree's order, at most ``limit``; and whether
+    more match. One query (two for a user with grants, read first)."""
+    rows = list(
+        permissions.visible_maps_resolved(user)
+        .filter(level__lte=SUBTREE_CHOICE_MAX_LEVEL, title__icontains=text)
+        .order_by("tree_id", "lft")
+        .values("pk", "slug", "title", "level", "parent__title")[: limit + 1]
+    )
+    return [
+        {
+            "id": row["pk"],
+            "slug": row["slug"],
+            "title": row["title"],
+            "level": row["level"],
+            "parent": row["parent__title"],
+        }
+        for row in rows[:limit]
+    ], len(rows) > limit
+
+
+# Maps named in the message when a typed name matches several.
+AMBIGUOUS_NAMED = 5
+
+
+def resolve_map_name(user, text: str, current: str = "") -> str:
+    """The slug of the map the picker's typed ``text`` names, for the form without
+    JavaScript: the map of ``current`` (the ``?map=`` slug sent with it) when ``text`` is
+    still its title; else the one visible lifecycle or journey titled ``text`` (any
+    case), any visible map whose slug is ``text``, or the one whose title holds it.
+    Raises ``ValidationError`` naming what matched when nothing or several do."""
+    from django.core.exceptions import ValidationError
+
+    text = text.strip()
+    visible = permissions.visible_maps(user)
+    if current:
+        title = visible.filter(slug=current).values_list("title", flat=True).first()
+        if title is not None and title.casefold() == text.casefold():
+            return current
+    offered = visible.filter(level__lte=SUBTREE_CHOICE_MAX_LEVEL).order_by("tree_id", "lft")
+    named = list(offered.filter(title__iexact=text).values_list("slug", "title")[:AMBIGUOUS_NAMED])
+    if len(named) == 1:
+        return named[0][0]
+    if not named:
+        slug = visible.filter(slug=text).values_list("slug", flat=True).first()
+        if slug is not None:
+            return slug
+        named = list(
+            offered.filter(title__icontains=text).values_list("slug", "title")[
+                : AMBIGUOUS_NAMED + 1
+            ]
+        )
+        if len(named) == 1:
+            return named[0][0]
+    if not named:
+        raise ValidationError(
+            "No journey you can see is named “%(text)s”.", code="no_match", params={"text": text}
+        )
+    shown = ", ".join(f"{title} ({slug})" for slug, title in named[:AMBIGUOUS_NAMED])
+    more = " and more" if len(named) > AMBIGUOUS_NAMED else ""
+    raise ValidationError(
+        "“%(text)s” matches several journeys: %(shown)s%(more)s. Type the whole title or "
+        "the address name (in brackets) of one.",
+        code="ambiguous",
+        params={"text": text, "shown": shown, "more": more},
+    )
 
 
 class MapGrantFilter(VisibleChoicesFilterSet):

@@ -128,6 +128,43 @@ class PrioritisationWeightsForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+class PortfolioFilterForm(forms.Form):
+    """The portfolio's filters (``governance.filters.PortfolioFilter`` adds its fields)
+    and the map picker's text, ``map_name``.
+
+    The picker sends the chosen map's slug as ``map`` (what the API, the export and saved
+    links send alone) and its text as ``map_name``; without JavaScript only the text
+    names a map, and it is resolved here: an emptied box is every journey, and text that
+    names no or several maps is refused on ``map_name`` with what matched."""
+
+    map_name = forms.CharField(required=False, max_length=200, label="Journey (and below)")
+    user = None  # the reader, set by the filter set: the maps the text may name
+
+    def clean(self):
+        cleaned = super().clean()
+        # no filter of its own: it only chooses ``map``
+        text = cleaned.pop("map_name", "")
+        if "map_name" not in self.data or "map_name" in self._errors:
+            return cleaned
+        if not text:
+            cleaned["map"] = ""
+            return cleaned
+        from .filters import resolve_map_name  # the filters import this form
+
+        try:
+            cleaned["map"] = resolve_map_name(self.user, text, cleaned.get("map") or "")
+        except forms.ValidationError as exc:
+            self.add_error("map_name", exc)
+        return cleaned
+
+
+class MapPickerQueryForm(forms.Form):
+    """``?q=&limit=`` of the portfolio's map picker endpoint."""
+
+    q = forms.CharField(required=False, max_length=200)
+    limit = forms.IntegerField(required=False, min_value=1, max_value=50)
+
+
 class ProjectForm(forms.ModelForm):
     """A CX project and what it addresses. Maps come first: the steps and pain points
     offered are those of the chosen maps (the user may see them all), so the selects

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_scorecard, views_share_links
+from . import views, views_portfolio, views_scorecard, views_share_links
 
 app_name = "governance"
 
@@ -29,4 +29,10 @@ urlpatterns = [
     ),
     path("<slug:slug>/scorecard/", views_scorecard.scorecard, name="scorecard"),
     path("scorecard/weights/", views_scorecard.scorecard_weights, name="scorecard_weights"),
+    # the portfolio's map picker (two segments: "/maps/<slug>/" is a map page)
+    path(
+        "portfolio/choices/",
+        views_portfolio.portfolio_map_choices,
+        name="portfolio-map-choices",
+    ),
 ]

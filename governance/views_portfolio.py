@@ -9,7 +9,7 @@ import csv
 import gc
 import html
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 
@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat, pluralize
@@ -42,8 +42,8 @@ from maps.vocabulary import vocabulary_labels
 
 from . import permissions, prioritisation, scoring
 from .field_policy import FieldsDenied, editable_fields
-from .filters import PortfolioFilter
-from .forms import PrioritisationWeightsForm, ProjectForm, project_initial
+from .filters import PICKER_LIMIT, PortfolioFilter, picker_maps
+from .forms import MapPickerQueryForm, PrioritisationWeightsForm, ProjectForm, project_initial
 from .models import PrioritisationWeights
 from .permissions import Action, get_project_for_user
 from .views_scorecard import _add_errors
@@ -209,7 +209,20 @@ def floatformat_fast(value: object, arg: str | int = "-1") -> str:
     up) without its localisation pass: a third of the time, and the portfolio formats
     ~700 numbers (its breakdowns, chart table and gaps). Anything else goes to Django's.
     """
-    if not (type(value) is float or type(value) is int) or not _plain_numbers():
+    if not _plain_numbers():
+        return floatformat(value, arg)
+    return _floatformat_plain(value, arg)
+
+
+def _number_formatter() -> Callable[[object, str | int], str]:
+    """``floatformat_fast`` for one page: the settings and language (``_plain_numbers``)
+    read once, not for each of its ~700 numbers (a tenth of the content's time)."""
+    return _floatformat_plain if _plain_numbers() else floatformat
+
+
+def _floatformat_plain(value: object, arg: str | int = "-1") -> str:
+    """``floatformat_fast`` where ``_plain_numbers()`` holds."""
+    if not (type(value) is float or type(value) is int):
         return floatformat(value, arg)
     if value != value or value in (math.inf, -math.inf):
         return floatformat(value, arg)
@@ -251,7 +264,7 @@ def breakdown_html(
             score=score,
             best=best,
             project_url=project_url or url_prefix("project_detail"),
-            num=floatformat_fast,
+            num=_number_formatter(),
         )
     )
 
@@ -341,9 +354,10 @@ def _portfolio(request: HttpRequest) -> HttpResponse:
     # read once for the content and base.html (the context processor's lazy one would
     # be a second query)
     vocab = vocabulary_labels()
-    form = _quick_selects(filterset.prepare_form(), "map", "team", "owner")
+    form = _quick_selects(filterset.form, "team", "owner")
     context = {
         "form": form,
+        "picker": _picker(filterset),
         "fields": {name: form[name] for name in form.fields},
         "filter_active": filterset.is_active,
         "method_asked": bool(request.GET.get("method")),
@@ -377,13 +391,43 @@ def _portfolio(request: HttpRequest) -> HttpResponse:
         request,
         "governance/portfolio.html",
         {**context, "content": _render_content(context)},
+        status=400 if form.errors else 200,  # the form says which filter and why
     )
+
+
+def _picker(filterset: PortfolioFilter) -> dict[str, str]:
+    """What the map picker shows: the chosen map's slug (``map``) and the text of its box,
+    the chosen map's title (read by the filter), or what was typed when it named no map,
+    or the slug asked for when it is no map the reader may see."""
+    form = filterset.form
+    if "map_name" in form.errors:
+        return {"slug": "", "text": form.data.get("map_name", "")}
+    # another field refused: the map as sent (the filter did not run)
+    slug = (form.cleaned_data.get("map") or "") if form.is_valid() else form.data.get("map", "")
+    subtree = filterset.subtree
+    return {"slug": slug, "text": subtree["title"] if subtree else slug}
+
+
+@require_GET
+@login_required
+def portfolio_map_choices(request: HttpRequest) -> JsonResponse:
+    """The portfolio map picker's options: the lifecycles and journeys the user may see
+    whose title holds ``?q=`` (any case), in the tree's order, at most ``?limit=`` (20,
+    up to 50); ``more``: whether more match. Bad input: 400 naming the parameter."""
+    query = MapPickerQueryForm(request.GET)
+    if not query.is_valid():
+        return JsonResponse({"errors": query.errors.get_json_data()}, status=400)
+    results, more = picker_maps(
+        request.user, query.cleaned_data["q"], limit=query.cleaned_data["limit"] or PICKER_LIMIT
+    )
+    return JsonResponse({"results": results, "more": more})
 
 
 def _page_urls() -> dict[str, str]:
     """The page's fixed links, reversed once per page."""
     return {
         "portfolio": reverse("portfolio"),
+        "map_choices": reverse("governance:portfolio-map-choices"),
         "project_new": reverse("project_new"),
         "weights": reverse("portfolio_weights"),
         "export": reverse("portfolio_export"),
@@ -402,7 +446,7 @@ def _render_content(context: dict) -> SafeString:
     template = map_page.environment.get_template("governance/portfolio.html")
     return mark_safe(  # the template escapes every value (autoescape)
         template.render(
-            context, term=term, date=date_filter, pluralize=pluralize, num=floatformat_fast
+            context, term=term, date=date_filter, pluralize=pluralize, num=_number_formatter()
         )
     )
 

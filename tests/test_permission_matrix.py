@@ -928,6 +928,13 @@ def portfolio_cases(w) -> dict[str, list[Case]]:
             Case("GET", f"/portfolio/?map={m.slug}&status=open&method=wsjf", SIGNED_IN_PAGE),
             Case("POST", "/portfolio/", everyone(405, anon=302)),
         ],
+        # the map picker's options: everyone signed in, each only the maps they may see
+        # (tests/test_portfolio_map_picker.py checks what each role is offered)
+        "governance:portfolio-map-choices": [
+            Case("GET", "/maps/portfolio/choices/?q=a", SIGNED_IN_PAGE),
+            Case("GET", "/maps/portfolio/choices/?limit=0", everyone(400, anon=302)),
+            Case("POST", "/maps/portfolio/choices/", everyone(405, anon=302)),
+        ],
         "portfolio_export": [Case("GET", "/portfolio/export.csv", SIGNED_IN_PAGE)],
         "portfolio_export_xlsx": [Case("GET", "/portfolio/export.xlsx", SIGNED_IN_PAGE)],
         "portfolio_weights": [

@@ -560,15 +560,15 @@ def test_the_portfolio_page_runs_the_same_queries_for_3_or_5000_projects(
     # session, user, groups, leadership check, weights, ranked projects, other active
     # projects, maps/steps/pain points of both, scorecard weights, KPIs, ratings,
     # unaddressed pain points + their health (weights, KPIs, ratings), the page's
-    # delivery links and their statuses, the filter's map/team/owner choices, the
-    # vocabulary (once, for the content and base.html) — none
-    # depends on the number of projects
+    # delivery links and their statuses, the filter's team/owner choices (the map
+    # picker asks its own endpoint since #16), the vocabulary (once, for the content and
+    # base.html) — none depends on the number of projects
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get("/portfolio/?status=")  # every status: all 5,000
     assert response.context["count"] == 5000
     # every row on the page has its delivery, from the same two queries
     assert {d.summary for _, d in response.context["page_rows"]} == {"1 of 1 done"}
-    assert len(small.captured_queries) <= 22  # was <= 25 before #16
+    assert len(small.captured_queries) <= 21  # was <= 25 before #16, 22 before the picker
 
 
 def test_the_portfolio_api_runs_the_same_queries_for_3_or_5000_projects(
@@ -635,24 +635,27 @@ def test_deleting_a_project_asks_first(client, owner):
 def test_the_journey_filter_offers_and_filters_only_maps_the_reader_may_see(
     client, viewer, leader, portfolio, draft_map
 ):
-    """The page hands its resolved visible maps to the filter (#16): the choices and
-    ``?map=`` still follow the view rule, grants included."""
+    """The map picker offers, and ``?map=`` filters by, the maps the view rule shows,
+    grants included (the page itself lists no maps since #16)."""
     CXProjectFactory(title="Kinder goodbye", maps=[draft_map])
+
+    def offered() -> list[str]:
+        body = client.get("/maps/portfolio/choices/?q=").json()
+        return [option["slug"] for option in body["results"]]
+
     client.force_login(viewer)
-    page = client.get("/portfolio/").text
-    assert 'value="onboard"' in page
-    assert 'value="close-my-account"' not in page
+    assert "onboard" in offered()
+    assert "close-my-account" not in offered()
     hidden = client.get("/portfolio/?map=close-my-account&status=").text
     assert "Kinder goodbye" not in hidden
 
     assign_perm("view_journeymap", viewer, draft_map)
-    page = client.get("/portfolio/").text
-    assert 'value="close-my-account"' in page
+    assert "close-my-account" in offered()
     shown = client.get("/portfolio/?map=close-my-account&status=").text
     assert "Kinder goodbye" in shown
 
     client.force_login(leader)
-    assert 'value="close-my-account"' in client.get("/portfolio/").text
+    assert "close-my-account" in offered()
 
 
 # --- the page's number formatting ------------------------------------------------------
@@ -690,3 +693,17 @@ def test_the_fast_floatformat_leaves_other_values_and_grouped_numbers_to_django(
         assert floatformat_fast(value, "-1") == floatformat(value, "-1"), value
     settings.USE_THOUSAND_SEPARATOR = True
     assert floatformat_fast(1234567.891, 2) == floatformat(1234567.891, 2) == "1,234,567.89"
+
+
+def test_the_pages_number_formatter_is_read_once_and_follows_the_settings(settings):
+    """The portfolio reads the number settings once per page (#16); grouped numbers then
+    go to Django's floatformat for every value."""
+    from django.template.defaultfilters import floatformat
+
+    from governance.views_portfolio import _number_formatter
+
+    plain = _number_formatter()
+    assert plain(1234567.891, 2) == floatformat(1234567.891, 2) == "1234567.89"
+    settings.USE_THOUSAND_SEPARATOR = True
+    grouped = _number_formatter()
+    assert grouped is floatformat and grouped(1234567.891, 2) == "1,234,567.89"

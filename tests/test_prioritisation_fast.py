@@ -10,7 +10,9 @@ import datetime as dt
 import gc
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
 from governance import permissions, prioritisation
@@ -219,9 +221,13 @@ def test_an_inactive_user_sees_no_project(world, viewer):
     "query",
     ["", "status=open", "status=", "q=hidden&status=", "map=pub", "map=team-draft", "owner=omar"],
 )
+@pytest.mark.parametrize("links_by_id_max", (prioritisation.LINKS_BY_ID_MAX, 0))
 def test_the_page_ranks_as_the_straightforward_filtered_ranking(
-    request, client, world, role, query
+    request, client, world, role, query, links_by_id_max, monkeypatch
 ):
+    # 0: the links are read as for thousands of projects, those of the filter's projects
+    # (and the other active ones) by subqueries, not by ids
+    monkeypatch.setattr(prioritisation, "LINKS_BY_ID_MAX", links_by_id_max)
     user = request.getfixturevalue(role)
     if query == "owner=omar":
         query = f"owner={request.getfixturevalue('other_owner').pk}"
@@ -236,6 +242,23 @@ def test_the_page_ranks_as_the_straightforward_filtered_ranking(
         return filterset.qs
 
     assert everything(page) == everything(straightforward(user, filtered))
+
+
+def test_beyond_the_id_list_the_links_of_only_the_ranked_and_active_projects_are_read(
+    client, world, leader, monkeypatch
+):
+    monkeypatch.setattr(prioritisation, "LINKS_BY_ID_MAX", 0)
+    client.force_login(leader)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/portfolio/?q=hidden")
+    sqls = [q["sql"] for q in queries.captured_queries]
+    links = [sql for sql in sqls if sql.startswith('SELECT l."cxproject_id"')]
+    # maps, steps, pain points: the filtered projects' and the other active ones' links
+    assert len(links) == 3
+    assert all(sql.count('IN (SELECT "maps_cxproject"."id"') == 2 for sql in links)
+    assert [p.title for p in response.context["portfolio"].projects] == [
+        p.title for p in straightforward(leader).projects if p.title.endswith(" hidden")
+    ]
 
 
 @pytest.mark.parametrize("role", ("owner", "viewer", "other_owner", "leader"))

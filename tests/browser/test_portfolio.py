@@ -60,9 +60,16 @@ def test_leadership_filters_opens_a_project_from_the_chart_and_changes_a_weight(
     page.emulate_media(reduced_motion="reduce")
     page.get_by_role("link", name="Portfolio", exact=True).click()
     expect(page.get_by_role("heading", name="Project portfolio")).to_be_visible()
-    page.get_by_label("Journey (and below)").select_option(label="Onboard")
+    # the map picker: type, pick with the keyboard, filter
+    box = page.get_by_role("combobox", name="Journey (and below)")
+    box.fill("onb")
+    expect(page.get_by_role("listbox").get_by_role("option", name="Onboard")).to_be_visible()
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(box).to_have_value("Onboard")
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"map=onboard"))
+    expect(page).not_to_have_url(re.compile(r"map_name="))
     table = page.locator(".pf-table")
     expect(table.get_by_role("link", name="Selfie fix")).to_be_visible()
     expect(table.get_by_role("link", name="Pay later")).to_have_count(0)
@@ -154,3 +161,52 @@ def test_a_viewer_cannot_change_the_weights(sign_in, live_server, portfolio, vie
     )
     assert status == 403
     assert PrioritisationWeights.objects.get().business_value == 1
+
+
+def test_the_map_picker_is_a_keyboard_combobox_of_visible_maps_only(
+    sign_in, live_server, portfolio, viewer, other_owner, screenshot
+):
+    JourneyMapFactory(title="Offboard draft", slug="offboard", owner=other_owner, status="draft")
+    JourneyMapFactory(title="Open an account", slug="open", owner=other_owner)
+    page = sign_in("vic")
+    page.goto(f"{live_server.url}/portfolio/")
+    box = page.get_by_role("combobox", name="Journey (and below)")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press_sequentially("o", delay=30)
+    listbox = page.get_by_role("listbox")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    # lifecycles and journeys vic may see, not omar's draft nor a task (Verify)
+    options = listbox.get_by_role("option")
+    expect(options).to_have_text([re.compile("^Onboard"), "Open an account"])
+    screenshot(page, "portfolio-map-picker")
+    # arrows move the active option (aria-activedescendant), wrapping round
+    box.press("ArrowDown")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    box.press("ArrowUp")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    active = box.get_attribute("aria-activedescendant")
+    assert active == options.nth(1).get_attribute("id")
+    # Escape closes the list, a second one empties the box
+    box.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press("Escape")
+    expect(box).to_have_value("")
+    # nothing matches: said so, and Enter then sends the text for the server to resolve
+    box.press_sequentially("zzz", delay=30)
+    expect(page.get_by_text("No journey you can see matches.")).to_be_visible()
+    box.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("No journey you can see is named “zzz”.")
+    expect(page.locator(".pf-table")).to_have_count(0)
+    # typed and picked with a mouse: the table filters to the journey's subtree
+    box = page.get_by_role("combobox", name="Journey (and below)")
+    box.fill("")
+    box.press_sequentially("Onb", delay=30)
+    page.get_by_role("listbox").get_by_role("option", name="Onboard").click()
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"map=onboard"))
+    table = page.locator(".pf-table")
+    expect(table.get_by_role("link", name="Selfie fix")).to_be_visible()
+    expect(table.get_by_role("link", name="Pay later")).to_have_count(0)
+    expect(page.get_by_role("combobox", name="Journey (and below)")).to_have_value("Onboard")
