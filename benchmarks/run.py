@@ -196,7 +196,7 @@ def pages(subject: Subject, maps: int, *, admin: bool) -> list[Page]:
         Page(
             "scorecard, typical map",
             f"/maps/{t.typical_slug}/scorecard/",
-            ("owner", "viewer"),
+            EVERYONE,  # each role reads the map and its grants differently
             20,
             "scorecard",
             floor_args={"map_id": t.typical_id},
