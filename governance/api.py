@@ -25,7 +25,7 @@ from maps.api.fields import VisibleMapField
 from maps.api.serializers import UserRefField, drf_errors
 from maps.models import JourneyMapUserObjectPermission
 
-from . import permissions, prioritisation, scoring, services
+from . import permissions, prioritisation, scorecard_reads, scoring, services
 from .filters import MapGrantFilter, PortfolioFilter
 from .permissions import Action
 
@@ -234,7 +234,8 @@ class MapScorecardView(APIView):
         journey_map = visible.filter(pk=pk).first()
         if journey_map is None:
             raise NotFound("No such journey map.")
-        report = scoring.scorecard_report(journey_map, maps=visible)
+        # the page's reads (scorecard_reads): the same report, a query fewer
+        report = scorecard_reads.scorecard_report(journey_map, maps=visible)
         return Response(ScorecardSerializer(report, context={"kpi_trends": report.kpi_trends}).data)
 
 
