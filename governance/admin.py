@@ -228,7 +228,7 @@ class CommentMentionAdmin(admin.ModelAdmin):
 
 @admin.register(MapHealth)
 class MapHealthAdmin(DerivedPerMapAdmin):
-    """Each map's stored quadrant scores (governance migration 0013), kept current by
+    """Each map's stored quadrant scores (governance/derived_health.py), kept current by
     triggers and ``scoring.health_values``."""
 
     list_display = ("map", "generation", "computed_generation", "has_content")

@@ -635,7 +635,7 @@ class MapHealth(models.Model):
     """Each map's four quadrant scores as ``governance.scoring`` computes them, stored so
     that health reads one row per map instead of every KPI and rating (issue #16).
 
-    Never stale by construction: database triggers (migration 0013) add 1 to
+    Never stale by construction: database triggers (governance/derived_health.py) add 1 to
     ``generation`` on every write of the map's KPIs or qualitative factors (measurement
     writes reach it through KPI.latest_value), and a row counts only while
     ``computed_generation == generation``; ``scoring.health_values`` recomputes the

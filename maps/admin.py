@@ -778,6 +778,6 @@ class DerivedPerMapAdmin(admin.ModelAdmin):
 
 @admin.register(MapPainPointCounts)
 class MapPainPointCountsAdmin(DerivedPerMapAdmin):
-    """Each map's pain point counts (maps migration 0026)."""
+    """Each map's pain point counts (maps/derived/pain_point_counts.py)."""
 
     list_display = ("map", "total", "addressed")

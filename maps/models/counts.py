@@ -26,7 +26,7 @@ class MapPainPointCounts(models.Model):
     (has at least one link in ``maps_cxproject_pain_points``, whatever the project's
     status: the home page's "without a project").
 
-    Derived data: written only by the database's triggers (maps migration 0026) on
+    Derived data: written only by the database's triggers (maps/derived/pain_point_counts.py) on
     ``maps_painpoint`` and the project/pain point link table, on any insert, update (a
     pain point moved to another map) or delete, bulk or not. A map without pain points
     may have no row (read it as zero). Never edited, snapshotted, exported or restored.

@@ -106,7 +106,7 @@ class KPI(TimeStamped):
     exchange_key = exchange_key_field()
     # The latest measurement (date desc, then pk desc), stored so health reads one row
     # per KPI instead of a subquery per KPI. Derived data kept by database triggers
-    # (maps migration 0025_kpi_latest_value): any write to maps_measurement
+    # (maps/derived/kpi_latest.py, installed after every migrate): any write to maps_measurement
     # (bulk, queryset.update, raw SQL) refreshes it, and any write of these columns on
     # maps_kpi (a stale instance's save()) is replaced by the recomputed value. Never
     # edited, exchanged or recorded in history.
