@@ -33,6 +33,8 @@ class _Compiled:
     sql: str
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int], ...]  # (position in params, index of the argument)
+    # argument index -> the adapter's wrapper its stand-in came in (PostgreSQL: Int4)
+    wrappers: dict[int, type]
     compiler: Any
     init_list: tuple[str, ...]
     fields: tuple[int, int]  # the first model's columns: [start, end)
@@ -54,11 +56,16 @@ class Precompiled:
         queryset = self.build(*self.sentinels)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        slots = tuple(
-            (i, self.sentinels.index(value))
-            for i, value in enumerate(params)
-            if type(value) in (str, int) and value in self.sentinels
-        )
+        slots: list[tuple[int, int]] = []
+        wrappers: dict[int, type] = {}
+        for i, value in enumerate(params):
+            # on PostgreSQL the ORM passes an integer compared with an integer column as
+            # psycopg's ``Int4(value)`` (an int subclass): found, and the argument wrapped
+            # the same way when the SQL runs
+            if isinstance(value, (int, str)) and value in self.sentinels:
+                slots.append((i, self.sentinels.index(value)))
+                if type(value) not in (int, str):
+                    wrappers[slots[-1][1]] = type(value)
         if {arg for _, arg in slots} != set(range(len(self.sentinels))):
             raise ValueError(f"{self.build.__name__}: every argument must be a parameter")
         select, klass_info = compiler.select, compiler.klass_info
@@ -67,7 +74,8 @@ class Precompiled:
         return _Compiled(
             sql=sql,
             params=tuple(params),
-            slots=slots,
+            slots=tuple(slots),
+            wrappers=wrappers,
             compiler=compiler,
             init_list=tuple(f[0].target.attname for f in select[start:end]),
             fields=(start, end),
@@ -82,8 +90,9 @@ class Precompiled:
         if compiled is None:
             compiled = cache[self] = self._compile()
         params = list(compiled.params)
+        wrappers = compiled.wrappers
         for position, arg in compiled.slots:
-            params[position] = args[arg]
+            params[position] = wrappers[arg](args[arg]) if arg in wrappers else args[arg]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

@@ -27,11 +27,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, models
 from django.db.models import QuerySet, prefetch_related_objects
-from django.db.models.query import get_related_populators
 
 from governance import permissions
 from journeyhub.pagination import Cursor, Key, ordering_keys, page_queryset
-from maps.precompiled import Precompiled, _Compiled
+from maps.precompiled import Precompiled
 
 #: the query parameters a plain list request may carry (anything else: the ORM path)
 PLAIN_PARAMETERS = frozenset({"cursor", "page_size"})
@@ -74,46 +73,11 @@ def _in_range(key: Key, value: Any) -> bool:
 
 
 class _Shaped(Precompiled):
-    """``Precompiled`` with as many stand-ins as one shape needs (its own tuple), which
-    also finds a stand-in the database adapter wrapped: on PostgreSQL the ORM passes an
-    integer compared with an integer column as ``Int4(value)`` (psycopg's type), which
-    ``Precompiled`` (plain ``int`` and ``str`` only) does not take for an argument.
-    ``arguments`` wraps the request's values the same way."""
+    """``Precompiled`` with as many stand-ins as one shape needs (its own tuple)."""
 
     def __init__(self, build: Callable[..., QuerySet], stand_ins: tuple[Any, ...]) -> None:
         super().__init__(build, args=())
         self.sentinels = stand_ins
-        self.wrappers: dict[int, type] = {}
-
-    def _compile(self) -> _Compiled:
-        # Precompiled._compile, with the stand-ins also found inside the adapter's wrappers
-        queryset = self.build(*self.sentinels)
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        sql, params = compiler.as_sql()
-        slots = []
-        for i, value in enumerate(params):
-            if isinstance(value, (int, str)) and value in self.sentinels:
-                slots.append((i, self.sentinels.index(value)))
-                if type(value) not in (int, str):
-                    self.wrappers[slots[-1][1]] = type(value)
-        if {arg for _, arg in slots} != set(range(len(self.sentinels))):
-            raise ValueError(f"{self.build.__name__}: every argument must be a parameter")
-        select, klass_info = compiler.select, compiler.klass_info
-        select_fields = klass_info["select_fields"]
-        start, end = select_fields[0], select_fields[-1] + 1
-        return _Compiled(
-            sql=sql,
-            params=tuple(params),
-            slots=tuple(slots),
-            compiler=compiler,
-            init_list=tuple(f[0].target.attname for f in select[start:end]),
-            fields=(start, end),
-            populators=tuple(get_related_populators(klass_info, select, queryset.db)),
-            annotations=tuple((compiler.annotation_col_map or {}).items()),
-        )
-
-    def arguments(self, values: list[Any]) -> list[Any]:
-        return [self.wrappers[i](v) if i in self.wrappers else v for i, v in enumerate(values)]
 
 
 class PrecompiledPages:
@@ -171,7 +135,7 @@ class PrecompiledPages:
         args: list[Any] = [] if sees_all else [user.pk, *group_ids]
         if cursor is not None:
             args += cursor.values
-        found = compiled.objects(*compiled.arguments(args))
+        found = compiled.objects(*args)
         if self._lookups and found:  # as the queryset's prefetch_related would
             prefetch_related_objects(found, *self._lookups)
         return found
