@@ -32,8 +32,10 @@ import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
+from django.utils import timezone
 from rest_framework import fields, relations
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -268,14 +270,38 @@ def _reader_for(field: fields.Field, model: type[models.Model] | None) -> Reader
 
 class FastRepresentation:
     """A serializer mixin: ``to_representation`` with readers decided once per serializer
-    (module docstring). A list's child serializer is one object: a page decides them once."""
+    (module docstring). A list's child serializer is one object: a page decides them once.
+
+    A serializer class with ``fast_shared_readers = True`` decides them once per process
+    and time zone (a ``DateTimeField`` reader holds the zone): building its fields, which
+    DRF does for every request, was a sixth of a page. Only for a class whose readable
+    fields and their representations never depend on the context (the request, the
+    instance): they are built by an instance without one."""
+
+    fast_shared_readers = False
 
     def _fast_readers(self) -> list[tuple[str, Reader]]:
         readers = self.__dict__.get("_fast_reader_list")
         if readers is None:
-            model = getattr(getattr(self, "Meta", None), "model", None)
-            readers = [(f.field_name, reader_for(f, model)) for f in self._readable_fields]
+            shared = self.fast_shared_readers
+            readers = self._shared_readers() if shared else self._build_readers()
             self.__dict__["_fast_reader_list"] = readers
+        return readers
+
+    def _build_readers(self) -> list[tuple[str, Reader]]:
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        return [(f.field_name, reader_for(f, model)) for f in self._readable_fields]
+
+    @classmethod
+    def _shared_readers(cls) -> list[tuple[str, Reader]]:
+        shared = cls.__dict__.get("_fast_shared")
+        if shared is None:  # per class, not inherited by a subclass
+            shared = {}
+            cls._fast_shared = shared
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        readers = shared.get(zone)
+        if readers is None:
+            readers = shared[zone] = cls()._build_readers()
         return readers
 
     def to_representation(self, instance):
