@@ -79,6 +79,7 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -522,33 +523,37 @@ def find_overlaps(projects: list[ProjectScore]) -> None:
     def flag(a: ProjectScore, b: ProjectScore, why: str) -> None:
         reasons[tuple(sorted((a.project_id, b.project_id)))].append(why)
 
-    def pairs(groups: dict[int, list[ProjectScore]]):
-        for members in groups.values():
-            for i, a in enumerate(members):
-                for b in members[i + 1 :]:
-                    yield a, b
+    def pairs(members: list[ProjectScore]):
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                yield a, b
 
     by_step: dict[int, list[ProjectScore]] = defaultdict(list)
     by_pain: dict[int, list[ProjectScore]] = defaultdict(list)
     by_map: dict[int, list[ProjectScore]] = defaultdict(list)
     step_names, pain_titles, map_titles = {}, {}, {}
+    # the links unpacked, not read by attribute: tens of thousands at 10,000 maps
     for p in active:
-        for s in p.steps:
-            by_step[s.step_id].append(p)
-            step_names[s.step_id] = s.name
-        for pp in p.pain_points:
-            by_pain[pp.pain_point_id].append(p)
-            pain_titles[pp.pain_point_id] = pp.title
-        for m in p.maps:
-            by_map[m.map_id].append(p)
-            map_titles[m.map_id] = m.title
+        for step_id, name, _ in p.steps:
+            by_step[step_id].append(p)
+            step_names[step_id] = name
+        for pain_id, title, _, _, _ in p.pain_points:
+            by_pain[pain_id].append(p)
+            pain_titles[pain_id] = title
+        for map_id, title, _, _, _ in p.maps:
+            by_map[map_id].append(p)
+            map_titles[map_id] = title
     for step_id, members in by_step.items():
-        for a, b in pairs({step_id: members}):
-            flag(a, b, f"same step: {step_names[step_id]}")
+        if len(members) > 1:
+            for a, b in pairs(members):
+                flag(a, b, f"same step: {step_names[step_id]}")
     for pain_id, members in by_pain.items():
-        for a, b in pairs({pain_id: members}):
-            flag(a, b, f"same pain point: {pain_titles[pain_id]}")
+        if len(members) > 1:
+            for a, b in pairs(members):
+                flag(a, b, f"same pain point: {pain_titles[pain_id]}")
     for map_id, members in by_map.items():
+        if len(members) < 2:
+            continue
         # sweep by start date: only projects still running can overlap the next one
         ordered = sorted(members, key=lambda p: (p.start_date or date.min, p.project_id))
         running: list[ProjectScore] = []
@@ -676,10 +681,6 @@ def _project_rows(projects: QuerySet[CXProject]) -> list[dict]:
     return [dict(zip(_PROJECT_FIELDS, row, strict=True)) for row in rows]
 
 
-def _rank(projects: list[ProjectScore], method: str) -> list[ProjectScore]:
-    return sorted(projects, key=lambda p: (-p.values[method], p.title, p.project_id))
-
-
 def priority_index(score: float, best: float) -> int:
     """A score as a whole share of the best score ranked with it: 100 × score ÷ best,
     rounded half up (0 when no score is above 0).
@@ -759,50 +760,108 @@ def portfolio_rank(
     if health is None:
         touched = {m[0] for row in [*rows, *extra] for m in maps.get(row["pk"], [])}
         health = scoring.health_values(touched, weights=scoring.current_weights())
-    scored: list[ProjectScore] = []
-    for row in [*rows, *extra]:
-        pk = row["pk"]
-        map_gaps = []
-        for map_id, title, slug in maps.get(pk, []):
-            h = health.get(map_id)
-            map_gaps.append(MapGap(map_id, title, slug, h, None if h is None else (100 - h) / 100))
-        pain_points = pains.get(pk, [])
-        gap, pain = gap_of(map_gaps), pain_of(pain_points)
-        scored.append(
-            ProjectScore(
-                project_id=pk,
-                title=row["title"],
-                status=row["status"],
-                owner_id=row["owner_id"],
-                owner_name=_owner_name(row),
-                team_id=row["team_id"],
-                team_name=row["team__name"] or "",
-                start_date=row["start_date"],
-                end_date=row["end_date"],
-                reach=row["reach"],
-                impact=row["impact"],
-                confidence=row["confidence"],
-                effort=row["effort"],
-                cost=None if row["cost"] is None else float(row["cost"]),
-                maps=map_gaps,
-                steps=steps.get(pk, []),
-                pain_points=pain_points,
-                gap=gap,
-                pain=pain,
-                values={m: _SCORE_PARTS[m](row, gap, pain, weights)[0] for m in METHODS},
-                method=method,
-                weights=weights,
-            )
-        )
+    map_gaps: dict[int, MapGap] = {}  # one per map, shared by its projects (immutable)
+    scored = [
+        _project_score(row, maps, steps, pains, health, map_gaps, method, weights)
+        for row in [*rows, *extra]
+    ]
     find_overlaps(scored)
     ranked = [p for p in scored if p.project_id in ranked_ids]
+    # by title and id once, then by each method's score alone: a stable sort keeps the
+    # title order among equal scores, the same order as ``_rank``'s key, in a third the
+    # time (no tuple per project and method)
+    ranked.sort(key=_BY_TITLE)
+    by_method: dict[str, list[ProjectScore]] = {}
     for m in METHODS:
-        ordered = _rank(ranked, m)
+        ordered = sorted(ranked, key=lambda p, m=m: p.values[m], reverse=True)
+        by_method[m] = ordered
         best = ordered[0].values[m] if ordered else 0.0
         for position, p in enumerate(ordered, start=1):
             p.ranks[m] = position
-            p.indexes[m] = priority_index(p.values[m], best)
-    return Portfolio(method=method, weights=weights, projects=_rank(ranked, method))
+            score = p.values[m]
+            # ``priority_index`` inlined (called per project and method)
+            p.indexes[m] = int(100 * max(score, 0.0) / best + 0.5) if best > 0 else 0
+    return Portfolio(method=method, weights=weights, projects=by_method[method])
+
+
+_BY_TITLE = attrgetter("title", "project_id")
+_RICE, _WSJF, _VALUE_EFFORT = METHODS  # plain strings, the keys of ``values``
+
+
+def _values(
+    reach: int, impact: int, confidence: int, effort: float, gap: float, pain: float, w
+) -> dict[str, float]:
+    """Every method's score: the arithmetic of ``_rice``, ``_wsjf`` and
+    ``_value_effort`` in the same order (the same floats, to the last bit), without
+    their parts, three calls and a lookup each (per project, thousands at 10,000 maps)."""
+    capped = min(1.0, pain)
+    bv = 2 * impact
+    return {
+        _RICE: reach
+        * impact
+        * (confidence / 100)
+        / effort
+        * (1 + w.health_gap * gap)
+        * (1 + w.pain * pain),
+        _WSJF: (
+            w.business_value * bv
+            + w.time_criticality * (10 * gap)
+            + w.risk_reduction * (10 * capped)
+        )
+        / effort,
+        _VALUE_EFFORT: (w.customer_value * (5 * gap + 5 * capped) + w.business_value * bv) / effort,
+    }
+
+
+def _project_score(
+    row: dict,
+    maps: dict[int, list[tuple[int, str, str]]],
+    steps: dict[int, list[StepRef]],
+    pains: dict[int, list[PainShare]],
+    health: dict[int, float | None],
+    known: dict[int, MapGap],
+    method: str,
+    weights: PrioritisationWeights,
+) -> ProjectScore:
+    pk = row["pk"]
+    map_gaps = []
+    for link in maps.get(pk, ()):
+        gap_of_map = known.get(link[0])
+        if gap_of_map is None:
+            map_id, title, slug = link
+            h = health.get(map_id)
+            gap_of_map = known[map_id] = MapGap(
+                map_id, title, slug, h, None if h is None else (100 - h) / 100
+            )
+        map_gaps.append(gap_of_map)
+    pain_points = pains.get(pk, [])
+    gap, pain = gap_of(map_gaps), pain_of(pain_points)
+    cost = row["cost"]
+    effort = row["effort"]
+    return ProjectScore(
+        pk,
+        row["title"],
+        row["status"],
+        row["owner_id"],
+        _owner_name(row),
+        row["team_id"],
+        row["team__name"] or "",
+        row["start_date"],
+        row["end_date"],
+        row["reach"],
+        row["impact"],
+        row["confidence"],
+        effort,
+        None if cost is None else float(cost),
+        map_gaps,
+        steps.get(pk, []),
+        pain_points,
+        gap,
+        pain,
+        _values(row["reach"], row["impact"], row["confidence"], effort, gap, pain, weights),
+        method,
+        weights,
+    )
 
 
 # Every value severity × frequency can take (1…5 × 1…5), worst first.
@@ -856,7 +915,9 @@ def unaddressed_pain_points(
     health_of: dict[int, float | None] = health if health is not None else {}
     # maps with a gap, the largest first: (gap, map id)
     by_gap = [((100 - h) / 100, pk) for pk, h in health_of.items() if h is not None and h < 100]
-    by_gap.sort(key=lambda t: (-t[0], t[1]))
+    # by map id, then by gap descending (stable): the largest gap first, ties by id
+    by_gap.sort(key=itemgetter(1))
+    by_gap.sort(key=itemgetter(0), reverse=True)
     rows: list[dict] = []
     complete = False
     if by_gap:
