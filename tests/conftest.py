@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from tests.factories import GroupFactory, JourneyMapFactory, UserFactory
+from tests.factories import GroupFactory, JourneyMapFactory, MeasurementFactory, UserFactory
 
 # real servers (PostgreSQL, gunicorn) for the tests that need processes: tests/servers.py
 pytest_plugins = ["tests.servers"]
@@ -72,6 +72,15 @@ def draft_map(other_owner):
     return JourneyMapFactory(
         title="Close my account", slug="close-my-account", owner=other_owner, status="draft"
     )
+
+
+@pytest.fixture(autouse=True)
+def _measurement_dates_start_afresh():
+    """Measurement dates come from a per-process sequence (2026-01-01 + n days): without a
+    reset a test's "later" fixed date (say 2030-01-01) is earlier than the factory's default
+    once a worker has made ~1,500 measurements, and the test's outcome depends on which tests
+    ran before it in that worker."""
+    MeasurementFactory.reset_sequence()
 
 
 @pytest.fixture(autouse=True)

@@ -209,16 +209,6 @@ def test_drafts_beside_a_map_read_fast_are_those_the_reader_may_see(
     assert [m.pk for m in map_states(viewer, current).variants] == [shared.pk]
 
 
-# Fails only inside the whole PostgreSQL pass (twice in session 25, worker gw0: after a new
-# measurement the header still shows the health of the previous latest value); alone, with
-# its file, or with every tests/test_m*.py and the derived-data tests it passes on PostgreSQL,
-# and always on SQLite. Some earlier test leaves per-connection state behind; issue #16's
-# note names it as the next thing to find. Not strict: it still runs and reports.
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    reason="order-dependent in the full PostgreSQL pass: stale header health (see #16 note)",
-    strict=False,
-)
 def test_the_headers_health_is_the_scorecards_after_every_change(client, team_map, owner):
     """The header's link shows health_values' number, which must be health_by_map's:
     with nothing scored, a KPI, a rating, a new measurement, a deleted KPI."""
@@ -239,7 +229,7 @@ def test_the_headers_health_is_the_scorecards_after_every_change(client, team_ma
     client.force_login(owner)
     assert header() == expected() and "Scorecard" in header()
     kpi = KPIFactory(map=team_map, baseline=0, target=100)
-    MeasurementFactory(kpi=kpi, value=35)
+    MeasurementFactory(kpi=kpi, value=35, date=dt.date(2026, 1, 1))
     assert header() == expected() and "Health 35 · Critical" in header()
     QualitativeFactorFactory(map=team_map, rating=5, perspective="customer")
     assert header() == expected()
