@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet
@@ -46,6 +46,7 @@ from maps.models import (
     JourneyMapUserObjectPermission,
     StepLink,
 )
+from maps.sql import prepared
 
 EDIT_CODENAME = "change_journeymap"
 VIEW_CODENAME = "view_journeymap"
@@ -68,10 +69,16 @@ def _active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
+@prepared()
+def _group_rows(user_id: int) -> QuerySet:
+    # ``user.groups.values_list("pk", "name")``, compiled once per process (every page)
+    return Group.objects.filter(user=user_id).values_list("pk", "name")
+
+
 def _read_groups(user) -> None:
     """The user's group ids and whether one of them is CX leadership, read together (one
     query; two before) and cached on the user object for the request."""
-    rows = list(user.groups.values_list("pk", "name"))
+    rows = _group_rows.rows(user.pk)
     user._journeyhub_group_ids = frozenset(pk for pk, _ in rows)
     user._journeyhub_is_leadership = any(
         name == settings.JOURNEYHUB_LEADERSHIP_GROUP for _, name in rows

@@ -110,6 +110,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .durations import duration_text
@@ -124,6 +125,7 @@ from .models import KPI, EventActivityMapping, EventImport, JourneyMap, Step
 from .models.common import EARLIEST_YEAR, MAX_YEARS_AHEAD
 from .models.metrics import ANALYTICS_KEY_PREFIX
 from .services import ObservationInput, observations_record_many
+from .sql import prepared
 
 logger = logging.getLogger(__name__)
 
@@ -1175,15 +1177,21 @@ def _seconds_of(row: dict[str, Any], seconds: str, hours: str) -> float | None:
     return None if row.get(hours) is None else row[hours] * 3600
 
 
+@prepared()
+def _latest_done_import(map_id: int) -> QuerySet:
+    # compiled once per process (maps.sql.Prepared): the map page reads it on every view
+    return (
+        EventImport.objects.filter(map=map_id, status=EventImport.Status.DONE)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "result")[:1]
+    )
+
+
 def latest_event_result(journey_map: JourneyMap) -> tuple[int | None, dict[str, Any]]:
     """The id and stored result of the map's latest successful event import; (None, {})
     without one. One query."""
-    latest = (
-        EventImport.objects.filter(map=journey_map, status=EventImport.Status.DONE)
-        .order_by("-created_at", "-pk")
-        .values_list("pk", "result")
-        .first()
-    )
+    rows = _latest_done_import.rows(journey_map.pk)
+    latest = tuple(rows[0]) if rows else None
     return latest if latest and latest[1] else (None, {})
 
 

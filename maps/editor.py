@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from governance import field_policy, permissions
 from governance.comments import comment_counts_for_map
 from governance.permissions import Action
+from governance.scorecard_reads import current_weights
 from governance.scoring import HealthStatus, health_values
 
 from . import map_templates, services
@@ -66,7 +67,10 @@ def grid_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     return {
         "map": journey_map,
         # the header's health link: the number and its status only (no explanations)
-        "scorecard": _Health(health_values([journey_map.pk]).get(journey_map.pk)),
+        # (the weights as the scorecard page reads them: a statement compiled once)
+        "scorecard": _Health(
+            health_values([journey_map.pk], weights=current_weights()).get(journey_map.pk)
+        ),
         "grid": map_grid(journey_map, children=children),
         "can_edit": can_edit,
         "can_manage": permissions.can_manage_map(request.user, journey_map),

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from .models.vocabulary import DEFAULT_TERMS, VocabularyTerm
+from .sql import prepared
+
+
+@prepared(args=0)
+def _overrides() -> QuerySet:
+    # compiled once per process (maps.sql.Prepared): every page reads it
+    return VocabularyTerm.objects.values_list("key", "label")
 
 
 def vocabulary_labels() -> dict[str, str]:
     labels = dict(DEFAULT_TERMS)
-    labels.update(VocabularyTerm.objects.values_list("key", "label"))
+    labels.update(_overrides.rows())
     return labels
 
 

@@ -1,0 +1,115 @@
+"""The map page's small reads compiled once per process (#16): each gives what the
+queryset it replaced gives, and sees a change made after it was first used (nothing of
+the data is kept between calls, only the SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.test import RequestFactory
+from django.utils import timezone
+
+from governance import permissions, scoring
+from governance.models import ScorecardWeights
+from governance.weights import singleton_update
+from maps.analytics import latest_event_result
+from maps.editor import grid_context
+from maps.models import EventImport, VocabularyTerm
+from maps.models.vocabulary import DEFAULT_TERMS
+from maps.vocabulary import vocabulary_labels
+from tests.factories import JourneyMapFactory, QualitativeFactorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _orm_latest(journey_map) -> tuple:
+    latest = (
+        EventImport.objects.filter(map=journey_map, status=EventImport.Status.DONE)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "result")
+        .first()
+    )
+    return latest if latest and latest[1] else (None, {})
+
+
+def test_latest_event_result_is_the_querysets_and_follows_new_imports():
+    journey, other = JourneyMapFactory(), JourneyMapFactory()
+    assert latest_event_result(journey) == (None, {}) == _orm_latest(journey)
+    EventImport.objects.create(map=journey, file="event-logs/a.csv", status="failed")
+    EventImport.objects.create(map=journey, file="event-logs/e.csv", status="done", result={})
+    assert latest_event_result(journey) == (None, {}) == _orm_latest(journey)
+    first = EventImport.objects.create(
+        map=journey, file="event-logs/b.csv", status="done", result={"steps": [1]}
+    )
+    assert latest_event_result(journey) == (first.pk, {"steps": [1]}) == _orm_latest(journey)
+    # the same creation time: the higher id is the later one
+    tie = EventImport.objects.create(
+        map=journey, file="event-logs/c.csv", status="done", result={"steps": [2]}
+    )
+    EventImport.objects.filter(pk__in=[first.pk, tie.pk]).update(created_at=timezone.now())
+    assert latest_event_result(journey) == (tie.pk, {"steps": [2]}) == _orm_latest(journey)
+    EventImport.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    assert latest_event_result(journey) == _orm_latest(journey)
+    assert latest_event_result(journey)[0] == first.pk
+    assert latest_event_result(other) == (None, {}) == _orm_latest(other)
+
+
+def test_vocabulary_labels_are_read_on_every_call():
+    assert vocabulary_labels() == DEFAULT_TERMS
+    term = VocabularyTerm.objects.create(key="pain_point", label="Friction")
+    assert vocabulary_labels() == {**DEFAULT_TERMS, "pain_point": "Friction"}
+    term.label = "Irritant"
+    term.save()
+    VocabularyTerm.objects.create(key="not_a_default", label="Extra")
+    assert vocabulary_labels() == {
+        **DEFAULT_TERMS,
+        "pain_point": "Irritant",
+        "not_a_default": "Extra",
+    }
+
+
+def test_a_users_groups_and_leadership_are_the_related_managers():
+    leadership = Group.objects.create(name=settings.JOURNEYHUB_LEADERSHIP_GROUP)
+    team = Group.objects.create(name="Team A")
+    user = UserFactory()
+    assert permissions._group_ids(user) == frozenset()
+    assert not permissions.is_leadership(user)
+    user.groups.add(team)
+    fresh = User.objects.get(pk=user.pk)  # the cache is per user object (one request)
+    assert permissions._group_ids(fresh) == frozenset(fresh.groups.values_list("pk", flat=True))
+    assert not permissions.is_leadership(fresh)
+    user.groups.add(leadership)
+    fresh = User.objects.get(pk=user.pk)
+    assert permissions._group_ids(fresh) == {team.pk, leadership.pk}
+    assert permissions.is_leadership(fresh)
+    assert permissions._group_ids(UserFactory()) == frozenset()
+
+
+def test_the_header_health_uses_the_current_weights():
+    owner = UserFactory()
+    journey = JourneyMapFactory(owner=owner)
+    # two quadrants with different scores: their weights change the health
+    QualitativeFactorFactory(map=journey, perspective="business", rating=1)
+    QualitativeFactorFactory(map=journey, perspective="customer", rating=5)
+    request = RequestFactory().get(journey.get_absolute_url())
+    request.user = owner
+
+    def shown() -> float | None:
+        return grid_context(request, journey)["scorecard"].health
+
+    before = shown()
+    assert before is not None
+    assert before == scoring.health_values([journey.pk])[journey.pk]
+    current = scoring.current_weights()
+    values = dict.fromkeys(ScorecardWeights.FIELDS, 0.0)
+    values["qualitative_customer"] = 1.0  # the customer rating alone
+    singleton_update(
+        ScorecardWeights, by=None, expected_version=current.version or 1, values=values, noun="w"
+    )
+    assert shown() == scoring.health_values([journey.pk])[journey.pk]
+    assert shown() != before
