@@ -31,6 +31,7 @@ from maps.services import VersionConflict
 from maps.vocabulary import vocabulary_labels
 
 from . import permissions, scorecard_reads, scoring
+from .floatformat import page_floatformat
 from .forms import FactorRatingForm, ScorecardWeightsForm
 from .models import ScorecardWeights
 from .permissions import Action
@@ -182,6 +183,7 @@ def _render_content(context: dict[str, Any]) -> SafeString:
             context,
             term=term,
             date=_date_filter(),
+            floatformat=page_floatformat(),
             # what Django printed for {{ at_risk_from }}: a localised float ("40.0")
             meter_low=localize(scoring.AT_RISK_FROM),
             meter_high=localize(scoring.HEALTHY_FROM),
