@@ -20,6 +20,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from .sql import named_placeholders, with_names
+
 # Stand-ins for the arguments while the ORM compiles the queryset: values no row has,
 # of the type the argument has (an integer field would not take a text one).
 SENTINELS: dict[type, tuple[Any, ...]] = {
@@ -40,6 +42,7 @@ class _Compiled:
     fields: tuple[int, int]  # the first model's columns: [start, end)
     populators: tuple[Any, ...]
     annotations: tuple[tuple[str, int], ...]
+    names: tuple[str, ...] | None  # maps.sql.named_placeholders' (SQLite)
 
 
 class Precompiled:
@@ -71,6 +74,7 @@ class Precompiled:
         select, klass_info = compiler.select, compiler.klass_info
         select_fields = klass_info["select_fields"]
         start, end = select_fields[0], select_fields[-1] + 1
+        sql, names = named_placeholders(sql, compiler.connection.vendor)
         return _Compiled(
             sql=sql,
             params=tuple(params),
@@ -81,7 +85,12 @@ class Precompiled:
             fields=(start, end),
             populators=tuple(get_related_populators(klass_info, select, queryset.db)),
             annotations=tuple((compiler.annotation_col_map or {}).items()),
+            names=names,
         )
+
+    def instance(self, model: type[Model], attnames: tuple[str, ...], values: list) -> Model:
+        """One row's instance (``ModelIterable``'s way); a subclass may make it otherwise."""
+        return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
 
     def objects(self, *args: Any) -> list[Model]:
         connection = connections[DEFAULT_DB_ALIAS]
@@ -94,14 +103,15 @@ class Precompiled:
         for position, arg in compiled.slots:
             params[position] = wrappers[arg](args[arg]) if arg in wrappers else args[arg]
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(compiled.sql, with_names(params, compiled.names))
             rows = cursor.fetchall()
         model = compiled.compiler.klass_info["model"]
         start, end = compiled.fields
         found = []
         # as ModelIterable does with the rows of the compiled query
+        make = self.instance
         for row in compiled.compiler.results_iter([rows]):
-            obj = model.from_db(DEFAULT_DB_ALIAS, compiled.init_list, row[start:end])
+            obj = make(model, compiled.init_list, row[start:end])
             for populator in compiled.populators:
                 populator.populate(row, obj)
             for name, position in compiled.annotations:

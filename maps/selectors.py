@@ -52,7 +52,7 @@ from .models import (
 from .models.research import Quote, ResearchSource
 from .precompiled import Precompiled
 from .research import NONE, Evidence
-from .sql import Prepared, m2m_link, prepared
+from .sql import Prepared, m2m_link, named_placeholders, prepared, with_names
 
 # Steps read left to right by stage, then by their own position; unstaged steps last.
 STEP_ORDER = (F("stage__position").asc(nulls_last=True), "position", "pk")
@@ -544,6 +544,14 @@ def _map_links_sql() -> str:
     return " UNION ALL ".join(parts)
 
 
+@lru_cache(maxsize=2)
+def _map_links_statement(vendor: str) -> tuple[str, tuple[str, ...] | None, int]:
+    """``_map_links_sql`` as run (``maps.sql.named_placeholders``), its number of
+    parameters."""
+    sql = _map_links_sql()
+    return (*named_placeholders(sql, vendor), sql.count("%s"))
+
+
 @dataclass
 class MapLinks:
     """What ``_map_links`` read, grouped: project ids -> the map's step ids they are
@@ -559,9 +567,9 @@ def _map_links(map_id: int) -> MapLinks:
     """One query (``_map_links_sql``), grouped in Python. The evidence is what
     ``research.with_evidence`` counts: an item's quotes, and the distinct sources of
     those quotes together with the sources linked to it directly."""
-    sql = _map_links_sql()
+    sql, names, n = _map_links_statement(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [map_id] * sql.count("%s"))
+        cursor.execute(sql, with_names([map_id] * n, names))
         rows = cursor.fetchall()
     project_steps: dict[int, list[int]] = defaultdict(list)
     map_projects: set[int] = set()

@@ -1,6 +1,7 @@
 """The map page's small reads compiled once per process (#16): each gives what the
 queryset it replaced gives, and sees a change made after it was first used (nothing of
-the data is kept between calls, only the SQL)."""
+the data is kept between calls, only the SQL); statements compiled once run with named
+placeholders on SQLite (``maps.sql.named_placeholders``) and give the ORM's rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.db.models.expressions import RawSQL
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -17,10 +19,12 @@ from governance.models import ScorecardWeights
 from governance.weights import singleton_update
 from maps.analytics import latest_event_result
 from maps.editor import grid_context
-from maps.models import EventImport, VocabularyTerm
+from maps.models import EventImport, Step, VocabularyTerm
 from maps.models.vocabulary import DEFAULT_TERMS
+from maps.precompiled import Precompiled
+from maps.sql import Prepared, named_placeholders, with_names
 from maps.vocabulary import vocabulary_labels
-from tests.factories import JourneyMapFactory, QualitativeFactorFactory, UserFactory
+from tests.factories import JourneyMapFactory, QualitativeFactorFactory, StepFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +117,44 @@ def test_the_header_health_uses_the_current_weights():
     )
     assert shown() == scoring.health_values([journey.pk])[journey.pk]
     assert shown() != before
+
+
+def test_named_placeholders_keep_literal_percents_and_the_parameters_order():
+    sql = "SELECT '%%s', a FROM t WHERE b = %s AND c LIKE '5%%' AND d IN (%s, %s)"
+    named, names = named_placeholders(sql, "sqlite")
+    assert names == ("p0", "p1", "p2")
+    assert named == (
+        "SELECT '%%s', a FROM t WHERE b = %(p0)s AND c LIKE '5%%' AND d IN (%(p1)s, %(p2)s)"
+    )
+    assert with_names([7, 8, 9], names) == {"p0": 7, "p1": 8, "p2": 9}
+    assert named_placeholders(sql, "postgresql") == (sql, None)
+    assert with_names([7, 8, 9], None) == [7, 8, 9]
+
+
+def test_statements_with_named_placeholders_give_the_orms_rows():
+    """Prepared and Precompiled statements (run with named placeholders on SQLite) give
+    what the queryset gives, a literal ``%`` in the SQL and ``%`` in a value included."""
+    journey = JourneyMapFactory()
+    steps = [StepFactory(map=journey, name=name) for name in ("50% off", "plain", "%s")]
+    StepFactory(name="50% off")  # another map's
+
+    def rows(map_id: int):
+        return (
+            Step.objects.filter(map=map_id, name__contains="%")
+            .annotate(literal=RawSQL("'100%%'", ()))
+            .order_by("pk")
+            .values_list("pk", "name", "literal")
+        )
+
+    assert Prepared(rows).rows(journey.pk) == list(rows(journey.pk))
+    assert [row[1] for row in Prepared(rows).rows(journey.pk)] == ["50% off", "%s"]
+
+    def objects(name: str):
+        return Step.objects.filter(name=name, map__title__contains="%").order_by("pk")
+
+    journey.title = "100% map"
+    journey.save()
+    for name in ("50% off", "%s", "plain"):
+        found = Precompiled(objects, args=(str,)).objects(name)
+        assert found == list(objects(name))
+    assert Precompiled(objects, args=(str,)).objects("%s") == [steps[2]]
