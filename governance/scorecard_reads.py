@@ -34,25 +34,22 @@ from .scoring import KPI_TREND_POINTS, TREND_MONTHS, HealthChange, TrendPoint
 
 
 def _map_and_ancestors(slug: str) -> QuerySet[JourneyMap]:
-    # the map as JourneyMap.objects.with_people() gives it, after its ancestors (mptt's
-    # get_ancestors: the maps of its tree whose lft..rght encloses its own), top first
+    # the map after its ancestors (mptt's get_ancestors: the maps of its tree whose
+    # lft..rght encloses its own), top first; not with_people: the page reads no owner
+    # or team (their two joins and six User/Group objects were a twentieth of the page)
     target = JourneyMap.objects.filter(slug=slug).order_by()
-    return (
-        JourneyMap.objects.with_people()
-        .filter(
-            tree_id=Subquery(target.values("tree_id")[:1]),
-            lft__lte=Subquery(target.values("lft")[:1]),
-            rght__gte=Subquery(target.values("rght")[:1]),
-        )
-        .order_by("lft")
-    )
+    return JourneyMap.objects.filter(
+        tree_id=Subquery(target.values("tree_id")[:1]),
+        lft__lte=Subquery(target.values("lft")[:1]),
+        rght__gte=Subquery(target.values("rght")[:1]),
+    ).order_by("lft")
 
 
 _MAP_AND_ANCESTORS = Precompiled(_map_and_ancestors, args=(str,))
 
 
 def map_and_ancestors(slug: str) -> tuple[JourneyMap, list[JourneyMap]] | None:
-    """The map ``slug`` names (owner and team loaded) and its ancestors, top first, whoever
+    """The map ``slug`` names and its ancestors, top first, whoever
     may see them: one query compiled once per process, for the page's permission checks
     and breadcrumbs (building and compiling the map's, the edit grant's and the crumbs'
     queries was about a third of the page, #16). None for no such map."""

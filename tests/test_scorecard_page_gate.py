@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm, remove_perm
 
 from governance import permissions, scorecard_reads
@@ -132,10 +134,14 @@ def test_a_group_grant_counts_from_the_next_request(forest, viewer):
     assert [c.title for c in crumbs] == ["Secret root", "Middle"] and can_edit
 
 
-def test_the_map_is_loaded_with_its_people(forest, django_assert_num_queries):
+def test_the_map_and_its_ancestors_in_one_query(forest, django_assert_num_queries):
     with django_assert_num_queries(1):
         journey_map, ancestors = scorecard_reads.map_and_ancestors("deep")
-        assert (journey_map.owner.username, journey_map.team) == ("omar", None)
+    assert (journey_map.title, journey_map.owner_id, journey_map.is_leaf_node()) == (
+        "Deep",
+        forest["maps"][0].owner_id,
+        True,
+    )
     assert [m.slug for m in ancestors] == ["public-root", "hidden-mid"]
     assert scorecard_reads.map_and_ancestors("Deep") is None
     assert scorecard_reads.map_and_ancestors("public-root")[1] == []
@@ -155,3 +161,15 @@ def test_the_visible_maps_are_built_only_for_a_roll_up(forest, leader):
     assert asked == [True]
     assert lazy == scorecard_reads.scorecard_report(public, maps=permissions.visible_maps(leader))
     assert [m.title for m in lazy.rollup.maps] == ["Hidden middle", "Deep"]
+
+
+def test_the_page_reads_no_owner_or_team(client, forest, viewer, owner, team_member):
+    """The chain is loaded without its people: nothing on the page asks for them."""
+    for user, slug in ((viewer, "deep"), (owner, "open-leaf"), (team_member, "team-leaf")):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/maps/{slug}/scorecard/").status_code == 200
+        sql = [q["sql"] for q in ctx.captured_queries]
+        assert sum('FROM "auth_user" WHERE' in q for q in sql) == 1, sql  # the session's user
+        assert not any('FROM "auth_group" WHERE "auth_group"."id"' in q for q in sql), sql
+        assert len(sql) <= 11, sql
