@@ -5,12 +5,11 @@ counts of ``governance.comments.comment_counts_for_map``, read once per page).""
 from __future__ import annotations
 
 from django import template
-from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from governance import comments
+from maps.fixed_urls import slug_url, static_url
 
 register = template.Library()
 
@@ -37,10 +36,11 @@ def discussion_panel(context) -> SafeString:
 def _empty_panel(values: dict) -> SafeString:
     """``PANEL_TEMPLATE``'s bytes for a panel without threads."""
     e = conditional_escape
-    threads = e(reverse("comments:list", args=[values["map"].slug]))
-    htmx = static("vendor/htmx/htmx.min.js")
+    # the URLs reversed and looked up once per process (maps.fixed_urls)
+    threads = e(slug_url("comments:list", values["map"].slug))
+    htmx = static_url("vendor/htmx/htmx.min.js")
     return mark_safe(
-        f'\n<link rel="stylesheet" href="{e(static("css/comments.css"))}">\n'
+        f'\n<link rel="stylesheet" href="{e(static_url("css/comments.css"))}">\n'
         '<section class="card comment-panel" aria-labelledby="discussion-title">\n'
         '  <h2 id="discussion-title">Discussion <span class="count">'
         f"{e(values['open_count'])} open</span></h2>\n"
@@ -57,7 +57,7 @@ def _empty_panel(values: dict) -> SafeString:
         '  <div id="comment-dialog-body" aria-live="polite"></div>\n'
         "</dialog>\n"
         + (f'<script src="{e(htmx)}" defer></script>' if values["load_htmx"] else "")
-        + f'\n<script src="{e(static("js/comments.js"))}" defer></script>\n\n'
+        + f'\n<script src="{e(static_url("js/comments.js"))}" defer></script>\n\n'
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from maps import repository_rows
+from maps import fixed_urls, repository_rows
 from maps.map_page import EMOTION_LABELS, render_grid, render_page_head, render_print
 from maps.models.vocabulary import DEFAULT_TERMS
 from maps.vocabulary import level_name as _level_name
@@ -26,6 +26,19 @@ def term(context, key: str) -> str:
 @register.simple_tag(takes_context=True)
 def level_name(context, level: int) -> str:
     return _level_name(_labels(context), level)
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """``{% url name %}`` of a URL without arguments, reversed once per process
+    (``maps.fixed_urls``: every page's top bar)."""
+    return fixed_urls.fixed_url(name)
+
+
+@register.simple_tag
+def fixed_static(path: str) -> str:
+    """``{% static path %}``, looked up once per process (``maps.fixed_urls``)."""
+    return fixed_urls.static_url(path)
 
 
 @register.filter
