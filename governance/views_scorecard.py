@@ -36,6 +36,7 @@ from .floatformat import page_floatformat
 from .forms import FactorRatingForm, ScorecardWeightsForm
 from .models import ScorecardWeights
 from .permissions import Action
+from .rating_forms import FilledRatingForm, unbound_rating_form
 
 WEIGHTS_DENIED = "Only CX leadership and admins may change the scorecard weights."
 _SLUG_SENTINEL = "scorecard-slug-sentinel"
@@ -242,18 +243,16 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
     factor_rows = []
     failed_placed = False
     for factor in report.scorecard.factors:
-        form = None
+        form: FactorRatingForm | FilledRatingForm | None = None
         if can_edit and failed is not None and failed.data.get("factor") == str(factor.factor_id):
             form, failed_placed = failed, True
         elif can_edit:
-            form = _rating_form(
+            form = unbound_rating_form(
                 factor_id=factor.factor_id,
-                initial={
-                    "factor": factor.factor_id,
-                    "rating": factor.rating,
-                    "note": factor.note,
-                    "version": journey_map.version,
-                },
+                rating=factor.rating,
+                note=factor.note,
+                version=journey_map.version,
+                renderer=_WIDGET_RENDERER,
             )
         factor_rows.append((factor, form))
     format_date = _date_filter()
