@@ -19,6 +19,7 @@ name every page (map page, htmx refresh, public share page) includes.
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -32,6 +33,7 @@ from django.middleware.csrf import get_token
 from django.template.defaultfilters import capfirst, floatformat, truncatechars
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.dateformat import format as date_format
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime, template_localtime
@@ -162,10 +164,11 @@ def _url_patterns(slug: str, editor: bool, relative: bool, *_key: Any) -> dict[s
 
 def _term(labels: Mapping[str, str] | None) -> Callable[[str], str]:
     """The ``{% term %}`` tag as a function: the organisation's name of a concept."""
-    labels = DEFAULT_TERMS if labels is None else labels
+    # the lookup bound once: ``vocab`` is a lazy object, each attribute read of it a detour
+    get = (DEFAULT_TERMS if labels is None else labels).get
 
     def term(key: str) -> str:
-        return labels.get(key, key.replace("_", " ").capitalize())
+        return get(key, key.replace("_", " ").capitalize())
 
     return term
 
@@ -377,9 +380,11 @@ class _Cards:
     def item(self, item: Any, kind: str) -> str:
         """A pain point's or a lane item's card (``kind``: its editor kind)."""
         title = escape(item.title)
-        evidence, label = self.evidence_of(item.evidence)
+        known = self.evidence.get(item.evidence)
+        evidence, label = known if known is not None else self.evidence_of(item.evidence)
+        data_id = f' data-id="{item.pk}"' if self.reader_ids else ""
         parts = [
-            f'<article class="card-item evidence-border-{evidence}"{self._data_id(item)}>'
+            f'<article class="card-item evidence-border-{evidence}"{data_id}>'
             f'<h3>{title}</h3><p class="card-tags"><span class="evidence evidence-{evidence}">'
             f"{label}</span>"
         ]
@@ -398,8 +403,10 @@ class _Cards:
         parts.append("</p>\n")
         if kind == "laneitem":
             parts.append(self._lane_item_extras(item))
-        parts.append(self.evidence_toggle(item, kind))
-        parts.append(self._comments(item))
+        if item.backing:  # most cards have no research (evidence_toggle writes nothing)
+            parts.append(self.evidence_toggle(item, kind))
+        if self.comment_link is not None:
+            parts.append(self.comment_link(item))
         if self.can_edit:
             parts.append(
                 '<div class="card-actions"><a class="icon-button" href="'
@@ -683,7 +690,7 @@ def render_page_head(context: Any) -> SafeString:
     """maps/map_detail.html's content up to the grid, from the page's Django ``context``
     (``map``, ``crumbs``, ``scorecard``, ``can_edit``, ``can_manage``, ``can_review``,
     ``parent_visible``, ``vocab``, ``request``, ``csrf_token``)."""
-    e = conditional_escape
+    e = _django_escape
     journey_map = context["map"]
     labels = context.get("vocab")
     term = _term(labels)
@@ -794,7 +801,7 @@ def render_page_head(context: Any) -> SafeString:
         out.append(f'<p class="map-summary">{e(journey_map.summary)}</p>')
     owner = journey_map.owner
     team = journey_map.team
-    personas = list(journey_map.personas.all())
+    personas = _related_list(journey_map, "personas")
     persona_links = ", ".join(
         f'<a href="{e(_with(urls["persona"], p.slug, "personas:detail"))}">{e(p.name)}</a>'
         for p in personas
@@ -841,9 +848,16 @@ def render_page_head(context: Any) -> SafeString:
             f'<span class="muted">of {e(parent.title)}</span></dd></div>\n    ',
         ]
     engine = context.template.engine
+    # the include's bytes without rendering it for a map that replaced no inventory entry
+    # (most maps): its comment's line break and its empty loop's
+    migrated = (
+        engine.get_template("governance/inventory_migrated_from.html").render(context)
+        if _related_list(journey_map, "migrated_from")
+        else "\n\n"
+    )
     out += [
         "\n    ",
-        engine.get_template("governance/inventory_migrated_from.html").render(context),
+        migrated,
         "\n  </dl>\n  ",
         engine.get_template("maps/partials/map_states.html").render(context),
         "\n",
@@ -870,6 +884,23 @@ def render_page_head(context: Any) -> SafeString:
         '<div id="editor-panel" class="editor-panel-slot"></div>\n\n',
     ]
     return mark_safe("".join(out))
+
+
+def _django_escape(value: Any) -> str:
+    """``conditional_escape(value)`` (Django's escaping, as ``{{ }}`` writes it) as a plain
+    ``str``, without its lazy-argument wrapper and ``SafeString`` (forty a page)."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _related_list(obj: models.Model, name: str) -> list[Any]:
+    """``list(obj.<name>.all())``, read from the prefetched objects when there are some
+    (``selectors.map_for_page`` puts them there) without building the related manager."""
+    cached = getattr(obj, "_prefetched_objects_cache", {}).get(name)
+    return list(cached) if cached is not None else list(getattr(obj, name).all())
 
 
 def _csrf_input(context: Any) -> str:

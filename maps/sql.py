@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import JSONField, Model, QuerySet
 
 
 def m2m_link(model: type[Model], name: str) -> tuple[str, str, str]:
@@ -101,7 +101,7 @@ class Prepared:
         columns = (*query.extra_select, *query.values_select, *query.annotation_select)
         fields = [select[0] for select in compiler.select[: compiler.col_count]]
         converters = tuple(
-            (i, tuple(convs), expression)
+            (i, tuple(_faster(convert) for convert in convs), expression)
             for i, (convs, expression) in compiler.get_converters(fields).items()
         )
         sql, names = named_placeholders(sql, connection.vendor)
@@ -139,6 +139,22 @@ class Prepared:
                 row[i] = value
             converted.append(row)
         return converted
+
+
+def _faster(convert: Callable) -> Callable:
+    """``convert``, or for a ``JSONField`` without a decoder its ``from_db_value`` that
+    reads an empty list's text without ``json.loads`` (most lane items' links: a tenth of
+    the grid's reading, #16); a new list each time, as ``json.loads`` gives."""
+    field = getattr(convert, "__self__", None)
+    if getattr(convert, "__func__", None) is not JSONField.from_db_value or field.decoder:
+        return convert
+
+    def from_db_value(value: Any, expression: Any, connection: Any) -> Any:
+        if value == "[]":
+            return []
+        return convert(value, expression, connection)
+
+    return from_db_value
 
 
 def prepared(*, args: int = 1) -> Callable[[Callable[..., QuerySet]], Prepared]:

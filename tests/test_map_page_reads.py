@@ -6,10 +6,12 @@ placeholders on SQLite (``maps.sql.named_placeholders``) and give the ORM's rows
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.db.models import JSONField
 from django.db.models.expressions import RawSQL
 from django.test import RequestFactory
 from django.utils import timezone
@@ -17,14 +19,21 @@ from django.utils import timezone
 from governance import permissions, scoring
 from governance.models import ScorecardWeights
 from governance.weights import singleton_update
+from maps import sql
 from maps.analytics import latest_event_result
 from maps.editor import grid_context
-from maps.models import EventImport, Step, VocabularyTerm
+from maps.models import EventImport, LaneItem, Step, VocabularyTerm
 from maps.models.vocabulary import DEFAULT_TERMS
 from maps.precompiled import Precompiled
 from maps.sql import Prepared, named_placeholders, with_names
 from maps.vocabulary import vocabulary_labels
-from tests.factories import JourneyMapFactory, QualitativeFactorFactory, StepFactory, UserFactory
+from tests.factories import (
+    JourneyMapFactory,
+    LaneItemFactory,
+    QualitativeFactorFactory,
+    StepFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +167,33 @@ def test_statements_with_named_placeholders_give_the_orms_rows():
         found = Precompiled(objects, args=(str,)).objects(name)
         assert found == list(objects(name))
     assert Precompiled(objects, args=(str,)).objects("%s") == [steps[2]]
+
+
+def test_json_values_read_by_a_prepared_statement_are_the_orms():
+    journey = JourneyMapFactory()
+    values = [[], {}, ["https://example.com/a"], {"a": [1, 2]}, "[]", [[]], 3]
+    items = [LaneItemFactory(map=journey, external_links=value) for value in values]
+
+    def links(map_id: int):
+        queryset = LaneItem.objects.filter(map=map_id).order_by("pk")
+        return queryset.values_list("pk", "external_links")
+
+    rows = Prepared(links).rows(journey.pk)
+    assert rows == [list(row) for row in links(journey.pk)]
+    assert [row[1] for row in rows] == values
+    assert rows[0][1] is not rows[-1][1]
+    empty = [row[1] for row in Prepared(links).rows(journey.pk) if row[1] == []]
+    assert len(empty) == 1 and empty[0] is not rows[0][1]  # a new list each time
+    assert [item.pk for item in items] == [row[0] for row in rows]
+
+
+def test_a_json_field_with_its_own_decoder_keeps_its_converter():
+    class Decoder(json.JSONDecoder):
+        pass
+
+    plain, decoded = JSONField(), JSONField(decoder=Decoder)
+    assert sql._faster(decoded.from_db_value) == decoded.from_db_value
+    assert sql._faster(plain.from_db_value) != plain.from_db_value
+    assert sql._faster(plain.from_db_value)("[]", None, None) == []
+    assert sql._faster(plain.from_db_value)('{"a": []}', None, None) == {"a": []}
+    assert sql._faster(plain.from_db_value)(None, None, None) is None
