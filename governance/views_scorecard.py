@@ -22,6 +22,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 from markupsafe import Markup, escape
 
@@ -159,18 +160,32 @@ def _url_parts(*_key: Any) -> dict[str, Any]:
 DateFormatter = Callable[[date | datetime | None, str], str]
 
 
+@functools.lru_cache(maxsize=1024)
+def _format_day(day: date, fmt: str, _language: str | None) -> str:
+    """``date_format`` of a plain date (no time zone to apply): the same text for the
+    same day, format and active language (the key's last part), so the months the
+    sparklines name are formatted once per process, not on every page (#16)."""
+    return date_format(day, fmt)
+
+
 def _date_filter() -> DateFormatter:
     """Django's ``date`` filter (aware datetimes in the current time zone first), memoised
     for one page: the sparklines' labels repeat the same months for every KPI."""
     seen: dict[tuple[date | datetime, str], str] = {}
+    language = get_language()
 
     def format_date(value: date | datetime | None, fmt: str) -> str:
-        if value is None or value == "":
-            return ""
         key = (value, fmt)
-        if key not in seen:
-            seen[key] = date_format(template_localtime(value), fmt)
-        return seen[key]
+        found = seen.get(key)
+        if found is None:
+            if value is None or value == "":
+                found = ""
+            elif type(value) is date:
+                found = _format_day(value, fmt, language)
+            else:
+                found = date_format(template_localtime(value), fmt)
+            seen[key] = found
+        return found
 
     return format_date
 

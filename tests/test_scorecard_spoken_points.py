@@ -3,9 +3,12 @@ in Python: the same bytes as the template's loop that wrote it before (#16)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.template.defaultfilters import date as date_filter
+from django.utils import translation
+from django.utils.timezone import template_localtime
 
 from governance import scoring
 from governance.views_scorecard import _date_filter, _kpi_row
@@ -47,3 +50,28 @@ def test_special_characters_are_escaped_as_the_template_escaped_them(monkeypatch
     _, count, label = _kpi_row(None, trend, _date_filter())
     assert f"{count} values: {label}" == _as_template_wrote(trend)
     assert "<b" not in label
+
+
+@pytest.mark.parametrize("language", ["en-gb", "de", "fr"])
+def test_dates_are_djangos_date_filter_in_every_language(settings, language):
+    settings.USE_TZ, settings.TIME_ZONE = True, "Pacific/Auckland"
+    values = [None, "", date(2026, 1, 31), date(1999, 12, 1), date(2026, 7, 4)]
+    values += [datetime(2026, 1, 31, 12, 30, tzinfo=UTC), datetime(2026, 5, 1, 23, 59)]
+    with translation.override(language):
+        format_date = _date_filter()
+        for value in values:
+            for fmt in ("M Y", "j M Y", "F Y", "D, jS F Y"):
+                for _ in range(2):  # the memoised answer too
+                    # as a template: an aware datetime in the current time zone first
+                    expected = date_filter(template_localtime(value), fmt)
+                    assert format_date(value, fmt) == expected, (value, fmt)
+
+
+def test_a_process_wide_month_is_never_another_languages():
+    day = date(2026, 3, 15)
+    with translation.override("en-gb"):
+        assert _date_filter()(day, "F Y") == "March 2026"
+    with translation.override("de"):
+        assert _date_filter()(day, "F Y") == "März 2026"
+    with translation.override("en-gb"):
+        assert _date_filter()(day, "F Y") == "March 2026"
