@@ -21,8 +21,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from journeyhub.pagination import PageNumberPagination
+from maps.api.fast import FastRepresentation
 from maps.api.fields import VisibleMapField
 from maps.api.serializers import UserRefField, drf_errors
+from maps.api.views import PrecompiledListMixin
 from maps.models import JourneyMapUserObjectPermission
 
 from . import permissions, prioritisation, scorecard_reads, scoring, services
@@ -37,7 +39,7 @@ class RoleField(serializers.ChoiceField):
         return services.grant_role(instance)
 
 
-class MapGrantSerializer(serializers.ModelSerializer):
+class MapGrantSerializer(FastRepresentation, serializers.ModelSerializer):
     map = VisibleMapField(source="content_object")
     user = UserRefField(help_text="Username of the person the map is shared with.")
     role = RoleField(choices=sorted(services.ROLE_CODENAMES))
@@ -46,8 +48,13 @@ class MapGrantSerializer(serializers.ModelSerializer):
         model = JourneyMapUserObjectPermission
         fields = ("id", "map", "user", "role")
 
+    # rows written by readers built once per process (maps.api.fast): none of the
+    # fields reads the context to write a row
+    fast_shared_readers = True
+
 
 class MapGrantViewSet(
+    PrecompiledListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -58,11 +65,17 @@ class MapGrantViewSet(
     filterset_class = MapGrantFilter
     ordering = ("pk",)
 
-    def get_queryset(self):
-        manageable = permissions.manageable_maps(self.request.user)
+    def list_queryset(self, user):
+        # plain pages compiled once (maps/api/pages.py); the map is written as its id
+        # (content_object_id): no join for it
+        manageable = permissions.manageable_maps(user)
         return JourneyMapUserObjectPermission.objects.filter(
             content_object__in=manageable.values("pk")
-        ).select_related("content_object", "user", "permission")
+        ).select_related("user", "permission")
+
+    def get_queryset(self):
+        grants = self.list_queryset(self.request.user)
+        return grants if self.action == "list" else grants.select_related("content_object")
 
     def perform_create(self, serializer):
         journey_map = serializer.validated_data["content_object"]

@@ -42,9 +42,12 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import ISO_8601, api_settings
 
 Reader = Callable[[Any], Any]
+#: a field's reader for one serializer's context (a field whose representation reads it)
+ContextReader = Callable[[Mapping[str, Any]], Reader]
 
 #: what a reader answers for a field DRF leaves out of the row (``SkipField``)
 _SKIP = object()
+_NOTHING_LOADED: Mapping[str, Any] = types.MappingProxyType({})
 #: attribute values DRF would call (``is_simple_callable``): left to DRF
 _CALLABLES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, functools.partial)
 _MISSES = (AttributeError, KeyError, ObjectDoesNotExist)
@@ -129,6 +132,21 @@ def _datetime_representation(field: fields.Field) -> Callable[[Any], Any] | None
     return represent
 
 
+#: DRF fields whose ``to_representation`` gives a value of this exact type back unchanged
+_UNCHANGED: tuple[tuple[type, type], ...] = (
+    (fields.CharField, str),  # str(value)
+    (fields.IntegerField, int),  # int(value)
+    (fields.BooleanField, bool),  # True / False for True / False
+)
+
+
+def _unchanged_type(field: fields.Field) -> type | None:
+    for cls, kind in _UNCHANGED:
+        if isinstance(field, cls) and type(field).to_representation is cls.to_representation:
+            return kind
+    return None
+
+
 def _plain_reader(field: fields.Field, model: type[models.Model] | None = None) -> Reader:
     attrs = list(field.source_attrs)
     represent = _datetime_representation(field) or field.to_representation
@@ -145,6 +163,10 @@ def _plain_reader(field: fields.Field, model: type[models.Model] | None = None) 
                 return _drf(field, instance)
             return None if value is None else represent(value)
 
+        # what FastRepresentation reads inline: the column, and the type of value the
+        # field writes as it is (DRF's str(), int() or bool() of one gives it back)
+        read_column.fast_column = column  # type: ignore[attr-defined]
+        read_column.fast_type = _unchanged_type(field)  # type: ignore[attr-defined]
         return read_column
 
     def read(instance: Any) -> Any:
@@ -275,40 +297,62 @@ class FastRepresentation:
     A serializer class with ``fast_shared_readers = True`` decides them once per process
     and time zone (a ``DateTimeField`` reader holds the zone): building its fields, which
     DRF does for every request, was a sixth of a page. Only for a class whose readable
-    fields and their representations never depend on the context (the request, the
-    instance): they are built by an instance without one."""
+    fields never depend on the context (the request, the instance): they are built by
+    an instance without one. A field whose *representation* reads the context (a URL on
+    the request's host, the requesting user) says so with ``fast_reader_in(context)``,
+    which gives its reader for each serializer's context (``ReversedOnceField``)."""
 
     fast_shared_readers = False
 
-    def _fast_readers(self) -> list[tuple[str, Reader]]:
+    def _fast_readers(self) -> list[tuple[str, Reader, str | None, type | None]]:
+        """(name, reader, the loaded column it reads or None, the type of value written
+        unchanged) per readable field."""
         readers = self.__dict__.get("_fast_reader_list")
         if readers is None:
             shared = self.fast_shared_readers
-            readers = self._shared_readers() if shared else self._build_readers()
+            entries = self._shared_entries() if shared else self._build_entries()
+            context = self.context
+            readers = [
+                (name, read, getattr(read, "fast_column", None), getattr(read, "fast_type", None))
+                if bind is None
+                else (name, bind(context), None, None)
+                for name, read, bind in entries
+            ]
             self.__dict__["_fast_reader_list"] = readers
         return readers
 
-    def _build_readers(self) -> list[tuple[str, Reader]]:
+    def _build_entries(self) -> list[tuple[str, Reader, ContextReader | None]]:
+        """Each readable field's name, reader and, for a field whose representation
+        reads the context (``fast_reader_in``), what makes its reader for a context."""
         model = getattr(getattr(self, "Meta", None), "model", None)
-        return [(f.field_name, reader_for(f, model)) for f in self._readable_fields]
+        return [
+            (f.field_name, reader_for(f, model), getattr(f, "fast_reader_in", None))
+            for f in self._readable_fields
+        ]
 
     @classmethod
-    def _shared_readers(cls) -> list[tuple[str, Reader]]:
+    def _shared_entries(cls) -> list[tuple[str, Reader, ContextReader | None]]:
         shared = cls.__dict__.get("_fast_shared")
         if shared is None:  # per class, not inherited by a subclass
             shared = {}
             cls._fast_shared = shared
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        readers = shared.get(zone)
-        if readers is None:
-            readers = shared[zone] = cls()._build_readers()
-        return readers
+        entries = shared.get(zone)
+        if entries is None:
+            entries = shared[zone] = cls()._build_entries()
+        return entries
 
     def to_representation(self, instance):
         if isinstance(instance, Mapping):
             return super().to_representation(instance)
         row = {}
-        for name, read in self._fast_readers():
+        loaded = getattr(instance, "__dict__", _NOTHING_LOADED)
+        for name, read, column, unchanged in self._fast_readers():
+            if column is not None:  # the column reader's work, inline for the usual values
+                value = loaded.get(column, _SKIP)
+                if value is None or type(value) is unchanged:
+                    row[name] = value
+                    continue
             value = read(instance)
             if value is not _SKIP:
                 row[name] = value
