@@ -230,7 +230,14 @@ class ProjectScore:
     weights: PrioritisationWeights = field(repr=False, compare=False)
     ranks: dict[str, int] = field(default_factory=dict)
     indexes: dict[str, int] = field(default_factory=dict)  # priority index by method
-    overlaps: list[Overlap] = field(default_factory=list)
+    # where ``overlaps`` come from when first read (None: an inactive project, none)
+    overlap_finder: OverlapFinder | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def overlaps(self) -> list[Overlap]:
+        """The active projects this one collides with, by title and id, with every
+        reason (``find_overlaps``; set by it, or found when first read)."""
+        return [] if self.overlap_finder is None else self.overlap_finder.of(self)
 
     @cached_property
     def scores(self) -> dict[str, Breakdown]:
@@ -516,7 +523,8 @@ def _dates_overlap(a: ProjectScore, b: ProjectScore) -> bool:
 
 
 def find_overlaps(projects: list[ProjectScore]) -> None:
-    """Flag every pair of active projects that collide, on both, with the reasons."""
+    """Flag every pair of active projects that collide, on both, with the reasons: every
+    pair at once (``OverlapFinder`` finds one project's when first read)."""
     active = [p for p in projects if p.is_active]
     reasons: dict[tuple[int, int], list[str]] = defaultdict(list)
 
@@ -565,12 +573,86 @@ def find_overlaps(projects: list[ProjectScore]) -> None:
                     flag(a, b, f"same map in overlapping dates: {map_titles[map_id]}")
             running.append(b)
     by_id = {p.project_id: p for p in active}
+    found: dict[int, list[Overlap]] = {p.project_id: [] for p in active}
     for (a_id, b_id), why in reasons.items():
         a, b = by_id[a_id], by_id[b_id]
-        a.overlaps.append(Overlap(b.project_id, b.title, list(why)))
-        b.overlaps.append(Overlap(a.project_id, a.title, list(why)))
+        found[a_id].append(Overlap(b.project_id, b.title, list(why)))
+        found[b_id].append(Overlap(a.project_id, a.title, list(why)))
     for p in active:
-        p.overlaps.sort(key=lambda o: (o.title, o.project_id))
+        p.overlaps = sorted(found[p.project_id], key=lambda o: (o.title, o.project_id))
+
+
+class OverlapFinder:
+    """The overlaps of one active project among ``active``, found when first read
+    (``ProjectScore.overlaps``): a page shows the overlaps of its fifty rows, and
+    flagging every pair of thousands of active projects (``find_overlaps``) cost more
+    than the rest of the ranking at 10,000 maps (#16).
+
+    The same overlaps as ``find_overlaps`` over ``active`` in this order, to the order
+    of their reasons: there, a pair's reasons come steps first, then pain points, then
+    maps, each kind in the order its step, pain point or map first appears among the
+    active projects' links; here each reason carries that position and is sorted by it.
+    """
+
+    def __init__(self, active: list[ProjectScore]):
+        self._active = active
+        self._indexes: tuple[dict, ...] | None = None
+
+    def _index(self) -> tuple[dict, ...]:
+        """Per kind (steps, pain points, maps): the active projects on each link, in
+        order, and each link's position of first appearance. Built once."""
+        if self._indexes is None:
+            by_step: dict[int, list[ProjectScore]] = {}
+            by_pain: dict[int, list[ProjectScore]] = {}
+            by_map: dict[int, list[ProjectScore]] = {}
+            for p in self._active:
+                for links, index in (
+                    (p.steps, by_step),
+                    (p.pain_points, by_pain),
+                    (p.maps, by_map),
+                ):
+                    for link in links:
+                        members = index.get(link[0])
+                        if members is None:
+                            index[link[0]] = [p]
+                        else:
+                            members.append(p)
+            self._indexes = tuple(
+                item
+                for index in (by_step, by_pain, by_map)
+                for item in (index, {key: at for at, key in enumerate(index)})
+            )
+        return self._indexes
+
+    def of(self, project: ProjectScore) -> list[Overlap]:
+        if not project.is_active:
+            return []
+        by_step, step_at, by_pain, pain_at, by_map, map_at = self._index()
+        others: dict[int, ProjectScore] = {}
+        reasons: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+        for step_id, name, _ in project.steps:
+            for other in by_step[step_id]:
+                if other is not project:
+                    others[other.project_id] = other
+                    reasons[other.project_id].append((0, step_at[step_id], f"same step: {name}"))
+        for pain_id, title, _, _, _ in project.pain_points:
+            for other in by_pain[pain_id]:
+                if other is not project:
+                    others[other.project_id] = other
+                    why = f"same pain point: {title}"
+                    reasons[other.project_id].append((1, pain_at[pain_id], why))
+        for map_id, title, _, _, _ in project.maps:
+            for other in by_map[map_id]:
+                if other is not project and _dates_overlap(project, other):
+                    others[other.project_id] = other
+                    why = f"same map in overlapping dates: {title}"
+                    reasons[other.project_id].append((2, map_at[map_id], why))
+        found = [
+            Overlap(pk, others[pk].title, [why for _, _, why in sorted(whys)])
+            for pk, whys in reasons.items()
+        ]
+        found.sort(key=lambda o: (o.title, o.project_id))
+        return found
 
 
 # --- the portfolio -------------------------------------------------------------------
@@ -644,6 +726,9 @@ def _load_links(
             )
             return cursor.fetchall()
 
+    # the named tuples made as tuples (their generated __new__ is a Python call per link,
+    # thousands at 10,000 maps): the same values, fields in order
+    new = tuple.__new__
     for project_id, map_id, title, slug in read(
         "maps",
         JourneyMap,
@@ -661,7 +746,7 @@ def _load_links(
         f"t.{q('map_id')}, t.{q('position')}, l.{q('step_id')}",
     ):
         if project_id in wanted and (every_map or map_id in visible_map_ids):
-            steps[project_id].append(StepRef(step_id, name, map_id))
+            steps[project_id].append(new(StepRef, (step_id, name, map_id)))
     for project_id, pain_id, title, map_id, severity, frequency in read(
         "pain_points",
         PainPoint,
@@ -669,7 +754,8 @@ def _load_links(
         f"t.{q('title')}, l.{q('painpoint_id')}",
     ):
         if project_id in wanted and (every_map or map_id in visible_map_ids):
-            pains[project_id].append(PainShare(pain_id, title, map_id, severity, frequency))
+            pain = (pain_id, title, map_id, severity, frequency)
+            pains[project_id].append(new(PainShare, pain))
     return maps, steps, pains, linked
 
 
@@ -765,20 +851,30 @@ def portfolio_rank(
         _project_score(row, maps, steps, pains, health, map_gaps, method, weights)
         for row in [*rows, *extra]
     ]
-    find_overlaps(scored)
+    # overlaps are found when read: a page reads those of its fifty rows
+    active = [p for p in scored if p.status in ACTIVE]
+    finder = OverlapFinder(active)
+    for p in active:
+        p.overlap_finder = finder
     ranked = [p for p in scored if p.project_id in ranked_ids]
     # by title and id once, then by each method's score alone: a stable sort keeps the
     # title order among equal scores, the same order as ``_rank``'s key, in a third the
     # time (no tuple per project and method)
     ranked.sort(key=_BY_TITLE)
     by_method: dict[str, list[ProjectScore]] = {}
+    values = [p.values for p in ranked]
     for m in METHODS:
-        ordered = sorted(ranked, key=lambda p, m=m: p.values[m], reverse=True)
+        # positions sorted by a list's own item getter (no Python call per project):
+        # the same keys in the same order as sorting the projects, so the same order
+        scores = [v[m] for v in values]
+        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
+        ordered = [ranked[i] for i in order]
         by_method[m] = ordered
-        best = ordered[0].values[m] if ordered else 0.0
-        for position, p in enumerate(ordered, start=1):
+        best = scores[order[0]] if order else 0.0
+        for position, i in enumerate(order, start=1):
+            p = ranked[i]
             p.ranks[m] = position
-            score = p.values[m]
+            score = scores[i]
             # ``priority_index`` inlined (called per project and method)
             p.indexes[m] = int(100 * max(score, 0.0) / best + 0.5) if best > 0 else 0
     return Portfolio(method=method, weights=weights, projects=by_method[method])
@@ -825,6 +921,9 @@ def _project_score(
 ) -> ProjectScore:
     pk = row["pk"]
     map_gaps = []
+    # ``gap_of`` and ``pain_of`` inlined (per project): the same additions in the same
+    # order from 0 as ``sum``, so the same floats (and pain 0, an int, without pain points)
+    gaps, counted = 0, 0
     for link in maps.get(pk, ()):
         gap_of_map = known.get(link[0])
         if gap_of_map is None:
@@ -834,10 +933,21 @@ def _project_score(
                 map_id, title, slug, h, None if h is None else (100 - h) / 100
             )
         map_gaps.append(gap_of_map)
+        if (map_gap := gap_of_map[4]) is not None:
+            gaps += map_gap
+            counted += 1
+    gap = gaps / counted if counted else 0.0
     pain_points = pains.get(pk, [])
-    gap, pain = gap_of(map_gaps), pain_of(pain_points)
+    pain = 0
+    for _, _, _, severity, frequency in pain_points:
+        pain += severity * frequency / 25
     cost = row["cost"]
-    effort = row["effort"]
+    reach, impact, confidence, effort = (
+        row["reach"],
+        row["impact"],
+        row["confidence"],
+        row["effort"],
+    )
     return ProjectScore(
         pk,
         row["title"],
@@ -848,9 +958,9 @@ def _project_score(
         row["team__name"] or "",
         row["start_date"],
         row["end_date"],
-        row["reach"],
-        row["impact"],
-        row["confidence"],
+        reach,
+        impact,
+        confidence,
         effort,
         None if cost is None else float(cost),
         map_gaps,
@@ -858,7 +968,7 @@ def _project_score(
         pain_points,
         gap,
         pain,
-        _values(row["reach"], row["impact"], row["confidence"], effort, gap, pain, weights),
+        _values(reach, impact, confidence, effort, gap, pain, weights),
         method,
         weights,
     )

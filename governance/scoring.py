@@ -797,7 +797,14 @@ def _read_health(
             ratings[map_id].append((row[2], row[8]))
         elif row[9] is not None and row[9] == row[8]:  # current: computed at its generation
             if row[10]:
-                result[map_id] = _health(row[4:8], counting)
+                # ``_health(row[4:8], counting)`` inlined (thousands of maps a page): the
+                # same sums in the same order; counted weights are > 0, so total is too
+                weighted = total = 0
+                for i, weight in counting:
+                    if (score := row[4 + i]) is not None:
+                        weighted += weight * score
+                        total += weight
+                result[map_id] = weighted / total if total else None
         else:
             stale[map_id] = row[8]  # None: no row (a map without KPIs or factors yet)
     store = []
