@@ -112,3 +112,23 @@ def test_the_pages_are_never_stale(grants, leader, other_owner):
     seen = {row["map"] for row in rows(other_owner)}
     assert seen == {m.pk for m in theirs}
     assert client.get("/api/map-grants/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_list_holds_the_grants_on_the_maps_the_user_manages(request, role, grants):
+    """Leadership's list has no condition (every grant is on a map): the same grants as
+    those on ``manageable_maps``, for every kind of user."""
+    from governance.permissions import manageable_maps
+    from maps.models import JourneyMapUserObjectPermission
+
+    user = request.getfixturevalue(role)
+    listed = [
+        row["id"] for row in api(user).get("/api/map-grants/?page_size=500").json()["results"]
+    ]
+    on_managed = JourneyMapUserObjectPermission.objects.filter(
+        content_object__in=manageable_maps(user).values("pk")
+    ).order_by("pk")
+    assert listed == list(on_managed.values_list("pk", flat=True))
+    assert role not in ("leader", "admin_user") or len(listed) == (
+        JourneyMapUserObjectPermission.objects.count()
+    )
