@@ -65,9 +65,10 @@ Pain points no project addresses
     by ``severity × frequency × (1 + gap of its map)``: the gaps in the portfolio.
 
 Queries are fixed whatever the number of projects: the weights, the projects to rank,
-the other active projects (for overlaps), one per many-to-many (maps, steps, pain
-points), two for health (``health_by_map`` given the scorecard weights, plus one for
-those weights), one for the unaddressed pain points.
+the other active projects (for overlaps), one per many-to-many (maps, pain points;
+steps when first read, or for a page's rows only, ``prepare_overlaps``), two for
+health (``health_by_map`` given the scorecard weights, plus one for those weights), one
+for the unaddressed pain points.
 """
 
 from __future__ import annotations
@@ -221,7 +222,6 @@ class ProjectScore:
     effort: float
     cost: float | None
     maps: list[MapGap]
-    steps: list[StepRef]
     pain_points: list[PainShare]
     gap: float
     pain: float
@@ -232,6 +232,15 @@ class ProjectScore:
     indexes: dict[str, int] = field(default_factory=dict)  # priority index by method
     # where ``overlaps`` come from when first read (None: an inactive project, none)
     overlap_finder: OverlapFinder | None = field(default=None, repr=False, compare=False)
+    # where ``steps`` come from when first read (None: none)
+    step_links: StepLinks | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def steps(self) -> list[StepRef]:
+        """The visible steps it addresses, read for every ranked project when one
+        project's are first read (``StepLinks``): the portfolio page never reads them
+        (its rows' overlaps are found by ``OverlapFinder.prepare``)."""
+        return [] if self.step_links is None else self.step_links.of(self.project_id)
 
     @cached_property
     def overlaps(self) -> list[Overlap]:
@@ -594,47 +603,96 @@ class OverlapFinder:
     active projects' links; here each reason carries that position and is sorted by it.
     """
 
-    def __init__(self, active: list[ProjectScore]):
+    def __init__(self, active: list[ProjectScore], shared_steps: SharedSteps | None = None):
         self._active = active
+        self._shared_steps = shared_steps
         self._indexes: tuple[dict, ...] | None = None
+        self._step_index: tuple[dict, dict] | None = None
+        # per project prepared (``prepare``): (position, name, other projects) per step
+        self._prepared: dict[int, list[tuple[tuple, str, list[ProjectScore]]]] = {}
+
+    @staticmethod
+    def _by_link(projects: list[ProjectScore], links_of: Callable) -> tuple[dict, dict]:
+        """The projects on each link, in order, and each link's position of first
+        appearance."""
+        index: dict[int, list[ProjectScore]] = {}
+        for p in projects:
+            for link in links_of(p):
+                members = index.get(link[0])
+                if members is None:
+                    index[link[0]] = [p]
+                else:
+                    members.append(p)
+        return index, {key: at for at, key in enumerate(index)}
 
     def _index(self) -> tuple[dict, ...]:
-        """Per kind (steps, pain points, maps): the active projects on each link, in
-        order, and each link's position of first appearance. Built once."""
+        """Pain points' and maps' ``_by_link``: built once."""
         if self._indexes is None:
-            by_step: dict[int, list[ProjectScore]] = {}
-            by_pain: dict[int, list[ProjectScore]] = {}
-            by_map: dict[int, list[ProjectScore]] = {}
-            for p in self._active:
-                for links, index in (
-                    (p.steps, by_step),
-                    (p.pain_points, by_pain),
-                    (p.maps, by_map),
-                ):
-                    for link in links:
-                        members = index.get(link[0])
-                        if members is None:
-                            index[link[0]] = [p]
-                        else:
-                            members.append(p)
-            self._indexes = tuple(
-                item
-                for index in (by_step, by_pain, by_map)
-                for item in (index, {key: at for at, key in enumerate(index)})
+            self._indexes = (
+                *self._by_link(self._active, attrgetter("pain_points")),
+                *self._by_link(self._active, attrgetter("maps")),
             )
         return self._indexes
+
+    def prepare(self, projects: Iterable[ProjectScore]) -> None:
+        """Find the steps shared by these projects (those a page shows) and the other
+        active ones in one query of their links (``SharedSteps``), instead of reading
+        every active project's steps: a step's position of first appearance is the
+        first active project on it (in order), then its place in that project's steps
+        (by map, position and id), the order the full index inserts it in."""
+        if self._shared_steps is None or self._step_index is not None:
+            return
+        order = {p.project_id: at for at, p in enumerate(self._active)}
+        wanted = [
+            p.project_id
+            for p in projects
+            if p.project_id in order and p.project_id not in self._prepared
+        ]
+        if not wanted:
+            return
+        members: dict[int, dict[int, None]] = defaultdict(dict)  # step -> projects, once
+        steps_of: dict[int, list[int]] = defaultdict(list)
+        names: dict[int, tuple[str, tuple]] = {}
+        for project_id, other_id, step_id, name, map_id, position in self._shared_steps(wanted):
+            names[step_id] = (name, (map_id, position, step_id))
+            if other_id in order:
+                members[step_id][other_id] = None
+            if other_id == project_id:
+                steps_of[project_id].append(step_id)
+        by_id = {p.project_id: p for p in self._active}
+        for project_id in wanted:
+            entries = []
+            for step_id in steps_of.get(project_id, ()):
+                name, key = names[step_id]
+                on_step = members[step_id]
+                first = min(order[pk] for pk in on_step)
+                others = [by_id[pk] for pk in on_step if pk != project_id]
+                entries.append(((first, key), name, others))
+            self._prepared[project_id] = entries
+
+    def _step_reasons(self, project: ProjectScore) -> list[tuple[tuple | int, str, list]]:
+        """(position, name, the other active projects on it) of each of its steps."""
+        prepared = self._prepared.get(project.project_id)
+        if prepared is not None:
+            return prepared
+        if self._step_index is None:
+            self._step_index = self._by_link(self._active, attrgetter("steps"))
+        by_step, step_at = self._step_index
+        return [
+            (step_at[step_id], name, [p for p in by_step[step_id] if p is not project])
+            for step_id, name, _ in project.steps
+        ]
 
     def of(self, project: ProjectScore) -> list[Overlap]:
         if not project.is_active:
             return []
-        by_step, step_at, by_pain, pain_at, by_map, map_at = self._index()
+        by_pain, pain_at, by_map, map_at = self._index()
         others: dict[int, ProjectScore] = {}
-        reasons: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-        for step_id, name, _ in project.steps:
-            for other in by_step[step_id]:
-                if other is not project:
-                    others[other.project_id] = other
-                    reasons[other.project_id].append((0, step_at[step_id], f"same step: {name}"))
+        reasons: dict[int, list[tuple[int, int | tuple, str]]] = defaultdict(list)
+        for at, name, on_step in self._step_reasons(project):
+            for other in on_step:
+                others[other.project_id] = other
+                reasons[other.project_id].append((0, at, f"same step: {name}"))
         for pain_id, title, _, _, _ in project.pain_points:
             for other in by_pain[pain_id]:
                 if other is not project:
@@ -653,6 +711,32 @@ class OverlapFinder:
         ]
         found.sort(key=lambda o: (o.title, o.project_id))
         return found
+
+
+def prepare_overlaps(projects: list[ProjectScore]) -> None:
+    """Let the overlaps of ``projects`` (a page's rows) be found without reading every
+    active project's steps (``OverlapFinder.prepare``)."""
+    finders = {id(p.overlap_finder): p.overlap_finder for p in projects if p.overlap_finder}
+    for finder in finders.values():
+        finder.prepare(projects)
+
+
+# (project id, other project id, step id, name, map id, position) of every link of the
+# other projects on a visible step of the given projects' (themselves included)
+SharedSteps = Callable[[list[int]], list[tuple]]
+
+
+class StepLinks:
+    """The projects' visible steps, read once when first needed (``read``)."""
+
+    def __init__(self, read: Callable[[], dict[int, list[StepRef]]]):
+        self._read = read
+        self._steps: dict[int, list[StepRef]] | None = None
+
+    def of(self, project_id: int) -> list[StepRef]:
+        if self._steps is None:
+            self._steps = self._read()
+        return self._steps.get(project_id, [])
 
 
 # --- the portfolio -------------------------------------------------------------------
@@ -676,7 +760,8 @@ def _load_links(
 ):
     """Maps ``(id, title, slug)``, steps and pain points of the projects, limited to
     visible maps, and every map each project touches (visible or not: whether the reader
-    may see the project depends on them): three queries whatever the number of projects.
+    may see the project depends on them): two queries whatever the number of projects,
+    and the steps' (``StepLinks``) when first read.
 
     The projects and visible maps come as ids read once: as subqueries, the visibility
     rules ran again inside every query. Beyond ``LINKS_BY_ID_MAX`` projects, ``scopes``
@@ -687,11 +772,10 @@ def _load_links(
     Hand-written SQL (the ORM's joins and orders): at 10,000 maps the ORM spent longer
     turning 25,000 link rows into Python than the database took to read them."""
     maps: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    steps: dict[int, list[StepRef]] = defaultdict(list)
     pains: dict[int, list[PainShare]] = defaultdict(list)
     linked: dict[int, list[int]] = defaultdict(list)
     if not project_ids:
-        return maps, steps, pains, linked
+        return maps, StepLinks(dict), pains, linked
     wanted = set(project_ids)
     by_id = len(wanted) <= LINKS_BY_ID_MAX
     every_map = visible_map_ids is None
@@ -739,14 +823,20 @@ def _load_links(
             linked[project_id].append(map_id)
             if every_map or map_id in visible_map_ids:
                 maps[project_id].append((map_id, title, slug))
-    for project_id, step_id, name, map_id in read(
-        "steps",
-        Step,
-        f"t.{q('id')}, t.{q('name')}, t.{q('map_id')}",
-        f"t.{q('map_id')}, t.{q('position')}, l.{q('step_id')}",
-    ):
-        if project_id in wanted and (every_map or map_id in visible_map_ids):
-            steps[project_id].append(new(StepRef, (step_id, name, map_id)))
+
+    def read_steps() -> dict[int, list[StepRef]]:
+        steps: dict[int, list[StepRef]] = defaultdict(list)
+        for project_id, step_id, name, map_id in read(
+            "steps",
+            Step,
+            f"t.{q('id')}, t.{q('name')}, t.{q('map_id')}",
+            f"t.{q('map_id')}, t.{q('position')}, l.{q('step_id')}",
+        ):
+            if project_id in wanted and (every_map or map_id in visible_map_ids):
+                steps[project_id].append(new(StepRef, (step_id, name, map_id)))
+        return steps
+
+    steps = StepLinks(read_steps)
     for project_id, pain_id, title, map_id, severity, frequency in read(
         "pain_points",
         PainPoint,
@@ -757,6 +847,31 @@ def _load_links(
             pain = (pain_id, title, map_id, severity, frequency)
             pains[project_id].append(new(PainShare, pain))
     return maps, steps, pains, linked
+
+
+def _shared_steps(visible_map_ids: Container[int] | None) -> SharedSteps:
+    """``SharedSteps`` for the reader: the links of every project on a step of the given
+    projects, and that step (one query, by the link table's step index), visible steps
+    only (``visible_map_ids``; None: every map)."""
+
+    def read(project_ids: list[int]) -> list[tuple]:
+        link, project, column = m2m_link(CXProject, "steps")
+        q = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT a.{project}, b.{project}, t.{q('id')}, t.{q('name')},"
+                f" t.{q('map_id')}, t.{q('position')} FROM {link} a"
+                f" INNER JOIN {link} b ON b.{column} = a.{column}"
+                f" INNER JOIN {q(Step._meta.db_table)} t ON t.{q('id')} = a.{column}"
+                f" WHERE a.{project} IN ({', '.join(['%s'] * len(project_ids))})",
+                project_ids,
+            )
+            rows = cursor.fetchall()
+        if visible_map_ids is None:
+            return rows
+        return [row for row in rows if row[4] in visible_map_ids]
+
+    return read
 
 
 def _project_rows(projects: QuerySet[CXProject]) -> list[dict]:
@@ -853,7 +968,7 @@ def portfolio_rank(
     ]
     # overlaps are found when read: a page reads those of its fifty rows
     active = [p for p in scored if p.status in ACTIVE]
-    finder = OverlapFinder(active)
+    finder = OverlapFinder(active, _shared_steps(visible_ids))
     for p in active:
         p.overlap_finder = finder
     ranked = [p for p in scored if p.project_id in ranked_ids]
@@ -912,7 +1027,7 @@ def _values(
 def _project_score(
     row: dict,
     maps: dict[int, list[tuple[int, str, str]]],
-    steps: dict[int, list[StepRef]],
+    steps: StepLinks,
     pains: dict[int, list[PainShare]],
     health: dict[int, float | None],
     known: dict[int, MapGap],
@@ -964,13 +1079,13 @@ def _project_score(
         effort,
         None if cost is None else float(cost),
         map_gaps,
-        steps.get(pk, []),
         pain_points,
         gap,
         pain,
         _values(reach, impact, confidence, effort, gap, pain, weights),
         method,
         weights,
+        step_links=steps,
     )
 
 

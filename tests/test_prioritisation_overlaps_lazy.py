@@ -30,7 +30,7 @@ STATUSES = ["idea", "planned", "ongoing", "done", "cancelled"]
 
 
 def project(pk, title, status="planned", *, steps=(), pains=(), maps=(), start=None, end=None):
-    return ProjectScore(
+    made = ProjectScore(
         project_id=pk,
         title=title,
         status=status,
@@ -46,7 +46,6 @@ def project(pk, title, status="planned", *, steps=(), pains=(), maps=(), start=N
         effort=1.0,
         cost=None,
         maps=list(maps),
-        steps=list(steps),
         pain_points=list(pains),
         gap=0.0,
         pain=0.0,
@@ -54,6 +53,8 @@ def project(pk, title, status="planned", *, steps=(), pains=(), maps=(), start=N
         method=prioritisation.METHODS[0],
         weights=PrioritisationWeights(id=1),
     )
+    made.steps = list(steps)
+    return made
 
 
 def both_ways(make) -> tuple[list[list[tuple]], list[list[tuple]]]:
@@ -137,3 +138,46 @@ def test_a_pairs_reasons_follow_the_first_appearance_of_their_links_hand_checked
 
 def test_an_inactive_project_without_a_finder_has_no_overlaps():
     assert project(1, "Alone", "done").overlaps == []
+
+
+def shared_steps_of(projects: list[ProjectScore]):
+    """``SharedSteps`` over projects in memory, as the database answers it: every
+    project's link on a step of the asked ones (inactive ones too), with the step's map
+    and position (its place in ``STEPS``)."""
+
+    def read(project_ids: list[int]) -> list[tuple]:
+        by_id = {p.project_id: p for p in projects}
+        return [
+            (pk, other.project_id, step_id, name, map_id, STEPS.index((step_id, name, map_id)))
+            for pk in project_ids
+            for step_id, name, map_id in by_id[pk].steps
+            for other in projects
+            if any(s[0] == step_id for s in other.steps)
+        ]
+
+    return read
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_prepared_for_some_rows_equals_every_pair_flagged_at_once(seed):
+    def make():
+        made = random_projects(seed)
+        for p in made:  # as read: each project's steps by map, position and id
+            p.steps = sorted(p.steps, key=lambda s: (s.map_id, STEPS.index(s), s.step_id))
+        return made
+
+    eager, lazy = make(), make()
+    find_overlaps(eager)
+    finder = OverlapFinder([p for p in lazy if p.is_active], shared_steps_of(lazy))
+    for p in lazy:
+        if p.is_active:
+            p.overlap_finder = finder
+    rows = random.Random(seed).sample(lazy, 15)  # a page's rows, inactive ones too
+    prioritisation.prepare_overlaps(rows)
+    assert finder._prepared  # found from the shared steps, not every project's
+    assert {pk for pk in finder._prepared} == {p.project_id for p in rows if p.is_active}
+
+    def shown(projects):
+        return [[(o.project_id, o.title, o.reasons) for o in p.overlaps] for p in projects]
+
+    assert shown(lazy) == shown(eager)
