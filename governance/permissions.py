@@ -579,6 +579,24 @@ def can_edit_map(user, journey_map: JourneyMap) -> bool:
     return _has_grant(user, journey_map, EDIT_CODENAME)
 
 
+def open_map_chain(
+    user, found: tuple[JourneyMap, list[JourneyMap]] | None
+) -> tuple[JourneyMap, list[JourneyMap]]:
+    """A page's map and its ancestors (read together by the caller, ``None`` when there is
+    no such map) checked as a page shows them: 404 unless ``user`` may see the map; each
+    ancestor's ``shown`` says whether they may open it. The grants on the whole chain are
+    read in one query: call inside ``grants_memoised(user)``."""
+    if found is None:
+        raise Http404("No such journey map.")
+    journey_map, ancestors = found
+    grants_read_together(user, [*ancestors, journey_map])
+    if not can_view_map(user, journey_map):
+        raise Http404("No such journey map.")
+    for ancestor in ancestors:
+        ancestor.shown = can_view_map(user, ancestor)
+    return journey_map, ancestors
+
+
 def can_view_map(user, journey_map: JourneyMap) -> bool:
     if not _active(user):
         return False

@@ -227,18 +227,12 @@ def _map_for_page(user, slug: str, *, posted: bool) -> tuple[JourneyMap, list[Cr
     over ``visible_maps`` decide, as the map page does: the map and its ancestors in one
     precompiled query, the grants on them (when a decision needs them) in one more."""
     with permissions.grants_memoised(user):
-        found = scorecard_reads.map_and_ancestors(slug)
-        if found is None:
-            raise Http404("No such journey map.")
-        journey_map, ancestors = found
-        permissions.grants_read_together(user, [*ancestors, journey_map])
-        if not permissions.can_view_map(user, journey_map):
-            raise Http404("No such journey map.")
+        journey_map, ancestors = permissions.open_map_chain(
+            user, scorecard_reads.map_and_ancestors(slug)
+        )
         can_edit = permissions.can_edit_map(user, journey_map)
         if posted and not can_edit:
             raise PermissionDenied(permissions.DENIED_MESSAGES[Action.EDIT])
-        for ancestor in ancestors:
-            ancestor.shown = permissions.can_view_map(user, ancestor)
     return journey_map, map_crumbs(journey_map, ancestors=ancestors), can_edit
 
 

@@ -125,15 +125,7 @@ def map_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # ancestors from several places: the grants on them are read once, for this page
     with permissions.grants_memoised(user):
         # with its ancestors, read once for the breadcrumbs and the map's states
-        found = map_for_page(slug)
-        if found is None:
-            raise Http404("No such journey map.")
-        journey_map, ancestors = found
-        permissions.grants_read_together(user, [*ancestors, journey_map])
-        if not permissions.can_view_map(user, journey_map):
-            raise Http404("No such journey map.")
-        for ancestor in ancestors:
-            ancestor.shown = permissions.can_view_map(user, ancestor)
+        journey_map, ancestors = permissions.open_map_chain(user, map_for_page(slug))
         context = grid_context(request, journey_map)
         # only ancestors the reader may open show by title; "zooms into" needs the parent
         context["crumbs"] = crumbs = map_crumbs(journey_map, ancestors=ancestors)

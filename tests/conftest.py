@@ -16,6 +16,24 @@ pytest_plugins = ["tests.servers"]
 
 
 @pytest.fixture
+def precompiled_calls(monkeypatch) -> list[int]:
+    """One entry per API list page served: 1 when its SQL compiled once per process
+    answered (maps.api.pages.PrecompiledPages), 0 when that path declined it."""
+    from maps.api.pages import PrecompiledPages
+
+    calls: list[int] = []
+    rows = PrecompiledPages.rows
+
+    def counted(self, user, cursor, size):
+        found = rows(self, user, cursor, size)
+        calls.append(0 if found is None else 1)
+        return found
+
+    monkeypatch.setattr(PrecompiledPages, "rows", counted)
+    return calls
+
+
+@pytest.fixture
 def leadership_group(db):
     return GroupFactory(name=settings.JOURNEYHUB_LEADERSHIP_GROUP)
 

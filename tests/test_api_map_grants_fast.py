@@ -55,20 +55,6 @@ def grants(owner, other_owner, team):
     return mine, theirs, people
 
 
-@pytest.fixture
-def precompiled_calls(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    rows = PrecompiledPages.rows
-
-    def counted(self, user, cursor, size):
-        found = rows(self, user, cursor, size)
-        calls.append(0 if found is None else 1)
-        return found
-
-    monkeypatch.setattr(PrecompiledPages, "rows", counted)
-    return calls
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_is_what_drf_and_the_queryset_give(
     request, role, grants, monkeypatch, precompiled_calls

@@ -76,20 +76,6 @@ def orm_only(monkeypatch):
     monkeypatch.setattr(PrecompiledPages, "usable", lambda self, request: False)
 
 
-@pytest.fixture
-def precompiled_calls(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    rows = PrecompiledPages.rows
-
-    def counted(self, user, cursor, size):
-        found = rows(self, user, cursor, size)
-        calls.append(0 if found is None else 1)
-        return found
-
-    monkeypatch.setattr(PrecompiledPages, "rows", counted)
-    return calls
-
-
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url", PRECOMPILED_LISTS)
 def test_every_page_is_what_the_querysets_give(
