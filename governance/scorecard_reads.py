@@ -20,32 +20,22 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import F, QuerySet, Subquery, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from maps.models import KPI, JourneyMap, Measurement, QualitativeFactor
 from maps.precompiled import Precompiled
+from maps.selectors import map_chain, split_chain
 from maps.sql import prepared
 
 from . import scoring
 from .models import ScorecardSnapshot, ScorecardWeights
 from .scoring import KPI_TREND_POINTS, TREND_MONTHS, HealthChange, TrendPoint
 
-
-def _map_and_ancestors(slug: str) -> QuerySet[JourneyMap]:
-    # the map after its ancestors (mptt's get_ancestors: the maps of its tree whose
-    # lft..rght encloses its own), top first; not with_people: the page reads no owner
-    # or team (their two joins and six User/Group objects were a twentieth of the page)
-    target = JourneyMap.objects.filter(slug=slug).order_by()
-    return JourneyMap.objects.filter(
-        tree_id=Subquery(target.values("tree_id")[:1]),
-        lft__lte=Subquery(target.values("lft")[:1]),
-        rght__gte=Subquery(target.values("rght")[:1]),
-    ).order_by("lft")
-
-
-_MAP_AND_ANCESTORS = Precompiled(_map_and_ancestors, args=(str,))
+# the map and its ancestors without ``with_people``: the page reads no owner or team
+# (their two joins and six User/Group objects were a twentieth of the page)
+_MAP_AND_ANCESTORS = Precompiled(map_chain, args=(str,))
 
 
 def map_and_ancestors(slug: str) -> tuple[JourneyMap, list[JourneyMap]] | None:
@@ -53,11 +43,7 @@ def map_and_ancestors(slug: str) -> tuple[JourneyMap, list[JourneyMap]] | None:
     may see them: one query compiled once per process, for the page's permission checks
     and breadcrumbs (building and compiling the map's, the edit grant's and the crumbs'
     queries was about a third of the page, #16). None for no such map."""
-    chain = _MAP_AND_ANCESTORS.objects(slug)
-    if not chain or chain[-1].slug != slug:
-        return None
-    *ancestors, journey_map = chain
-    return journey_map, ancestors
+    return split_chain(_MAP_AND_ANCESTORS.objects(slug), slug)
 
 
 def _month_start(day: date, back: int = 0) -> date:

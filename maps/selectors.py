@@ -416,18 +416,28 @@ class MapGrid:
         return " ".join(f"{x},{y}" for x, y, _ in self.emotion_points)
 
 
-def _map_and_ancestors(slug: str) -> QuerySet[JourneyMap]:
+def map_chain(slug: str) -> QuerySet[JourneyMap]:
+    """The map ``slug`` names after its ancestors, top first, whoever may see them
+    (mptt's ``get_ancestors``: the maps of its tree whose lft..rght encloses its own); one
+    query, for ``Precompiled`` (``split_chain`` reads its rows)."""
     target = JourneyMap.objects.filter(slug=slug).order_by()
-    return (
-        JourneyMap.objects.with_people()
-        .select_related("parent_step")
-        .filter(
-            tree_id=Subquery(target.values("tree_id")[:1]),
-            lft__lte=Subquery(target.values("lft")[:1]),
-            rght__gte=Subquery(target.values("rght")[:1]),
-        )
-        .order_by("lft")
-    )
+    return JourneyMap.objects.filter(
+        tree_id=Subquery(target.values("tree_id")[:1]),
+        lft__lte=Subquery(target.values("lft")[:1]),
+        rght__gte=Subquery(target.values("rght")[:1]),
+    ).order_by("lft")
+
+
+def split_chain(chain: list[JourneyMap], slug: str) -> tuple[JourneyMap, list[JourneyMap]] | None:
+    """``map_chain``'s rows as (the map, its ancestors); None for no such map."""
+    if not chain or chain[-1].slug != slug:
+        return None
+    *ancestors, journey_map = chain
+    return journey_map, ancestors
+
+
+def _map_and_ancestors(slug: str) -> QuerySet[JourneyMap]:
+    return map_chain(slug).with_people().select_related("parent_step")
 
 
 _MAP_AND_ANCESTORS = Precompiled(_map_and_ancestors, args=(str,))
@@ -454,10 +464,10 @@ def map_for_page(slug: str) -> tuple[JourneyMap, list[JourneyMap]] | None:
     map as ``map_for_display`` gives it (owner, team, parent, parent step, personas) and
     the inventory entries migrated into it, in three queries compiled once per process
     (compiling them was 3 ms a page, #16)."""
-    chain = _MAP_AND_ANCESTORS.objects(slug)
-    if not chain or chain[-1].slug != slug:
+    found = split_chain(_MAP_AND_ANCESTORS.objects(slug), slug)
+    if found is None:
         return None
-    *ancestors, journey_map = chain
+    journey_map, ancestors = found
     if ancestors:
         parent = ancestors[-1]
         journey_map.parent = parent
