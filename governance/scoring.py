@@ -712,12 +712,16 @@ def _counting(weight_map: dict[str, float]) -> list[tuple[int, float]]:
 
 
 def _health(scores: Sequence[float | None], counting: list[tuple[int, float]]) -> float | None:
-    """The weighted mean of the scored quadrants that count, as score_map computes it."""
-    pairs = [(weight, score) for i, weight in counting if (score := scores[i]) is not None]
-    if not pairs:
-        return None
-    weighted, total = _weighted(pairs)
-    return weighted / total
+    """The weighted mean of the scored quadrants that count, as score_map computes it:
+    the same additions in the same order from 0 as ``_weighted``'s sums, in a loop (called
+    for thousands of maps a page); counted weights are > 0, so a total is one only when a
+    quadrant is scored."""
+    weighted = total = 0
+    for i, weight in counting:
+        if (score := scores[i]) is not None:
+            weighted += weight * score
+            total += weight
+    return weighted / total if total else None
 
 
 def _store(rows: list[tuple]) -> None:
@@ -797,14 +801,7 @@ def _read_health(
             ratings[map_id].append((row[2], row[8]))
         elif row[9] is not None and row[9] == row[8]:  # current: computed at its generation
             if row[10]:
-                # ``_health(row[4:8], counting)`` inlined (thousands of maps a page): the
-                # same sums in the same order; counted weights are > 0, so total is too
-                weighted = total = 0
-                for i, weight in counting:
-                    if (score := row[4 + i]) is not None:
-                        weighted += weight * score
-                        total += weight
-                result[map_id] = weighted / total if total else None
+                result[map_id] = _health(row[4:8], counting)
         else:
             stale[map_id] = row[8]  # None: no row (a map without KPIs or factors yet)
     store = []
