@@ -33,6 +33,7 @@ from maps.services import VersionConflict
 from maps.vocabulary import vocabulary_labels
 
 from . import permissions, scorecard_reads, scoring
+from .date_text import format_day
 from .floatformat import page_floatformat
 from .forms import FactorRatingForm, ScorecardWeightsForm
 from .models import ScorecardWeights
@@ -160,14 +161,6 @@ def _url_parts(*_key: Any) -> dict[str, Any]:
 DateFormatter = Callable[[date | datetime | None, str], str]
 
 
-@functools.lru_cache(maxsize=1024)
-def _format_day(day: date, fmt: str, _language: str | None) -> str:
-    """``date_format`` of a plain date (no time zone to apply): the same text for the
-    same day, format and active language (the key's last part), so the months the
-    sparklines name are formatted once per process, not on every page (#16)."""
-    return date_format(day, fmt)
-
-
 def _date_filter() -> DateFormatter:
     """Django's ``date`` filter (aware datetimes in the current time zone first), memoised
     for one page: the sparklines' labels repeat the same months for every KPI."""
@@ -181,7 +174,7 @@ def _date_filter() -> DateFormatter:
             if value is None or value == "":
                 found = ""
             elif type(value) is date:
-                found = _format_day(value, fmt, language)
+                found = format_day(value, fmt, language)
             else:
                 found = date_format(template_localtime(value), fmt)
             seen[key] = found
