@@ -40,17 +40,33 @@ def _fill(parts: tuple[str, ...], values: dict[str, str]) -> Markup:
 
 
 @dataclass(frozen=True)
+class _FieldPattern:
+    """A bound field's HTML and label id cut at the stand-ins, its label and help."""
+
+    html: tuple[str, ...]
+    id_for_label: tuple[str, ...]
+    label: str
+    help_text: str
+
+    @classmethod
+    def of(cls, bound: Any) -> _FieldPattern:
+        return cls(_split(str(bound)), _split(bound.id_for_label), bound.label, bound.help_text)
+
+    def fill(self, values: dict[str, str]) -> FilledField:
+        return FilledField(
+            html=_fill(self.html, values),
+            id_for_label=str(_fill(self.id_for_label, values)),
+            label=self.label,
+            help_text=self.help_text,
+        )
+
+
+@dataclass(frozen=True)
 class _Pattern:
     factor: tuple[str, ...]
     version: tuple[str, ...]
-    rating: tuple[str, ...]
-    note: tuple[str, ...]
-    rating_id: tuple[str, ...]
-    note_id: tuple[str, ...]
-    rating_label: str
-    note_label: str
-    rating_help: str
-    note_help: str
+    rating: _FieldPattern
+    note: _FieldPattern
 
 
 @functools.lru_cache(maxsize=16)
@@ -66,18 +82,11 @@ def _pattern(rating: Any, renderer: Any) -> _Pattern:
             "version": int(_VERSION),
         },
     )
-    rating_field, note_field = form["rating"], form["note"]
     return _Pattern(
         factor=_split(str(form["factor"])),
         version=_split(str(form["version"])),
-        rating=_split(str(rating_field)),
-        note=_split(str(note_field)),
-        rating_id=_split(rating_field.id_for_label),
-        note_id=_split(note_field.id_for_label),
-        rating_label=rating_field.label,
-        note_label=note_field.label,
-        rating_help=rating_field.help_text,
-        note_help=note_field.help_text,
+        rating=_FieldPattern.of(form["rating"]),
+        note=_FieldPattern.of(form["note"]),
     )
 
 
@@ -128,16 +137,6 @@ def unbound_rating_form(
     return FilledRatingForm(
         factor=_fill(pattern.factor, values),
         version=_fill(pattern.version, values),
-        rating=FilledField(
-            html=_fill(pattern.rating, values),
-            id_for_label=str(_fill(pattern.rating_id, values)),
-            label=pattern.rating_label,
-            help_text=pattern.rating_help,
-        ),
-        note=FilledField(
-            html=_fill(pattern.note, values),
-            id_for_label=str(_fill(pattern.note_id, values)),
-            label=pattern.note_label,
-            help_text=pattern.note_help,
-        ),
+        rating=pattern.rating.fill(values),
+        note=pattern.note.fill(values),
     )
