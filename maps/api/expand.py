@@ -10,10 +10,8 @@ latest value. A fixed number of queries whatever the map's size
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,6 +19,7 @@ from rest_framework import serializers
 from maps.exchange.export import export_document
 from maps.exchange.spec import CONTENT_PARTS, SOURCE_PART
 from maps.models import KPI, JourneyMap
+from maps.sql import Prepared
 
 from .serializers import JourneyMapSerializer
 
@@ -38,35 +37,15 @@ def _latest_query(map_id: Any) -> QuerySet:
     )
 
 
-#: ``_latest_query``'s SQL as the ORM compiled it, by connection
-_LATEST_SQL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-#: the map id's stand-in while the ORM compiles (no map has a negative id)
-_SENTINEL = -7_362_100_101
-
-
-def _latest_rows(map_id: int) -> list[tuple]:
-    """``list(_latest_query(map_id))``: the same tuples, the SQL compiled once per
-    connection and the values converted by the ORM's own converters (building the
-    query each time cost more than the database's answer)."""
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    plan = _LATEST_SQL.get(wrapper)
-    if plan is None:
-        compiler = _latest_query(_SENTINEL).query.get_compiler(connection=wrapper)
-        sql, params = compiler.as_sql()
-        if list(params) != [_SENTINEL]:  # not only the map's id: the ORM each time
-            return list(_latest_query(map_id))
-        plan = _LATEST_SQL[wrapper] = (sql, compiler)
-    sql, compiler = plan
-    with wrapper.cursor() as cursor:
-        cursor.execute(sql, [map_id])
-        fetched = cursor.fetchall()
-    return [tuple(row) for row in compiler.results_iter([fetched])]
+# compiled once per process (maps.sql.Prepared): building the query each time cost more
+# than the database's answer
+_LATEST = Prepared(_latest_query)
 
 
 def latest_values(journey_map: JourneyMap) -> dict[int, dict[str, Any]]:
     """Each KPI of the map's latest period value: the one stored on the KPI (kept by
     triggers, maps 0025; a KPI has one measurement per date, so it is the newest date's)."""
-    rows = _latest_rows(journey_map.pk)
+    rows = _LATEST.rows(journey_map.pk)
     return {kpi: {"date": date.isoformat(), "value": value} for kpi, date, value in rows}
 
 
