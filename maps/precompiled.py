@@ -12,12 +12,13 @@ queryset would have given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
 
 from .sql import named_placeholders, with_names
@@ -43,6 +44,25 @@ class _Compiled:
     populators: tuple[Any, ...]
     annotations: tuple[tuple[str, int], ...]
     names: tuple[str, ...] | None  # maps.sql.named_placeholders' (SQLite)
+
+
+def light_instance(
+    model: type[Model], attnames: Sequence[str], values: Sequence[Any], db: str = DEFAULT_DB_ALIAS
+) -> Any:
+    """An instance as ``Model.from_db`` makes it (its columns in its ``__dict__``, not
+    adding, from ``db``; the fields not given stay deferred: read on access, as after
+    ``defer()``) without running ``Model.__init__``, its ``__dict__`` made in one piece:
+    the per-field descriptors and django-mptt's bookkeeping for saving were a sixth of
+    ``/api/maps/``, and the grid builds ~300 instances a page (#16). Only for instances
+    that are read, of models with no ``__init__`` of their own that matters and no
+    ``post_init`` receiver (``maps.api.pages`` checks)."""
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding, state.db = False, db
+    fields: dict[str, Any] = {"_state": state}
+    fields.update(zip(attnames, values, strict=True))
+    obj.__dict__ = fields
+    return obj
 
 
 class Precompiled:

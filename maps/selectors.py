@@ -29,7 +29,6 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.base import ModelState
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -50,7 +49,7 @@ from .models import (
     TagGroup,
 )
 from .models.research import Quote, ResearchSource
-from .precompiled import Precompiled
+from .precompiled import Precompiled, light_instance
 from .research import NONE, Evidence
 from .sql import Prepared, m2m_link, named_placeholders, prepared, with_names
 
@@ -609,28 +608,6 @@ _OWNER_FIELDS = ("id", "username", "first_name", "last_name")  # what the cards 
 _UNSHOWN = ("description", "created_at", "updated_at")
 
 
-def _built(model: type[Model], attnames: Sequence[str], values: Sequence[Any], db: str) -> Any:
-    """An instance as ``Model.from_db`` makes it, without ``Model.__init__`` (the fields
-    not given stay deferred: read on access, as after ``defer()``)."""
-    obj = model.__new__(model)
-    state = obj._state = ModelState()
-    state.adding, state.db = False, db
-    obj.__dict__.update(zip(attnames, values, strict=True))
-    return obj
-
-
-def _plain(model: type[Model], attnames: Sequence[str], row: Sequence[Any], db: str) -> Any:
-    """``_built(model, attnames, row, db)``, its ``__dict__`` made in one piece (the grid
-    builds ~300 instances a page, #16)."""
-    obj = model.__new__(model)
-    state = ModelState()
-    state.adding, state.db = False, db
-    values: dict[str, Any] = {"_state": state}
-    values.update(zip(attnames, row, strict=True))
-    obj.__dict__ = values
-    return obj
-
-
 def _attnames(model: type[Model], unshown: Sequence[str] = _UNSHOWN) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields if f.name not in unshown]
 
@@ -648,11 +625,11 @@ def loaded(
     db = connection.alias
     n = len(attnames)
     if not related:
-        return [_plain(model, attnames, row, db) for row in rows]
+        return [light_instance(model, attnames, row, db) for row in rows]
     objs = []
     cache: dict[tuple[str, Any], Any] = {}
     for row in rows:
-        obj = _built(model, attnames, row[:n], db)
+        obj = light_instance(model, attnames, row[:n], db)
         start = n
         for name, other, names in related:
             pk = row[start]
@@ -661,7 +638,7 @@ def loaded(
                 target = cache.get((name, pk))
                 if target is None:
                     values = row[start : start + len(names)]
-                    target = cache[(name, pk)] = _built(other, names, values, db)
+                    target = cache[(name, pk)] = light_instance(other, names, values, db)
             obj._state.fields_cache[name] = target
             start += len(names)
         objs.append(obj)
@@ -774,7 +751,9 @@ def map_grid(journey_map: JourneyMap, *, children: QuerySet[JourneyMap]) -> MapG
         link.from_step = step_by_id[link.from_step_id]
         to_step = step_by_id.get(link.to_step_id)
         if to_step is None:  # on another map: its id and name (the rest read on access)
-            to_step = _built(Step, ("id", "name"), (link.to_step_id, row[-1]), connection.alias)
+            to_step = light_instance(
+                Step, ("id", "name"), (link.to_step_id, row[-1]), connection.alias
+            )
         link.to_step = to_step
         links_out[link.from_step_id].append(link)
 

@@ -179,7 +179,7 @@ def test_latest_values_read_by_compiled_sql_are_the_orms(repository):
 
 
 def test_a_map_pages_light_rows_hold_what_from_db_gives(repository, owner):
-    """The maps list's rows are made without ``__init__`` (``pages.light_instance``):
+    """The maps list's rows are made without ``__init__`` (``maps.precompiled.light_instance``):
     the same loaded values and state as the ORM's instances."""
     from django.db.models import signals
 

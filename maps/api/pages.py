@@ -25,15 +25,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import DEFAULT_DB_ALIAS, connection, models
+from django.db import connection, models
 from django.db.models import QuerySet, prefetch_related_objects, signals
-from django.db.models.base import ModelState
 from django.http import Http404
 from mptt.models import MPTTModel
 
 from governance import permissions
 from journeyhub.pagination import Cursor, Key, ordering_keys, page_queryset
-from maps.precompiled import Precompiled
+from maps.precompiled import Precompiled, light_instance
 
 #: the query parameters a plain list request may carry (anything else: the ORM path)
 PLAIN_PARAMETERS = frozenset({"cursor", "page_size"})
@@ -86,20 +85,6 @@ class _Shaped(Precompiled):
         self.sentinels = stand_ins
         if light:
             self.instance = light_instance  # type: ignore[method-assign]
-
-
-def light_instance(model: type[models.Model], attnames: tuple[str, ...], values: list):
-    """A row of a read-only page as ``Model.from_db`` makes it (its columns in its
-    ``__dict__``, not adding, from the default database) without running ``__init__``:
-    its per-field descriptors and django-mptt's bookkeeping for saving were a sixth of
-    ``/api/maps/``. Only for instances that are read, never saved, of models with no
-    ``post_init`` receiver (``PrecompiledPages`` checks)."""
-    obj = model.__new__(model)
-    obj.__dict__.update(zip(attnames, values, strict=True))
-    state = obj._state = ModelState()
-    state.adding = False
-    state.db = DEFAULT_DB_ALIAS
-    return obj
 
 
 def _light_allowed(model: type[models.Model]) -> bool:

@@ -138,8 +138,8 @@ class PrecompiledListMixin:
     def list_queryset(self, user) -> QuerySet:
         raise NotImplementedError
 
-    #: a page's rows made without ``Model.__init__`` (``pages.light_instance``): for lists
-    #: whose serializer only reads the rows
+    #: a page's rows made without ``Model.__init__``
+    #: (``maps.precompiled.light_instance``): for lists whose serializer only reads the rows
     light_rows = False
 
     @classmethod
