@@ -65,6 +65,14 @@ def light_instance(
     return obj
 
 
+def set_prefetched(instance: Model, name: str, rows: list[Model]) -> None:
+    """``rows`` as ``prefetch_related(name)`` leaves them: the relation's own queryset
+    with its cache filled, so ``instance.<name>.all()`` gives them without a query."""
+    related = getattr(instance, name).all()
+    related._result_cache, related._prefetch_done = rows, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = related
+
+
 class Precompiled:
     """``objects(*args)``: the instances of the queryset ``build(*args)`` returns, which
     is compiled once per connection (``build`` is called once, with ``SENTINELS`` of

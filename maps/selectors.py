@@ -49,7 +49,7 @@ from .models import (
     TagGroup,
 )
 from .models.research import Quote, ResearchSource
-from .precompiled import Precompiled, light_instance
+from .precompiled import Precompiled, light_instance, set_prefetched
 from .research import NONE, Evidence
 from .sql import Prepared, m2m_link, named_placeholders, prepared, with_names
 
@@ -451,13 +451,6 @@ _MIGRATED_FROM = Precompiled(
 )
 
 
-def _prefetched(journey_map: JourneyMap, name: str, objects: list[Model]) -> None:
-    """``objects`` as ``journey_map.<name>.all()``, as ``prefetch_related`` leaves them."""
-    queryset = journey_map._meta.get_field(name).related_model.objects.all()
-    queryset._result_cache, queryset._prefetch_done = objects, True
-    journey_map.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
-
-
 def map_for_page(slug: str) -> tuple[JourneyMap, list[JourneyMap]] | None:
     """The map of the map page and its ancestors (top first), whoever may see them: the
     map as ``map_for_display`` gives it (owner, team, parent, parent step, personas) and
@@ -473,8 +466,8 @@ def map_for_page(slug: str) -> tuple[JourneyMap, list[JourneyMap]] | None:
         parent_step = journey_map.parent_step
         if parent_step is not None and parent_step.map_id == parent.pk:
             parent_step.map = parent
-    _prefetched(journey_map, "personas", _PERSONAS.objects(journey_map.pk))
-    _prefetched(journey_map, "migrated_from", _MIGRATED_FROM.objects(journey_map.pk))
+    set_prefetched(journey_map, "personas", _PERSONAS.objects(journey_map.pk))
+    set_prefetched(journey_map, "migrated_from", _MIGRATED_FROM.objects(journey_map.pk))
     return journey_map, ancestors
 
 

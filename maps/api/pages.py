@@ -32,7 +32,7 @@ from mptt.models import MPTTModel
 
 from governance import permissions
 from journeyhub.pagination import Cursor, Key, ordering_keys, page_queryset
-from maps.precompiled import Precompiled, light_instance
+from maps.precompiled import Precompiled, light_instance, set_prefetched
 
 #: the query parameters a plain list request may carry (anything else: the ORM path)
 PLAIN_PARAMETERS = frozenset({"cursor", "page_size"})
@@ -212,13 +212,7 @@ class PrecompiledManyToMany:
         self.query = Precompiled(lambda pk: related._default_manager.filter(**{query_name: pk}))
 
     def read(self, instance: models.Model) -> None:
-        rows = self.query.objects(instance.pk)
-        related = getattr(instance, self.name).all()  # what prefetch_related fills
-        related._result_cache = rows
-        related._prefetch_done = True
-        if not hasattr(instance, "_prefetched_objects_cache"):
-            instance._prefetched_objects_cache = {}
-        instance._prefetched_objects_cache[self.name] = related
+        set_prefetched(instance, self.name, self.query.objects(instance.pk))
 
 
 class PrecompiledObject:
